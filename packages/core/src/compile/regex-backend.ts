@@ -1,0 +1,55 @@
+import { RE2JS, RE2Set } from 're2js';
+
+/**
+ * A compiled set of patterns that answers, for one value, which of them
+ * match. Implementations must run in time linear in the value (RE2 semantics).
+ */
+export interface RegexMatcher {
+  /**
+   * Scan `value`; write the index (into the compiled pattern list) of every
+   * matching pattern to `out` from `offset` on, and return the new offset.
+   */
+  scan(value: string, out: Int32Array, offset: number): number;
+}
+
+/**
+ * The contract between the engine and a regex engine: compile a pattern set
+ * once (per match key and reload), scan many values. Patterns are RE2 syntax
+ * and already validated one by one with the default engine.
+ */
+export interface RegexBackend {
+  readonly name: string;
+  compile(patterns: readonly string[], caseInsensitive: boolean): RegexMatcher;
+}
+
+class SingleRegexMatcher implements RegexMatcher {
+  constructor(private readonly re: RE2JS) {}
+  scan(value: string, out: Int32Array, offset: number): number {
+    if (this.re.test(value)) out[offset++] = 0;
+    return offset;
+  }
+}
+
+class SetRegexMatcher implements RegexMatcher {
+  constructor(private readonly set: RE2Set) {}
+  scan(value: string, out: Int32Array, offset: number): number {
+    const ids = this.set.match(value);
+    for (let i = 0; i < ids.length; i++) out[offset++] = ids[i];
+    return offset;
+  }
+}
+
+/** The default backend: re2js (pure JavaScript RE2), one `RE2Set` per pattern set. */
+export class Re2jsBackend implements RegexBackend {
+  readonly name = 're2js';
+  constructor(private readonly maxDfaMemory = 8 * 1024 * 1024) {}
+
+  compile(patterns: readonly string[], caseInsensitive: boolean): RegexMatcher {
+    const flags = caseInsensitive ? RE2JS.CASE_INSENSITIVE : 0;
+    if (patterns.length === 1) return new SingleRegexMatcher(RE2JS.compile(patterns[0], flags));
+    const set = new RE2Set(RE2Set.UNANCHORED, flags, this.maxDfaMemory);
+    for (const p of patterns) set.add(p);
+    set.compile();
+    return new SetRegexMatcher(set);
+  }
+}

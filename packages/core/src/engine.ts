@@ -1,0 +1,140 @@
+import type { CompileOptions } from './compile/compile.js';
+import type { RegexBackend } from './compile/regex-backend.js';
+import type { Matchable, Transformable } from './evaluate/accessor.js';
+import type { Clock } from './evaluate/rate-limiter.js';
+import { EvalResult } from './evaluate/signal-evaluator.js';
+import { parsePolicyText } from './policy/parse.js';
+import type { PolicySet, Signal } from './policy/types.js';
+import { PolicySnapshot } from './registry/snapshot.js';
+import type { PolicyStatsSnapshot } from './registry/stats.js';
+
+/** Where the engine reports problems; the SDK processors route it to `diag`. */
+export interface EngineLogger {
+  error(message: string, ...args: unknown[]): void;
+  warn(message: string, ...args: unknown[]): void;
+  info?(message: string, ...args: unknown[]): void;
+  debug?(message: string, ...args: unknown[]): void;
+}
+
+/** Options for a {@link PolicyEngine}. */
+export interface PolicyEngineOptions {
+  /** Initial policies: a parsed set, or policy file text (JSON or YAML). */
+  policies?: PolicySet | string;
+  regexBackend?: RegexBackend;
+  /** Clock for rate limiters (ms). */
+  clock?: Clock;
+  /** Uniform random in [0, 1) for unkeyed log sampling. */
+  random?: () => number;
+  logger?: EngineLogger;
+}
+
+/** One policy's counters and errors, as reported. */
+export interface PolicyReport extends PolicyStatsSnapshot {
+  policyId: string;
+  signal: Signal | undefined;
+  errors: readonly string[];
+}
+
+/** The result of loading a policy set. */
+export interface LoadResult {
+  /** Number of policies that compiled and are enabled. */
+  active: number;
+  /** Compile errors by policy ID. */
+  errors: ReadonlyMap<string, readonly string[]>;
+}
+
+const silent: EngineLogger = { error() {}, warn() {} };
+
+/**
+ * The policy engine: holds the current compiled snapshot and evaluates
+ * records against it through accessors. Evaluation fails open: an internal
+ * error leaves the record untouched (kept) and is counted.
+ */
+export class PolicyEngine {
+  private current: PolicySnapshot;
+  private readonly options: PolicyEngineOptions;
+  private readonly logger: EngineLogger;
+  /** Evaluations that threw and were let through unmodified. */
+  internalErrors = 0;
+
+  constructor(options: PolicyEngineOptions = {}) {
+    this.options = options;
+    this.logger = options.logger ?? silent;
+    this.current = PolicySnapshot.empty(options);
+    if (options.policies !== undefined) this.load(options.policies);
+  }
+
+  /** The snapshot evaluation currently reads. */
+  get snapshot(): PolicySnapshot {
+    return this.current;
+  }
+
+  /**
+   * Compile and install a policy set (atomically replacing the previous one).
+   * Invalid policies are reported and inert; stats and rate limiters of
+   * unchanged policies carry over.
+   */
+  load(policies: PolicySet | string): LoadResult {
+    const set = typeof policies === 'string' ? parsePolicyText(policies) : policies;
+    const compileOptions: CompileOptions = {
+      regexBackend: this.options.regexBackend ?? this.current.compiled.regexBackend,
+      clock: this.options.clock,
+      previous: this.current.compiled,
+    };
+    const next = PolicySnapshot.compile(set, { ...compileOptions, random: this.options.random });
+    for (const [id, errs] of next.compiled.errors) this.logger.warn(`policy ${JSON.stringify(id)} is invalid and inert: ${errs.join('; ')}`);
+    this.install(next);
+    const active = next.log.compiled.policies.length + next.metric.compiled.policies.length + next.trace.compiled.policies.length;
+    return { active, errors: next.compiled.errors };
+  }
+
+  /** Install a snapshot compiled elsewhere (e.g. in slices by a registry). */
+  install(snapshot: PolicySnapshot): void {
+    this.current = snapshot;
+  }
+
+  /** Evaluate a log record; transforms are applied through `acc` when kept. */
+  evaluateLog<R>(record: R, acc: Transformable<R>): EvalResult {
+    try {
+      return this.current.log.evaluate(record, acc);
+    } catch (err) {
+      return this.failOpen('log', err);
+    }
+  }
+
+  /** Evaluate one metric data point (or a metric without points). */
+  evaluateMetric<R>(record: R, acc: Matchable<R>): EvalResult {
+    try {
+      return this.current.metric.evaluate(record, acc);
+    } catch (err) {
+      return this.failOpen('metric', err);
+    }
+  }
+
+  /** Evaluate a span; a kept, sampled span gets its tracestate written through `acc`. */
+  evaluateTrace<R>(record: R, acc: Transformable<R>): EvalResult {
+    try {
+      return this.current.trace.evaluate(record, acc);
+    } catch (err) {
+      return this.failOpen('trace', err);
+    }
+  }
+
+  private failOpen(signal: Signal, err: unknown): EvalResult {
+    this.internalErrors++;
+    if (this.internalErrors <= 10 || this.internalErrors % 1000 === 0) {
+      this.logger.error(`policy evaluation of a ${signal} failed; record passed unmodified (${this.internalErrors} so far)`, err);
+    }
+    return EvalResult.NoMatch;
+  }
+
+  /** Every known policy's counters and errors, in ID order. */
+  stats(): PolicyReport[] {
+    return this.current.compiled.policies.map((p) => ({
+      policyId: p.id,
+      signal: p.signal,
+      errors: p.errors,
+      ...p.stats.snapshot(),
+    }));
+  }
+}

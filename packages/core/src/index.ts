@@ -1,0 +1,16 @@
+/**
+ * @otel-policy/core: parse, compile and evaluate Tero policies over any
+ * record representation, through accessor interfaces.
+ */
+export * from './policy/types.js';
+export { parsePolicyText, parsePolicyDocument, parsePolicy, PolicyParseError, type ParseOptions } from './policy/parse.js';
+export { RefKind, LogField, MetricField, TraceField, TRACE_ID_REF, TRACE_STATE_REF, type FieldRef } from './compile/field-ref.js';
+export { compilePolicies, compareIds, TransformKind, type CompileOptions, type CompiledPolicySet, type CompiledPolicy, type CompiledSignal, type PolicyInfo } from './compile/compile.js';
+export { KeepKind } from './compile/keep.js';
+export { Re2jsBackend, type RegexBackend, type RegexMatcher } from './compile/regex-backend.js';
+export { TypedValue, ValueKind, type Matchable, type Transformable } from './evaluate/accessor.js';
+export { EvalResult, isDropped, SignalEvaluator, type EvaluatorOptions } from './evaluate/signal-evaluator.js';
+export { RateLimiter, type Clock } from './evaluate/rate-limiter.js';
+export { PolicySnapshot } from './registry/snapshot.js';
+export { PolicyStats, type PolicyStatsSnapshot, type TransformStageStats } from './registry/stats.js';
+export { PolicyEngine, type PolicyEngineOptions, type PolicyReport, type LoadResult, type EngineLogger } from './engine.js';

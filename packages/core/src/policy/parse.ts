@@ -1,0 +1,443 @@
+import { parse as parseYaml } from 'yaml';
+import type {
+  Extension,
+  FieldSelector,
+  LogAdd,
+  LogRedact,
+  LogRemove,
+  LogRename,
+  LogTarget,
+  LogTransform,
+  MatchCondition,
+  Matcher,
+  MetricTarget,
+  NumericLiteral,
+  Policy,
+  PolicySet,
+  Signal,
+  TraceSamplingConfig,
+  TraceTarget,
+  ValueLiteral,
+} from './types.js';
+import { AGGREGATION_TEMPORALITIES, LOG_FIELDS, METRIC_FIELDS, METRIC_TYPES, SPAN_KINDS, SPAN_STATUSES, TRACE_FIELDS, resolveEnum, type EnumTable } from './enums.js';
+
+/** A policy document that cannot be read at all (not JSON/YAML, or not a policy list). */
+export class PolicyParseError extends Error {
+  override readonly name = 'PolicyParseError';
+}
+
+/** Options for {@link parsePolicyText}. */
+export interface ParseOptions {
+  /** Force a format; by default JSON is tried when the text looks like JSON, else YAML. */
+  format?: 'json' | 'yaml';
+  /** Where the text came from, for error messages. */
+  source?: string;
+}
+
+type Obj = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const camel = (snake: string): string => snake.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** Read a field under its proto (snake_case) or JSON (lowerCamelCase) name. */
+function get(o: Obj, snake: string): unknown {
+  const v = o[snake];
+  if (v !== undefined) return v;
+  return o[camel(snake)];
+}
+
+function has(o: Obj, snake: string): boolean {
+  return get(o, snake) !== undefined && get(o, snake) !== null;
+}
+
+const toNumber = (v: unknown): number | undefined => {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) return Number(v);
+  return undefined;
+};
+
+const toBool = (v: unknown, dflt: boolean): boolean => (typeof v === 'boolean' ? v : v === undefined || v === null ? dflt : Boolean(v));
+
+const toStr = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
+
+/**
+ * Parse a policy file's text (JSON or YAML). The document may be
+ * `{ policies: [...] }`, a list of policies, or one policy.
+ * @throws PolicyParseError when the text is not valid JSON/YAML or holds no policy list.
+ */
+export function parsePolicyText(text: string, options: ParseOptions = {}): PolicySet {
+  const where = options.source ? ` (${options.source})` : '';
+  let doc: unknown;
+  const looksJson = /^\s*[[{]/.test(text);
+  const format = options.format ?? (looksJson ? 'json' : 'yaml');
+  try {
+    if (format === 'json') {
+      try {
+        doc = JSON.parse(text);
+      } catch (jsonErr) {
+        // JSON is a subset of YAML 1.2; a YAML file may still start with '{'.
+        if (options.format === 'json') throw jsonErr;
+        doc = parseYaml(text, { intAsBigInt: true });
+      }
+    } else {
+      doc = parseYaml(text, { intAsBigInt: true });
+    }
+  } catch (err) {
+    throw new PolicyParseError(`cannot parse policies${where}: ${(err as Error).message}`);
+  }
+  return parsePolicyDocument(doc, options.source);
+}
+
+/** Parse an already-decoded policy document (see {@link parsePolicyText}). */
+export function parsePolicyDocument(doc: unknown, source?: string): PolicySet {
+  const where = source ? ` (${source})` : '';
+  let list: unknown;
+  if (Array.isArray(doc)) list = doc;
+  else if (isObj(doc) && doc.policies !== undefined) list = doc.policies;
+  else if (isObj(doc) && (doc.id !== undefined || doc.log !== undefined || doc.metric !== undefined || doc.trace !== undefined)) list = [doc];
+  else if (doc === null || doc === undefined || (isObj(doc) && Object.keys(doc).length === 0)) list = [];
+  else throw new PolicyParseError(`policy document${where} must be an object with a "policies" list`);
+  if (list === null) list = [];
+  if (!Array.isArray(list)) throw new PolicyParseError(`"policies"${where} must be a list`);
+  return { policies: list.map((p, i) => parsePolicy(p, i)) };
+}
+
+/** Parse one policy object. Never throws: problems are kept on the policy. */
+export function parsePolicy(raw: unknown, index = 0): Policy {
+  const problems: string[] = [];
+  if (!isObj(raw)) {
+    return {
+      id: `policies[${index}]`,
+      name: '',
+      description: '',
+      enabled: true,
+      extensions: [],
+      problems: [`policy must be an object`],
+    };
+  }
+  const idRaw = get(raw, 'id');
+  const id = typeof idRaw === 'string' && idRaw !== '' ? idRaw : `policies[${index}]`;
+  if (typeof idRaw !== 'string' || idRaw === '') problems.push('policy has no id');
+  const targets: Signal[] = (['log', 'metric', 'trace'] as const).filter((t) => raw[t] !== undefined && raw[t] !== null);
+  if (targets.length === 0) problems.push('policy has no target (log, metric or trace)');
+  if (targets.length > 1) problems.push(`policy has more than one target (${targets.join(', ')})`);
+  const policy: {
+    -readonly [K in keyof Policy]: Policy[K];
+  } = {
+    id,
+    name: toStr(get(raw, 'name')),
+    description: toStr(get(raw, 'description')),
+    enabled: toBool(get(raw, 'enabled'), true),
+    extensions: parseExtensions(get(raw, 'extensions')),
+    problems,
+  };
+  if (raw.log !== undefined && raw.log !== null) policy.log = parseLogTarget(raw.log, problems);
+  if (raw.metric !== undefined && raw.metric !== null) policy.metric = parseMetricTarget(raw.metric, problems);
+  if (raw.trace !== undefined && raw.trace !== null) policy.trace = parseTraceTarget(raw.trace, problems);
+  return policy;
+}
+
+function parseExtensions(raw: unknown): Extension[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.filter(isObj).map((e) => ({
+    type: toStr(get(e, 'type')),
+    version: toStr(get(e, 'version')),
+    mode: toStr(get(e, 'mode')) || 'matched',
+    config: get(e, 'config'),
+  }));
+}
+
+function list(raw: unknown): unknown[] {
+  if (Array.isArray(raw)) return raw;
+  if (raw === undefined || raw === null) return [];
+  return [raw];
+}
+
+function parseLogTarget(raw: unknown, problems: string[]): LogTarget {
+  if (!isObj(raw)) {
+    problems.push('log: target must be an object');
+    return { match: [], keep: 'all', sampleKey: undefined, transform: undefined };
+  }
+  const keepRaw = get(raw, 'keep');
+  let keep: string;
+  if (keepRaw === undefined || keepRaw === null) keep = 'all';
+  else if (typeof keepRaw === 'string') keep = keepRaw;
+  else if (typeof keepRaw === 'boolean') keep = keepRaw ? 'all' : 'none';
+  else keep = typeof keepRaw === 'bigint' ? keepRaw.toString() : JSON.stringify(keepRaw);
+  const sk = get(raw, 'sample_key');
+  return {
+    match: list(get(raw, 'match')).map((m) => parseMatcher(m, 'log')),
+    keep,
+    sampleKey: sk === undefined || sk === null ? undefined : parseSelector(isObj(sk) ? sk : {}, 'log'),
+    transform: parseTransform(get(raw, 'transform')),
+  };
+}
+
+function parseMetricTarget(raw: unknown, problems: string[]): MetricTarget {
+  if (!isObj(raw)) {
+    problems.push('metric: target must be an object');
+    return { match: [], keep: true };
+  }
+  const keepRaw = get(raw, 'keep');
+  let keep: boolean;
+  // proto3: an absent bool is false, so a metric policy without keep drops.
+  if (typeof keepRaw === 'boolean') keep = keepRaw;
+  else if (typeof keepRaw === 'string') keep = !['none', 'false', '0%'].includes(keepRaw.trim().toLowerCase());
+  else keep = false;
+  return { match: list(get(raw, 'match')).map((m) => parseMatcher(m, 'metric')), keep };
+}
+
+function parseTraceTarget(raw: unknown, problems: string[]): TraceTarget {
+  if (!isObj(raw)) {
+    problems.push('trace: target must be an object');
+    return { match: [], keep: undefined };
+  }
+  return { match: list(get(raw, 'match')).map((m) => parseMatcher(m, 'trace')), keep: parseSamplingConfig(get(raw, 'keep')) };
+}
+
+function parseSamplingConfig(raw: unknown): TraceSamplingConfig | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const base = { mode: undefined, samplingPrecision: undefined, hashSeed: undefined, failClosed: undefined };
+  if (typeof raw === 'number' || typeof raw === 'bigint') return { ...base, percentage: Number(raw) };
+  if (typeof raw === 'string') {
+    const s = raw.trim().toLowerCase();
+    if (s === 'all') return { ...base, percentage: 100 };
+    if (s === 'none') return { ...base, percentage: 0 };
+    const n = Number(s.endsWith('%') ? s.slice(0, -1) : s);
+    return { ...base, percentage: s === '' ? Number.NaN : n };
+  }
+  if (!isObj(raw)) return { ...base, percentage: Number.NaN };
+  const opt = (k: string) => (has(raw, k) ? toNumber(get(raw, k)) ?? Number.NaN : undefined);
+  const mode = get(raw, 'mode');
+  const failClosed = get(raw, 'fail_closed');
+  return {
+    percentage: toNumber(get(raw, 'percentage')) ?? (has(raw, 'percentage') ? Number.NaN : 0),
+    mode: mode === undefined || mode === null ? undefined : typeof mode === 'string' ? mode : String(mode),
+    samplingPrecision: opt('sampling_precision'),
+    hashSeed: opt('hash_seed'),
+    failClosed: typeof failClosed === 'boolean' ? failClosed : undefined,
+  };
+}
+
+const SELECTOR_KEYS: Record<Signal, string[]> = {
+  log: ['log_field', 'log_attribute', 'resource_attribute', 'scope_attribute'],
+  metric: ['metric_field', 'datapoint_attribute', 'resource_attribute', 'scope_attribute', 'metric_type', 'aggregation_temporality'],
+  trace: [
+    'trace_field',
+    'span_attribute',
+    'resource_attribute',
+    'scope_attribute',
+    'span_kind',
+    'span_status',
+    'event_name',
+    'event_attribute',
+    'link_trace_id',
+  ],
+};
+
+const FIELD_TABLES: Record<Signal, EnumTable> = { log: LOG_FIELDS, metric: METRIC_FIELDS, trace: TRACE_FIELDS };
+
+const ENUM_SELECTORS: Record<string, { table: EnumTable; what: string }> = {
+  metric_type: { table: METRIC_TYPES, what: 'metric type' },
+  aggregation_temporality: { table: AGGREGATION_TEMPORALITIES, what: 'aggregation temporality' },
+  span_kind: { table: SPAN_KINDS, what: 'span kind' },
+  span_status: { table: SPAN_STATUSES, what: 'span status' },
+};
+
+/** Parse an attribute path in any of its spellings. */
+function parsePath(raw: unknown): FieldSelector | string[] {
+  if (typeof raw === 'string') return [raw];
+  if (isObj(raw)) return parsePath(raw.path ?? []);
+  if (Array.isArray(raw)) {
+    if (raw.every((s) => typeof s === 'string')) return raw as string[];
+    return { kind: 'invalid', reason: 'attribute path must be a list of strings' };
+  }
+  return { kind: 'invalid', reason: 'attribute path must be a string, a list of strings or {path: [...]}' };
+}
+
+/**
+ * Read the field selector of a matcher, sample key or transform. `keys`
+ * overrides the selector names (rename uses `from_log_attribute`, ...).
+ */
+function parseSelector(o: Obj, signal: Signal, prefix = ''): FieldSelector | undefined {
+  const present = SELECTOR_KEYS[signal].filter((k) => has(o, prefix + k));
+  if (present.length === 0) return undefined;
+  if (present.length > 1) return { kind: 'invalid', reason: `more than one field selector (${present.join(', ')})` };
+  const key = present[0];
+  const raw = get(o, prefix + key);
+  if (key.endsWith('_field')) {
+    const table = FIELD_TABLES[signal];
+    const field = resolveEnum(table, raw);
+    if (field === undefined) return { kind: 'invalid', reason: `unknown ${signal} field ${JSON.stringify(raw)}` };
+    if (field === 'unspecified') return { kind: 'invalid', reason: `${key} is unspecified` };
+    return { kind: 'field', field };
+  }
+  if (key in ENUM_SELECTORS) {
+    const { table, what } = ENUM_SELECTORS[key];
+    const value = resolveEnum(table, raw);
+    if (value === undefined) return { kind: 'invalid', reason: `unknown ${what} ${JSON.stringify(raw)}` };
+    if (value === 'unspecified') return { kind: 'invalid', reason: `${key} is unspecified` };
+    return { kind: key as 'metric_type', value };
+  }
+  if (key === 'event_name') return { kind: 'event_name', name: toStr(raw) };
+  if (key === 'link_trace_id') return { kind: 'link_trace_id', hex: toStr(raw) };
+  const path = parsePath(raw);
+  if (!Array.isArray(path)) return path;
+  return { kind: key as 'log_attribute', path };
+}
+
+const CONDITION_KEYS = ['exact', 'regex', 'exists', 'starts_with', 'ends_with', 'contains', 'equals', 'gt', 'gte', 'lt', 'lte'] as const;
+
+function parseMatcher(raw: unknown, signal: Signal): Matcher {
+  if (!isObj(raw)) {
+    return { field: { kind: 'invalid', reason: 'matcher must be an object' }, match: undefined, negate: false, caseInsensitive: false };
+  }
+  return {
+    field: parseSelector(raw, signal),
+    match: parseCondition(raw),
+    negate: toBool(get(raw, 'negate'), false),
+    caseInsensitive: toBool(get(raw, 'case_insensitive'), false),
+  };
+}
+
+function parseCondition(o: Obj): MatchCondition | undefined {
+  const present = CONDITION_KEYS.filter((k) => has(o, k));
+  if (present.length === 0) return undefined;
+  if (present.length > 1) return { kind: 'invalid', reason: `more than one match condition (${present.join(', ')})` };
+  const kind = present[0];
+  const raw = get(o, kind);
+  switch (kind) {
+    case 'exists':
+      if (typeof raw !== 'boolean') return { kind: 'invalid', reason: 'exists must be a boolean' };
+      return { kind, value: raw };
+    case 'equals':
+      return parseValueLiteral(raw);
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte': {
+      const value = parseNumericLiteral(raw);
+      if ('reason' in value) return { kind: 'invalid', reason: `${kind}: ${value.reason}` };
+      return { kind, value };
+    }
+    default:
+      if (typeof raw !== 'string') {
+        if (typeof raw === 'number' || typeof raw === 'bigint' || typeof raw === 'boolean') return { kind, value: String(raw) };
+        return { kind: 'invalid', reason: `${kind} must be a string` };
+      }
+      return { kind, value: raw };
+  }
+}
+
+function parseInt64(raw: unknown): bigint | undefined {
+  if (typeof raw === 'bigint') return raw;
+  if (typeof raw === 'number' && Number.isInteger(raw)) return BigInt(raw);
+  if (typeof raw === 'string' && /^[-+]?\d+$/.test(raw.trim())) return BigInt(raw.trim());
+  return undefined;
+}
+
+function parseDouble(raw: unknown): number | undefined {
+  if (typeof raw === 'number') return raw;
+  if (typeof raw === 'bigint') return Number(raw);
+  if (typeof raw === 'string') {
+    const s = raw.trim();
+    if (s === 'NaN') return Number.NaN;
+    if (s === 'Infinity') return Number.POSITIVE_INFINITY;
+    if (s === '-Infinity') return Number.NEGATIVE_INFINITY;
+    if (s !== '' && !Number.isNaN(Number(s))) return Number(s);
+  }
+  return undefined;
+}
+
+/** A number literal written in a shorthand: integral values are ints. */
+function numberShorthand(raw: number | bigint): { type: 'int'; value: bigint } | { type: 'double'; value: number } {
+  if (typeof raw === 'bigint') return { type: 'int', value: raw };
+  return Number.isSafeInteger(raw) ? { type: 'int', value: BigInt(raw) } : { type: 'double', value: raw };
+}
+
+function parseValueLiteral(raw: unknown): MatchCondition {
+  const bad = (reason: string): MatchCondition => ({ kind: 'invalid', reason: `equals: ${reason}` });
+  if (typeof raw === 'string') return { kind: 'equals', value: { type: 'string', value: raw } };
+  if (typeof raw === 'boolean') return { kind: 'equals', value: { type: 'bool', value: raw } };
+  if (typeof raw === 'number' || typeof raw === 'bigint') return { kind: 'equals', value: numberShorthand(raw) };
+  if (!isObj(raw)) return bad('value must be a scalar or a Value object');
+  const keys = ['bool_value', 'int_value', 'double_value', 'bytes_value', 'hex_value', 'string_value'].filter((k) => has(raw, k));
+  if (keys.length === 0) return { kind: 'equals', value: { type: 'unset' } };
+  if (keys.length > 1) return bad(`more than one value (${keys.join(', ')})`);
+  const v = get(raw, keys[0]);
+  let lit: ValueLiteral | undefined;
+  switch (keys[0]) {
+    case 'bool_value':
+      if (typeof v === 'boolean') lit = { type: 'bool', value: v };
+      break;
+    case 'int_value': {
+      const n = parseInt64(v);
+      if (n !== undefined) lit = { type: 'int', value: n };
+      break;
+    }
+    case 'double_value': {
+      const n = parseDouble(v);
+      if (n !== undefined) lit = { type: 'double', value: n };
+      break;
+    }
+    case 'bytes_value':
+      if (typeof v === 'string') lit = { type: 'bytes', base64: v };
+      break;
+    case 'hex_value':
+      if (typeof v === 'string') lit = { type: 'hex', hex: v };
+      break;
+    case 'string_value':
+      if (typeof v === 'string') lit = { type: 'string', value: v };
+      break;
+  }
+  if (!lit) return bad(`${keys[0]} has the wrong type`);
+  return { kind: 'equals', value: lit };
+}
+
+function parseNumericLiteral(raw: unknown): NumericLiteral | { reason: string } {
+  if (typeof raw === 'number' || typeof raw === 'bigint') return numberShorthand(raw);
+  if (!isObj(raw)) return { reason: 'value must be a number' };
+  const keys = ['int_value', 'double_value'].filter((k) => has(raw, k));
+  if (keys.length === 0) {
+    if (Object.keys(raw).length === 0) return { type: 'unset' };
+    return { reason: 'value must be a number' };
+  }
+  if (keys.length > 1) return { reason: 'more than one value (int_value, double_value)' };
+  const v = get(raw, keys[0]);
+  if (keys[0] === 'int_value') {
+    const n = parseInt64(v);
+    return n === undefined ? { reason: 'int_value must be an integer' } : { type: 'int', value: n };
+  }
+  const d = parseDouble(v);
+  return d === undefined ? { reason: 'double_value must be a number' } : { type: 'double', value: d };
+}
+
+function parseTransform(raw: unknown): LogTransform | undefined {
+  if (!isObj(raw)) return undefined;
+  const objs = (k: string) => list(get(raw, k)).map((x) => (isObj(x) ? x : {}));
+  const remove: LogRemove[] = objs('remove').map((o) => ({ field: parseSelector(o, 'log') }));
+  const redact: LogRedact[] = objs('redact').map((o) => {
+    const regex = get(o, 'regex');
+    const replacement = get(o, 'replacement');
+    return {
+      field: parseSelector(o, 'log'),
+      // proto3 cannot tell an empty string from an unset one, so both mean the
+      // spec's default; JSON and protobuf policies then behave the same.
+      replacement: toStr(replacement) === '' ? '[REDACTED]' : toStr(replacement),
+      regex: regex === undefined || regex === null ? undefined : toStr(regex),
+    };
+  });
+  const rename: LogRename[] = objs('rename').map((o) => ({
+    from: parseSelector(o, 'log', 'from_') ?? parseSelector(isObj(get(o, 'from')) ? (get(o, 'from') as Obj) : {}, 'log'),
+    to: toStr(get(o, 'to')),
+    upsert: toBool(get(o, 'upsert'), false),
+  }));
+  const add: LogAdd[] = objs('add').map((o) => ({
+    field: parseSelector(o, 'log'),
+    value: toStr(get(o, 'value')),
+    upsert: toBool(get(o, 'upsert'), false),
+  }));
+  return { remove, redact, rename, add };
+}

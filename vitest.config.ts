@@ -1,0 +1,22 @@
+import { defineConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+
+const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    alias: {
+      '@otel-policy/core': src('core'),
+      '@otel-policy/adapters': src('adapters'),
+      '@otel-policy/sdk-processor': src('sdk-processor'),
+    },
+  },
+  test: {
+    include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+    testTimeout: 60_000,
+    // The JSON report feeds .ci/run's totals line.
+    reporters: ['default', 'json'],
+    outputFile: { json: '.vitest-results.json' },
+    hookTimeout: 60_000,
+  },
+});
