@@ -1,4 +1,4 @@
-import type { CompileOptions } from './compile/compile.js';
+import { compilePoliciesAsync, type CompileOptions } from './compile/compile.js';
 import type { RegexBackend } from './compile/regex-backend.js';
 import type { Matchable, Transformable } from './evaluate/accessor.js';
 import type { Clock } from './evaluate/rate-limiter.js';
@@ -86,6 +86,27 @@ export class PolicyEngine {
     this.install(next);
     const active = next.log.compiled.policies.length + next.metric.compiled.policies.length + next.trace.compiled.policies.length;
     return { active, errors: next.compiled.errors };
+  }
+
+  /**
+   * Like {@link load}, but compiles in slices of about `sliceMs` so that a
+   * large policy set never blocks the event loop for long; records keep
+   * being evaluated against the current snapshot until the new one is
+   * installed.
+   */
+  async loadAsync(policies: PolicySet | string, sliceMs = 10): Promise<LoadResult> {
+    const set = typeof policies === 'string' ? parsePolicyText(policies) : policies;
+    const compiled = await compilePoliciesAsync(set, {
+      regexBackend: this.options.regexBackend ?? this.current.compiled.regexBackend,
+      clock: this.options.clock,
+      previous: this.current.compiled,
+      sliceMs,
+    });
+    const next = new PolicySnapshot(compiled, { random: this.options.random });
+    for (const [id, errs] of compiled.errors) this.logger.warn(`policy ${JSON.stringify(id)} is invalid and inert: ${errs.join('; ')}`);
+    this.install(next);
+    const active = compiled.log.policies.length + compiled.metric.policies.length + compiled.trace.policies.length;
+    return { active, errors: compiled.errors };
   }
 
   /** Install a snapshot compiled elsewhere (e.g. in slices by a registry). */

@@ -5,7 +5,7 @@
 export * from './policy/types.js';
 export { parsePolicyText, parsePolicyDocument, parsePolicy, PolicyParseError, type ParseOptions } from './policy/parse.js';
 export { RefKind, LogField, MetricField, TraceField, TRACE_ID_REF, TRACE_STATE_REF, type FieldRef } from './compile/field-ref.js';
-export { compilePolicies, compareIds, TransformKind, type CompileOptions, type CompiledPolicySet, type CompiledPolicy, type CompiledSignal, type PolicyInfo } from './compile/compile.js';
+export { compilePolicies, compilePoliciesAsync, compileSteps, compareIds, TransformKind, type CompileOptions, type CompiledPolicySet, type CompiledPolicy, type CompiledSignal, type PolicyInfo } from './compile/compile.js';
 export { KeepKind } from './compile/keep.js';
 export { Re2jsBackend, type RegexBackend, type RegexMatcher } from './compile/regex-backend.js';
 export { TypedValue, ValueKind, type Matchable, type Transformable } from './evaluate/accessor.js';

@@ -98,7 +98,8 @@ export interface MultiCheck {
   readonly ref: FieldRef;
   readonly policy: number;
   readonly negate: boolean;
-  readonly condition: { kind: 'string'; patterns: PatternSet } | { kind: 'exists' } | { kind: 'typed'; test: TypedTest };
+  /** `exists: true` -> any element has the value; `exists: false` -> none has it. */
+  readonly condition: { kind: 'string'; patterns: PatternSet } | { kind: 'exists'; want: boolean } | { kind: 'typed'; test: TypedTest };
 }
 
 /** The compiled policies of one signal and their match index. */
@@ -138,16 +139,22 @@ export interface CompiledPolicySet {
   readonly regexBackend: RegexBackend;
 }
 
-const utf8 = new TextEncoder();
-/** Byte-wise (UTF-8) order, as the reference engines sort policy IDs. */
+/**
+ * Byte-wise (UTF-8) order, as the reference engines sort policy IDs. UTF-16
+ * order agrees with it except that surrogates (U+D800..DFFF, astral code
+ * points) sort before U+E000..FFFF in UTF-16 and after them in UTF-8.
+ */
 export function compareIds(a: string, b: string): number {
-  if (a === b) return 0;
-  const x = utf8.encode(a);
-  const y = utf8.encode(b);
-  const n = Math.min(x.length, y.length);
-  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i] - y[i];
-  return x.length - y.length;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return utf8Rank(x) - utf8Rank(y);
+  }
+  return a.length - b.length;
 }
+
+const utf8Rank = (c: number): number => (c >= 0xe000 ? c - 0x800 : c >= 0xd800 ? c + 0x2000 : c);
 
 const signalOf = (p: Policy): Signal | undefined => (p.log ? 'log' : p.metric ? 'metric' : p.trace ? 'trace' : undefined);
 
@@ -156,13 +163,14 @@ const fingerprintOf = (p: Policy): string =>
 
 /** A matcher lowered to the form the index stores. */
 type Lowered =
-  | { kind: 'string'; ref: FieldRef; pattern: Pattern; ci: boolean; negate: boolean }
+  | { kind: 'string'; ref: FieldRef; pattern: Pattern; negate: boolean }
   | { kind: 'exists'; ref: FieldRef; mustExist: boolean }
   | { kind: 'typed'; ref: FieldRef; test: TypedTest; negate: boolean }
   | { kind: 'multi'; ref: FieldRef; negate: boolean; condition: MultiCheck['condition'] };
 
 interface PolicyDraft {
   policy: Policy;
+  fingerprint: string;
   signal: Signal;
   matchers: Lowered[];
   keep: KeepKind;
@@ -179,6 +187,33 @@ interface PolicyDraft {
  * (inert) and its errors are listed; every other policy still compiles.
  */
 export function compilePolicies(set: PolicySet, options: CompileOptions = {}): CompiledPolicySet {
+  const steps = compileSteps(set, options);
+  let r = steps.next();
+  while (!r.done) r = steps.next();
+  return r.value;
+}
+
+/**
+ * Compile without blocking the event loop for more than about `sliceMs` at a
+ * time: the work is done in steps, yielding to the loop between slices.
+ * Records keep flowing on the previous snapshot meanwhile.
+ */
+export async function compilePoliciesAsync(set: PolicySet, options: CompileOptions & { sliceMs?: number } = {}): Promise<CompiledPolicySet> {
+  const sliceMs = options.sliceMs ?? 10;
+  const steps = compileSteps(set, options);
+  let sliceStart = performance.now();
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    if (performance.now() - sliceStart >= sliceMs) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
+}
+
+/** The compiler as a sequence of steps (see {@link compilePoliciesAsync}). */
+export function* compileSteps(set: PolicySet, options: CompileOptions = {}): Generator<void, CompiledPolicySet> {
   const backend = options.regexBackend ?? new Re2jsBackend();
   const clock = options.clock ?? Date.now;
   const refs = new FieldRefTable();
@@ -209,6 +244,7 @@ export function compilePolicies(set: PolicySet, options: CompileOptions = {}): C
     if (signal && policy.problems.length === 0) draft = compileDraft(policy, signal, refs, errs);
     const prev = previous.get(policy.id);
     const fingerprint = fingerprintOf(policy);
+    if (draft) draft.fingerprint = fingerprint;
     const sameDefinition = prev?.policy !== undefined && prev.policy.fingerprint === fingerprint;
     const stats = sameDefinition ? prev!.info.stats : new PolicyStats();
     infos.push({ id: policy.id, signal, enabled: policy.enabled, errors: errs, stats });
@@ -217,14 +253,18 @@ export function compilePolicies(set: PolicySet, options: CompileOptions = {}): C
       (draft as PolicyDraft & { reuse?: CompiledPolicy }).reuse = sameDefinition ? prev!.policy : undefined;
       drafts[signal!].push(draft);
     }
+    yield;
   }
 
   const statsById = new Map(infos.map((i) => [i.id, i.stats]));
   const build = (signal: Signal) => buildSignal(signal, drafts[signal], backend, clock, (id) => statsById.get(id)!);
+  const log = yield* build('log');
+  const metric = yield* build('metric');
+  const trace = yield* build('trace');
   return {
-    log: build('log'),
-    metric: build('metric'),
-    trace: build('trace'),
+    log,
+    metric,
+    trace,
     policies: infos,
     errors,
     regexBackend: backend,
@@ -241,6 +281,7 @@ function compileDraft(policy: Policy, signal: Signal, refs: FieldRefTable, errs:
   });
   const draft: PolicyDraft = {
     policy,
+    fingerprint: '',
     signal,
     matchers,
     keep: KeepKind.All,
@@ -339,7 +380,7 @@ function lowerMatcher(m: Matcher, signal: Signal, refs: FieldRefTable): Lowered 
   if (typeof ref === 'string') return ref;
   if (ENUM_REF_KINDS.has(ref.kind)) {
     // span_kind, span_status, metric_type and temporality are implicit equality.
-    return { kind: 'string', ref, pattern: { kind: 'exact', value: enumValue(m.field) }, ci: false, negate: m.negate };
+    return { kind: 'string', ref, pattern: { kind: 'exact', value: enumValue(m.field), ci: false }, negate: m.negate };
   }
   const cond = m.match;
   if (cond === undefined) return 'no match condition';
@@ -349,19 +390,19 @@ function lowerMatcher(m: Matcher, signal: Signal, refs: FieldRefTable): Lowered 
   if (ref.multi) {
     const condition: MultiCheck['condition'] =
       lowered.kind === 'string'
-        ? { kind: 'string', patterns: new PatternSet([lowered.pattern], lowered.ci, new Re2jsBackend()) }
+        ? { kind: 'string', patterns: new PatternSet([lowered.pattern], new Re2jsBackend()) }
         : lowered.kind === 'exists'
-          ? { kind: 'exists' }
+          ? { kind: 'exists', want: lowered.want }
           : { kind: 'typed', test: lowered.test };
     return { kind: 'multi', ref, negate: m.negate, condition };
   }
   if (lowered.kind === 'exists') return { kind: 'exists', ref, mustExist: lowered.want !== m.negate };
-  if (lowered.kind === 'string') return { kind: 'string', ref, pattern: lowered.pattern, ci: lowered.ci, negate: m.negate };
+  if (lowered.kind === 'string') return { kind: 'string', ref, pattern: lowered.pattern, negate: m.negate };
   return { kind: 'typed', ref, test: lowered.test, negate: m.negate };
 }
 
 type LoweredCondition =
-  | { kind: 'string'; pattern: Pattern; ci: boolean }
+  | { kind: 'string'; pattern: Pattern }
   | { kind: 'exists'; want: boolean }
   | { kind: 'typed'; test: TypedTest };
 
@@ -372,14 +413,14 @@ function lowerCondition(cond: Exclude<MatchCondition, { kind: 'invalid' }>, ref:
     case 'regex': {
       const re = compileRe2(cond.value, ci);
       if (!re.ok) return `invalid regex ${JSON.stringify(cond.value)}`;
-      return { kind: 'string', pattern: { kind: 'regex', value: cond.value }, ci };
+      return { kind: 'string', pattern: { kind: 'regex', value: cond.value, ci, re: re.re } };
     }
     case 'exact':
     case 'starts_with':
     case 'ends_with':
     case 'contains':
       // Identifiers read as lowercase hex; a literal written in upper case still matches.
-      return { kind: 'string', pattern: { kind: STRING_KINDS[cond.kind], value: ref.bytes ? cond.value.toLowerCase() : cond.value }, ci };
+      return { kind: 'string', pattern: { kind: STRING_KINDS[cond.kind], value: ref.bytes ? cond.value.toLowerCase() : cond.value, ci } };
     case 'equals':
       return lowerEquals(cond.value, ref, ci);
     case 'gt':
@@ -393,7 +434,7 @@ function lowerCondition(cond: Exclude<MatchCondition, { kind: 'invalid' }>, ref:
 function lowerEquals(v: ValueLiteral, ref: FieldRef, ci: boolean): LoweredCondition | string {
   switch (v.type) {
     case 'string':
-      return { kind: 'string', pattern: { kind: 'exact', value: ref.bytes ? v.value.toLowerCase() : v.value }, ci };
+      return { kind: 'string', pattern: { kind: 'exact', value: ref.bytes ? v.value.toLowerCase() : v.value, ci } };
     case 'bool': {
       const want = v.value;
       return { kind: 'typed', test: (x) => x.kind === ValueKind.Bool && x.bool === want };
@@ -443,6 +484,13 @@ export function numericComparator(lit: { type: 'int'; value: bigint } | { type: 
     const d = lit.value;
     return (x) => {
       if (x.kind !== ValueKind.Int && x.kind !== ValueKind.Double) return Number.NaN;
+      if (x.kind === ValueKind.Int && x.big !== null && Number.isFinite(d)) {
+        // An int64 beyond 2^53 is compared exactly, not after rounding to a double.
+        const di = BigInt(Math.trunc(d));
+        if (x.big !== di) return x.big < di ? -1 : 1;
+        const frac = d - Math.trunc(d);
+        return frac > 0 ? -1 : frac < 0 ? 1 : 0;
+      }
       return x.num < d ? -1 : x.num > d ? 1 : x.num === d ? 0 : Number.NaN;
     };
   }
@@ -533,15 +581,15 @@ function compileTransforms(t: NonNullable<NonNullable<Policy['log']>['transform'
   return ops;
 }
 
-function buildSignal(
+function* buildSignal(
   signal: Signal,
   drafts: PolicyDraft[],
   backend: RegexBackend,
   clock: Clock,
   statsOf: (id: string) => PolicyStats,
-): CompiledSignal {
+): Generator<void, CompiledSignal> {
   const policies: CompiledPolicy[] = [];
-  const stringByKey = new Map<string, { ref: FieldRef; ci: boolean; patterns: Map<string, { pattern: Pattern; entries: [number, boolean][] }> }>();
+  const stringByKey = new Map<string, { ref: FieldRef; patterns: Map<string, { pattern: Pattern; entries: [number, boolean][] }> }>();
   const existsByKey = new Map<string, { ref: FieldRef; policy: number[]; must: number[] }>();
   const typedByKey = new Map<string, { ref: FieldRef; policy: number[]; negate: number[]; tests: TypedTest[] }>();
   const multiChecks: MultiCheck[] = [];
@@ -552,10 +600,9 @@ function buildSignal(
     for (const m of d.matchers) {
       switch (m.kind) {
         case 'string': {
-          const gk = `${m.ref.key}|${m.ci}`;
-          let g = stringByKey.get(gk);
-          if (!g) stringByKey.set(gk, (g = { ref: m.ref, ci: m.ci, patterns: new Map() }));
-          const pk = `${m.pattern.kind}:${m.pattern.value}`;
+          let g = stringByKey.get(m.ref.key);
+          if (!g) stringByKey.set(m.ref.key, (g = { ref: m.ref, patterns: new Map() }));
+          const pk = `${m.pattern.kind}:${m.pattern.ci}:${m.pattern.value}`;
           let p = g.patterns.get(pk);
           if (!p) g.patterns.set(pk, (p = { pattern: m.pattern, entries: [] }));
           p.entries.push([index, m.negate]);
@@ -608,12 +655,13 @@ function buildSignal(
       transforms: d.transforms,
       required,
       stats: statsOf(d.policy.id),
-      fingerprint: fingerprintOf(d.policy),
+      fingerprint: d.fingerprint,
     });
   });
 
   let maxPatterns = 1;
-  const stringGroups: StringGroup[] = [...stringByKey.values()].map((g) => {
+  const stringGroups: StringGroup[] = [];
+  for (const g of stringByKey.values()) {
     const list = [...g.patterns.values()];
     maxPatterns = Math.max(maxPatterns, list.length);
     const entryStart = new Int32Array(list.length + 1);
@@ -630,19 +678,13 @@ function buildSignal(
       }
     });
     entryStart[list.length] = k;
-    return {
-      ref: g.ref,
-      patterns: new PatternSet(
-        list.map((p) => p.pattern),
-        g.ci,
-        backend,
-      ),
-      patternCount: list.length,
-      entryStart,
-      entryPolicy,
-      entryNegated,
-    };
-  });
+    const patterns = yield* PatternSet.steps(
+      list.map((p) => p.pattern),
+      backend,
+    );
+    stringGroups.push({ ref: g.ref, patterns, patternCount: list.length, entryStart, entryPolicy, entryNegated });
+    yield;
+  }
 
   return {
     signal,

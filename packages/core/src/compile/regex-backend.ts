@@ -1,4 +1,5 @@
 import { RE2JS, RE2Set } from 're2js';
+import { compileRe2 } from './re2.js';
 
 /**
  * A compiled set of patterns that answers, for one value, which of them
@@ -39,17 +40,34 @@ class SetRegexMatcher implements RegexMatcher {
   }
 }
 
+class ListRegexMatcher implements RegexMatcher {
+  constructor(private readonly res: RE2JS[]) {}
+  scan(value: string, out: Int32Array, offset: number): number {
+    for (let i = 0; i < this.res.length; i++) if (this.res[i].test(value)) out[offset++] = i;
+    return offset;
+  }
+}
+
 /** The default backend: re2js (pure JavaScript RE2), one `RE2Set` per pattern set. */
 export class Re2jsBackend implements RegexBackend {
   readonly name = 're2js';
   constructor(private readonly maxDfaMemory = 8 * 1024 * 1024) {}
 
   compile(patterns: readonly string[], caseInsensitive: boolean): RegexMatcher {
-    const flags = caseInsensitive ? RE2JS.CASE_INSENSITIVE : 0;
-    if (patterns.length === 1) return new SingleRegexMatcher(RE2JS.compile(patterns[0], flags));
-    const set = new RE2Set(RE2Set.UNANCHORED, flags, this.maxDfaMemory);
-    for (const p of patterns) set.add(p);
-    set.compile();
-    return new SetRegexMatcher(set);
+    const single = (p: string): RE2JS => {
+      const c = compileRe2(p, caseInsensitive);
+      if (!c.ok) throw new Error(`invalid regex ${JSON.stringify(p)}: ${c.reason}`);
+      return c.re;
+    };
+    if (patterns.length === 1) return new SingleRegexMatcher(single(patterns[0]));
+    try {
+      const set = new RE2Set(RE2Set.UNANCHORED, caseInsensitive ? RE2JS.CASE_INSENSITIVE : 0, this.maxDfaMemory);
+      for (const p of patterns) set.add(p);
+      set.compile();
+      return new SetRegexMatcher(set);
+    } catch {
+      // A set refuses what a single regex accepts in rare cases (duplicate group names): go one by one.
+      return new ListRegexMatcher(patterns.map(single));
+    }
   }
 }

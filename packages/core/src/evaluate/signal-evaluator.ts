@@ -155,7 +155,9 @@ export class SignalEvaluator {
       const check = multi[m];
       const pi = check.policy;
       if (disq[pi] === gen) continue;
-      if (this.anyElement(record, acc, check) === check.negate) disq[pi] = gen;
+      let ok = this.anyElement(record, acc, check);
+      if (check.condition.kind === 'exists' && !check.condition.want) ok = !ok;
+      if (ok === check.negate) disq[pi] = gen;
       else if (stamp[pi] !== gen) {
         stamp[pi] = gen;
         count[pi] = 1;
