@@ -9,6 +9,7 @@ export default defineConfig({
       '@otel-policy/core': src('core'),
       '@otel-policy/adapters': src('adapters'),
       '@otel-policy/sdk-processor': src('sdk-processor'),
+      '@otel-policy/providers': src('providers'),
     },
   },
   test: {

@@ -14,3 +14,5 @@ export { RateLimiter, type Clock } from './evaluate/rate-limiter.js';
 export { PolicySnapshot } from './registry/snapshot.js';
 export { PolicyStats, type PolicyStatsSnapshot, type TransformStageStats } from './registry/stats.js';
 export { PolicyEngine, type PolicyEngineOptions, type PolicyReport, type LoadResult, type EngineLogger } from './engine.js';
+export type { PolicyProvider, PolicyProviderListener, PolicyStatusReport } from './registry/provider.js';
+export { PolicyRegistry, type PolicyRegistryOptions } from './registry/registry.js';

@@ -1,0 +1,37 @@
+import type { PolicySet } from '../policy/types.js';
+
+/** What a provider reports to whoever consumes its policy sets. */
+export interface PolicyProviderListener {
+  /** A complete new policy set from this provider (replaces its previous one). */
+  onPolicies(set: PolicySet): void;
+  /** The provider could not fetch or parse; its last good set stays in force. */
+  onError?(error: Error): void;
+}
+
+/** Per-policy counters and errors a provider may report upstream (sync providers). */
+export interface PolicyStatusReport {
+  policyId: string;
+  hits: number;
+  misses: number;
+  errors: readonly string[];
+  remove: { hits: number; misses: number };
+  redact: { hits: number; misses: number };
+  rename: { hits: number; misses: number };
+  add: { hits: number; misses: number };
+}
+
+/**
+ * A source of policies (a file, an HTTP or gRPC sync server). It hands
+ * parsed policy sets to its listener, and nothing more: compiling and
+ * swapping is the registry's job.
+ */
+export interface PolicyProvider {
+  /** A name for diagnostics (the provider's `id`). */
+  readonly id: string;
+  /** Begin delivering policy sets; resolves once the first attempt is done (success or not). */
+  start(listener: PolicyProviderListener): Promise<void>;
+  /** Stop; sync providers send a final report first. */
+  shutdown(): Promise<void>;
+  /** Sync providers: where the registry's stats come from when reporting. */
+  setStatsSource?(source: () => PolicyStatusReport[]): void;
+}

@@ -1,0 +1,91 @@
+import type { PolicySet } from '../policy/types.js';
+import type { PolicyEngine } from '../engine.js';
+import type { PolicyProvider, PolicyStatusReport } from './provider.js';
+
+/** Options for a {@link PolicyRegistry}. */
+export interface PolicyRegistryOptions {
+  /** Compile slices (ms) for reloads, so a big set never blocks the event loop for long. */
+  sliceMs?: number;
+}
+
+/**
+ * Merges the policy sets of several providers into one set and installs it
+ * into an engine: each provider's latest set replaces its previous one, the
+ * union is compiled in slices, then swapped in atomically. A provider that
+ * fails keeps its last good set.
+ */
+export class PolicyRegistry {
+  private readonly sets = new Map<string, PolicySet>();
+  private pending: Promise<void> = Promise.resolve();
+  private version = 0;
+  /** Reloads completed (for tests and diagnostics). */
+  reloads = 0;
+
+  constructor(
+    readonly engine: PolicyEngine,
+    private readonly providers: readonly PolicyProvider[],
+    private readonly options: PolicyRegistryOptions = {},
+    private readonly onError: (providerId: string, err: Error) => void = () => {},
+  ) {}
+
+  /** Start every provider; resolves when each has made its first attempt and the result is installed. */
+  async start(): Promise<void> {
+    for (const p of this.providers) {
+      p.setStatsSource?.(() => this.statusReports());
+    }
+    await Promise.all(
+      this.providers.map((p) =>
+        p.start({
+          onPolicies: (set) => this.update(p.id, set),
+          onError: (err) => this.onError(p.id, err),
+        }),
+      ),
+    );
+    await this.settled();
+  }
+
+  /** Replace one provider's set and schedule a recompile of the union. */
+  update(providerId: string, set: PolicySet): void {
+    this.sets.set(providerId, set);
+    const version = ++this.version;
+    this.pending = this.pending.then(async () => {
+      // Coalesce bursts: only the newest update compiles.
+      if (version !== this.version) return;
+      const union: PolicySet = { policies: [...this.sets.values()].flatMap((s) => s.policies) };
+      try {
+        await this.engine.loadAsync(union, this.options.sliceMs ?? 10);
+        this.reloads++;
+      } catch (err) {
+        // The previous snapshot stays installed.
+        this.onError(providerId, err as Error);
+      }
+    });
+  }
+
+  /** Resolves when every scheduled reload is installed. */
+  async settled(): Promise<void> {
+    let seen: Promise<void>;
+    do {
+      seen = this.pending;
+      await seen;
+    } while (seen !== this.pending);
+  }
+
+  /** Current per-policy counters and errors, for sync reporting. */
+  statusReports(): PolicyStatusReport[] {
+    return this.engine.stats().map((s) => ({
+      policyId: s.policyId,
+      hits: s.hits,
+      misses: s.misses,
+      errors: s.errors,
+      remove: s.remove,
+      redact: s.redact,
+      rename: s.rename,
+      add: s.add,
+    }));
+  }
+
+  async shutdown(): Promise<void> {
+    await Promise.all(this.providers.map((p) => p.shutdown()));
+  }
+}
