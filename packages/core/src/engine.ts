@@ -31,6 +31,8 @@ export interface PolicyEngineOptions {
 /** One policy's counters and errors, as reported. */
 export interface PolicyReport extends PolicyStatsSnapshot {
   policyId: string;
+  /** Changes when the counters restart (the policy's definition changed). */
+  statsEpoch: number;
   signal: Signal | undefined;
   errors: readonly string[];
 }
@@ -153,6 +155,7 @@ export class PolicyEngine {
   stats(): PolicyReport[] {
     return this.current.compiled.policies.map((p) => ({
       policyId: p.id,
+      statsEpoch: p.stats.epoch,
       signal: p.signal,
       errors: p.errors,
       ...p.stats.snapshot(),

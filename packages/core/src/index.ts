@@ -8,6 +8,9 @@ export { RefKind, LogField, MetricField, TraceField, TRACE_ID_REF, TRACE_STATE_R
 export { compilePolicies, compilePoliciesAsync, compileSteps, compareIds, TransformKind, type CompileOptions, type CompiledPolicySet, type CompiledPolicy, type CompiledSignal, type PolicyInfo } from './compile/compile.js';
 export { KeepKind } from './compile/keep.js';
 export { Re2jsBackend, type RegexBackend, type RegexMatcher } from './compile/regex-backend.js';
+export { NodeRe2Backend, loadNodeRe2Backend } from './compile/node-re2-backend.js';
+export { PatternSet, type Pattern, type PatternKind, type PatternSetOptions } from './compile/pattern-set.js';
+export { requiredLiterals } from './compile/literal-prefilter.js';
 export { TypedValue, ValueKind, type Matchable, type Transformable } from './evaluate/accessor.js';
 export { EvalResult, isDropped, SignalEvaluator, type EvaluatorOptions } from './evaluate/signal-evaluator.js';
 export { RateLimiter, type Clock } from './evaluate/rate-limiter.js';

@@ -8,9 +8,11 @@ export interface PolicyProviderListener {
   onError?(error: Error): void;
 }
 
-/** Per-policy counters and errors a provider may report upstream (sync providers). */
+/** Cumulative per-policy counters and errors a provider may report upstream (sync providers compute deltas). */
 export interface PolicyStatusReport {
   policyId: string;
+  /** Changes when the policy's counters restart (its definition changed): deltas restart from zero. */
+  statsEpoch: number;
   hits: number;
   misses: number;
   errors: readonly string[];
@@ -32,6 +34,6 @@ export interface PolicyProvider {
   start(listener: PolicyProviderListener): Promise<void>;
   /** Stop; sync providers send a final report first. */
   shutdown(): Promise<void>;
-  /** Sync providers: where the registry's stats come from when reporting. */
+  /** Sync providers: where the registry's stats for this provider's policies come from when reporting. */
   setStatsSource?(source: () => PolicyStatusReport[]): void;
 }

@@ -31,7 +31,7 @@ export class PolicyRegistry {
   /** Start every provider; resolves when each has made its first attempt and the result is installed. */
   async start(): Promise<void> {
     for (const p of this.providers) {
-      p.setStatsSource?.(() => this.statusReports());
+      p.setStatsSource?.(() => this.statusReports(p.id));
     }
     await Promise.all(
       this.providers.map((p) =>
@@ -71,10 +71,12 @@ export class PolicyRegistry {
     } while (seen !== this.pending);
   }
 
-  /** Current per-policy counters and errors, for sync reporting. */
-  statusReports(): PolicyStatusReport[] {
-    return this.engine.stats().map((s) => ({
+  /** Cumulative per-policy counters and errors (of one provider's policies when `providerId` is given). */
+  statusReports(providerId?: string): PolicyStatusReport[] {
+    const own = providerId === undefined ? undefined : new Set((this.sets.get(providerId)?.policies ?? []).map((p) => p.id));
+    return this.engine.stats().filter((s) => own === undefined || own.has(s.policyId)).map((s) => ({
       policyId: s.policyId,
+      statsEpoch: s.statsEpoch,
       hits: s.hits,
       misses: s.misses,
       errors: s.errors,

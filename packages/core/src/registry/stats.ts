@@ -9,7 +9,14 @@ export interface TransformStageStats {
  * the record's fate agreed with its keep; a miss when a more restrictive
  * policy dropped the record against its intent.
  */
+let nextEpoch = 1;
+
 export class PolicyStats {
+  /**
+   * Identifies this set of counters: a policy whose definition changes gets
+   * new counters (a new epoch), so delta reporting knows to restart from zero.
+   */
+  readonly epoch = nextEpoch++;
   hits = 0;
   misses = 0;
   readonly remove: TransformStageStats = { hits: 0, misses: 0 };

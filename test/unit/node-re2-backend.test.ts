@@ -1,0 +1,51 @@
+/**
+ * The optional node `re2` backend: absent from a normal install (the loader
+ * says so with undefined); given a module, it must agree with the default
+ * backend through the engine's PatternSet.
+ */
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { NodeRe2Backend, PatternSet, Re2jsBackend, loadNodeRe2Backend, type Pattern } from '@otel-policy/core';
+
+const PATTERNS: Pattern[] = [
+  { kind: 'regex', value: '^GET /internal/\\w+/healthz$', ci: false },
+  { kind: 'regex', value: 'timeout after \\d+ms', ci: false },
+  { kind: 'regex', value: '[0-9]{3}', ci: false },
+  { kind: 'regex', value: 'error', ci: true },
+  { kind: 'regex', value: '^$', ci: false },
+  { kind: 'contains', value: 'refused', ci: false },
+];
+const VALUES = ['GET /internal/api/healthz', 'rpc timeout after 250ms', 'ERROR 503', 'fine', 'connection refused', 'Error: x'];
+
+function ids(set: PatternSet, v: string): number[] {
+  const out = new Int32Array(PATTERNS.length);
+  return Array.from(out.subarray(0, set.scan(v, out, 0))).sort((a, b) => a - b);
+}
+
+describe('node re2 backend', () => {
+  it('the loader returns undefined when the package is not resolvable', () => {
+    expect(loadNodeRe2Backend('file:///nonexistent/dir/index.js')).toBeUndefined();
+  });
+
+  it('agrees with the default backend when given an RE2.Set implementation', () => {
+    // Use the real package when this machine has it, else a stand-in built on re2js with the same contract.
+    const real = loadNodeRe2Backend();
+    const backend =
+      real ??
+      new NodeRe2Backend({
+        Set: class {
+          private readonly res: { test(s: string): boolean }[];
+          constructor(patterns: readonly string[], flags = '') {
+            const { RE2JS } = createRequire(import.meta.url)('re2js') as typeof import('re2js');
+            this.res = patterns.map((p) => RE2JS.compile(p, flags.includes('i') ? RE2JS.CASE_INSENSITIVE : 0));
+          }
+          match(s: string): number[] {
+            return this.res.flatMap((r, i) => (r.test(s) ? [i] : []));
+          }
+        },
+      });
+    const a = new PatternSet(PATTERNS, new Re2jsBackend(), { noPrefilter: true });
+    const b = new PatternSet(PATTERNS, backend, { noPrefilter: true });
+    for (const v of VALUES) expect(ids(b, v)).toEqual(ids(a, v));
+  });
+});
