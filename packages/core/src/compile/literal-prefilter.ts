@@ -71,9 +71,12 @@ function analyse(p: string): string[][] {
         len = 1;
       }
       if (lastWasLiteral && run.length > 0) {
-        // The quantifier binds to the last char only.
-        const last = run[run.length - 1];
-        run = run.slice(0, -1);
+        // The quantifier binds to the last character only: one code point,
+        // which is two UTF-16 units outside the BMP.
+        const n = run.length;
+        const pair = n >= 2 && /[\udc00-\udfff]/.test(run[n - 1]) && /[\ud800-\udbff]/.test(run[n - 2]);
+        const last = run.slice(pair ? -2 : -1);
+        run = run.slice(0, pair ? -2 : -1);
         endRun();
         if (min >= 1) runs.push(last);
       } else endRun();
@@ -108,7 +111,7 @@ function analyse(p: string): string[][] {
       }
       if (n === 'p' || n === 'P') {
         endRun();
-        i += p[i + 2] === '{' ? p.indexOf('}', i) + 1 || p.length : 3;
+        i = p[i + 2] === '{' ? p.indexOf('}', i) + 1 || p.length : i + 3;
         continue;
       }
       // \d \w \s \b \A \z \x.. and the like: an atom that is not a literal.

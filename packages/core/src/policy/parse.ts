@@ -58,7 +58,16 @@ const toNumber = (v: unknown): number | undefined => {
   return undefined;
 };
 
-const toBool = (v: unknown, dflt: boolean): boolean => (typeof v === 'boolean' ? v : v === undefined || v === null ? dflt : Boolean(v));
+const toBool = (v: unknown, dflt: boolean): boolean => {
+  if (typeof v === 'boolean') return v;
+  if (v === undefined || v === null) return dflt;
+  if (typeof v === 'string') {
+    const s = v.trim().toLowerCase();
+    if (s === 'false' || s === '0' || s === '') return false;
+    if (s === 'true' || s === '1') return true;
+  }
+  return Boolean(v);
+};
 
 const toStr = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
 
