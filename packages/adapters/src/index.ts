@@ -18,3 +18,23 @@ export {
   type TracesData,
   type MetricsData,
 } from './otlp-json/index.js';
+export {
+  sdkDataPointAccessor,
+  applyToResourceMetrics,
+  sdkMetricTypeName,
+  sdkTemporalityName,
+  SdkDataPointCursor,
+  SdkDataPointType,
+  SdkAggregationTemporality,
+  type SdkMetricsResult,
+  type SdkResourceMetrics,
+  type SdkScopeMetrics,
+  type SdkMetricData,
+  type SdkDataPoint,
+  type SdkMetricsResource,
+  type SdkMetricsScope,
+} from './sdk/metrics.js';
+export * as sdkAttributes from './sdk/attributes.js';
+export { type AttributeMap, type ResourceLike, type InstrumentationScopeLike } from './sdk/attributes.js';
+export { SdkLogRecordAccessor, sdkLogRecordAccessor, type SdkLogRecordAccessorOptions, type SdkLogRecordLike, type SpanContextLike } from './sdk/logs.js';
+export { SdkSpanCursor, sdkSpanAccessor, sdkSpanKindName, sdkStatusCodeName, type ReadableSpanLike, type SpanEventLike, type SpanLinkLike } from './sdk/spans.js';

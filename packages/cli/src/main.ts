@@ -1,14 +1,18 @@
 import { parseArgs, UsageError } from './args.js';
 import { EVAL_USAGE, runEval } from './commands/eval.js';
+import { SERVE_USAGE, runServe } from './commands/serve.js';
 import { VALIDATE_USAGE, runValidate } from './commands/validate.js';
 
 const USAGE = `usage: otel-policy <command> [options]
 
 commands:
-  eval       evaluate an OTLP/JSON payload against policies
-  validate   check policy files
+  eval             evaluate an OTLP/JSON payload against policies
+  validate         check policy files
+  serve-policies   serve policies to sync clients (HTTP and gRPC)
 
 ${EVAL_USAGE}
+
+${SERVE_USAGE}
 
 ${VALIDATE_USAGE}
 `;
@@ -20,6 +24,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'eval':
         return await runEval(parseArgs(rest));
+      case 'serve-policies':
+        return await runServe(parseArgs(rest));
       case 'validate':
         return await runValidate(parseArgs(rest));
       case undefined:

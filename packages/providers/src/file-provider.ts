@@ -13,7 +13,12 @@ export interface FileProviderOptions {
   watch?: boolean;
   /** Polling interval in seconds, the fallback when file events are missed (default 5; 0 disables). */
   pollIntervalSecs?: number;
-  /** Quiet time after a change event before reloading, in ms (default 100). */
+  /**
+   * Quiet time after a change event before reloading, in ms (default 100).
+   * A change is also delivered only once two reads this far apart agree, so
+   * that a file caught in the middle of a rewrite (truncated, half written)
+   * is never taken for the new policies.
+   */
   debounceMs?: number;
 }
 
@@ -31,6 +36,10 @@ export class FilePolicyProvider implements PolicyProvider {
   private poller: NodeJS.Timeout | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private lastContent: string | undefined;
+  /** Changed content seen once, delivered when the next read agrees. */
+  private candidate: string | undefined;
+  private confirm: NodeJS.Timeout | undefined;
+  private firstReadDone = false;
   private reading: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -40,12 +49,12 @@ export class FilePolicyProvider implements PolicyProvider {
 
   async start(listener: PolicyProviderListener): Promise<void> {
     this.listener = listener;
-    await this.reload();
+    await this.read(true);
     if (this.options.watch === false) return;
     this.startWatching();
     const poll = this.options.pollIntervalSecs ?? 5;
     if (poll > 0) {
-      this.poller = setInterval(() => void this.reload(), poll * 1000);
+      this.poller = setInterval(() => void this.read(false), poll * 1000);
       this.poller.unref();
     }
   }
@@ -78,29 +87,54 @@ export class FilePolicyProvider implements PolicyProvider {
   private schedule(): void {
     if (this.stopped) return;
     clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => void this.reload(), this.options.debounceMs ?? 100);
+    this.debounce = setTimeout(() => void this.read(false), this.options.debounceMs ?? 100);
     this.debounce.unref();
   }
 
-  /** Read and deliver now (also used by the watcher and poller). Serialised. */
+  /** Read and deliver now, if the content changed. Serialised with the watcher's and poller's reads. */
   reload(): Promise<void> {
-    this.reading = this.reading.then(() => this.readOnce());
+    return this.read(true);
+  }
+
+  /** `immediate`: deliver a change at once; otherwise only once a second read agrees (see `debounceMs`). */
+  private read(immediate: boolean): Promise<void> {
+    this.reading = this.reading.then(() => this.readOnce(immediate));
     return this.reading;
   }
 
-  private async readOnce(): Promise<void> {
+  private async readOnce(immediate: boolean): Promise<void> {
     if (this.stopped || !this.listener) return;
+    const atOnce = immediate || !this.firstReadDone;
+    this.firstReadDone = true;
     try {
       const files = await this.files();
       const texts = await Promise.all(files.map(async (f) => [f, await readFile(f, 'utf8')] as const));
       const content = texts.map(([f, t]) => `${f}\0${t}`).join('\0');
-      if (content === this.lastContent) return;
+      if (content === this.lastContent) {
+        this.candidate = undefined;
+        return;
+      }
+      // The first load is taken at once; later changes must hold still for one debounce period.
+      if (!atOnce && content !== this.candidate) {
+        this.candidate = content;
+        this.scheduleConfirm();
+        return;
+      }
+      this.candidate = undefined;
       const set: PolicySet = { policies: texts.flatMap(([f, t]) => parsePolicyText(t, { source: f }).policies) };
       this.lastContent = content;
       this.listener.onPolicies(set);
     } catch (err) {
+      this.candidate = undefined;
       this.listener.onError?.(err as Error);
     }
+  }
+
+  private scheduleConfirm(): void {
+    if (this.stopped) return;
+    clearTimeout(this.confirm);
+    this.confirm = setTimeout(() => void this.read(false), Math.max(this.options.debounceMs ?? 100, 1));
+    this.confirm.unref();
   }
 
   private async files(): Promise<string[]> {
@@ -114,6 +148,7 @@ export class FilePolicyProvider implements PolicyProvider {
   async shutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.debounce);
+    clearTimeout(this.confirm);
     clearInterval(this.poller);
     this.watcher?.close();
     await this.reading;

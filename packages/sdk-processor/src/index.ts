@@ -3,3 +3,7 @@
  */
 export { PolicyHandle, openPolicies, diagEngineLogger, type PolicyConfig, type PolicySource } from './policy-source.js';
 export { registerStatsMetrics } from './stats-metrics.js';
+export { PolicyMetricExporter } from './metric-exporter.js';
+export { dropViewsFor, type DropViewsOptions, type PolicyDropViews, type PolicyDropView, type SkippedPolicy } from './views.js';
+export { PolicyLogRecordProcessor, type LogRecordProcessorLike, type LogRecordEnabledOptions } from './log-record-processor.js';
+export { PolicySpanProcessor, withTraceState, type SpanProcessorLike } from './span-processor.js';

@@ -27,6 +27,10 @@ export interface PolicyConfig {
   regexBackend?: RegexBackend;
 }
 
+/** A set from parsePolicyText/parsePolicyDocument (its policies carry their parse problems) rather than a raw document. */
+const isParsedSet = (v: { policies: readonly unknown[] }): v is PolicySet =>
+  v.policies.length > 0 && v.policies.every((p) => typeof p === 'object' && p !== null && Array.isArray((p as { problems?: unknown }).problems));
+
 const isProvider = (v: unknown): v is PolicyProvider =>
   typeof v === 'object' && v !== null && typeof (v as PolicyProvider).start === 'function' && typeof (v as PolicyProvider).shutdown === 'function';
 
@@ -60,7 +64,10 @@ export class PolicyHandle {
     if (typeof source === 'string') providers = [new FilePolicyProvider({ path: source })];
     else if (Array.isArray(source)) providers = [...(source as PolicyProvider[])];
     else if (isProvider(source)) providers = [source];
-    else this.engine.load(parsePolicyDocument(source));
+    else {
+      const doc = source as PolicySet | { policies: readonly unknown[] };
+      this.engine.load(isParsedSet(doc) ? doc : parsePolicyDocument(doc));
+    }
     if (providers.length) {
       this.registry = new PolicyRegistry(this.engine, providers, {}, (id, err) =>
         logger.warn(`policy provider ${JSON.stringify(id)} failed; keeping the last good policies: ${err.message}`),

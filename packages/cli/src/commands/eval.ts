@@ -1,13 +1,22 @@
+import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import { PolicyEngine, parsePolicyText, type Signal } from '@otel-policy/core';
+import { PolicyEngine, PolicyRegistry, parsePolicyText, type EngineLogger, type Signal } from '@otel-policy/core';
 import { applyToLogs, applyToMetrics, applyToTraces } from '@otel-policy/adapters';
 import { flag, requireFlag, UsageError, type ParsedArgs } from '../args.js';
 
-export const EVAL_USAGE = `otel-policy eval --policies FILE --input FILE [--output FILE] [--stats FILE] [--signal log|metric|trace]
+export const EVAL_USAGE = `otel-policy eval (--policies FILE | --server URL | --grpc HOST:PORT) --input FILE
+                [--output FILE] [--stats FILE] [--signal log|metric|trace]
+                [--token TOKEN] [--content-type json|protobuf] [--timeout MS]
 
 Evaluate an OTLP/JSON payload against a policy file (JSON or YAML). Writes the
 payload with dropped records removed and transforms applied (stdout when
---output is absent), and per-policy hit/miss counts to --stats.`;
+--output is absent), and per-policy hit/miss counts to --stats.
+
+With --server (a full HTTP sync URL, e.g. http://127.0.0.1:8080/v1/policy/sync)
+or --grpc (a gRPC sync server), the policies come from a sync server instead:
+one sync, the evaluation, then a final report of the hits, misses and compile
+errors through sync. --token sends a bearer token; --content-type picks the
+HTTP encoding (default json); --timeout bounds each exchange (default 10000).`;
 
 /** Decide the signal from the payload when --signal is not given. */
 export function signalOfPayload(data: Record<string, unknown>): Signal | undefined {
@@ -33,22 +42,86 @@ export function applyPayload(engine: PolicyEngine, signal: Signal, data: Record<
   else applyToTraces(engine, data);
 }
 
+const stderrLogger: EngineLogger = { error: (m) => process.stderr.write(`${m}\n`), warn: (m) => process.stderr.write(`${m}\n`) };
+
 export async function runEval(args: ParsedArgs): Promise<number> {
-  const policiesPath = requireFlag(args, 'policies');
+  const sources = ['policies', 'server', 'grpc'].filter((f) => flag(args, f) !== undefined);
+  if (sources.length === 0) throw new UsageError('--policies, --server or --grpc is required');
+  if (sources.length > 1) throw new UsageError(`give only one of ${sources.map((s) => `--${s}`).join(', ')}`);
   const inputPath = requireFlag(args, 'input');
+  const policiesPath = flag(args, 'policies');
+  if (policiesPath === undefined) return runEvalSynced(args, inputPath);
   const set = parsePolicyText(await readFile(policiesPath, 'utf8'), { source: policiesPath });
-  const engine = new PolicyEngine({ policies: set, logger: { error: (m) => process.stderr.write(`${m}\n`), warn: (m) => process.stderr.write(`${m}\n`) } });
+  const engine = new PolicyEngine({ policies: set, logger: stderrLogger });
   const data = JSON.parse(await readFile(inputPath, 'utf8')) as Record<string, unknown>;
+  const signal = signalOf(args, data);
+  applyPayload(engine, signal, data);
+  await writeResults(args, engine, data);
+  return 0;
+}
+
+function signalOf(args: ParsedArgs, data: Record<string, unknown>): Signal {
   const signalFlag = flag(args, 'signal');
   if (signalFlag !== undefined && !['log', 'metric', 'trace'].includes(signalFlag)) throw new UsageError(`--signal must be log, metric or trace`);
   const signal = (signalFlag as Signal | undefined) ?? signalOfPayload(data);
   if (!signal) throw new UsageError('cannot tell the signal of the input; pass --signal');
-  applyPayload(engine, signal, data);
+  return signal;
+}
+
+async function writeResults(args: ParsedArgs, engine: PolicyEngine, data: Record<string, unknown>): Promise<void> {
   const out = JSON.stringify(data, null, 2) + '\n';
   const outputPath = flag(args, 'output');
   if (outputPath) await writeFile(outputPath, out);
   else process.stdout.write(out);
   const statsPath = flag(args, 'stats');
   if (statsPath) await writeFile(statsPath, JSON.stringify(statsFile(engine), null, 2) + '\n');
+}
+
+/** `eval --server URL` / `eval --grpc HOST:PORT`: sync once, evaluate, report through sync. */
+async function runEvalSynced(args: ParsedArgs, inputPath: string): Promise<number> {
+  const data = JSON.parse(await readFile(inputPath, 'utf8')) as Record<string, unknown>;
+  const signal = signalOf(args, data);
+  const contentType = flag(args, 'content-type') ?? 'json';
+  if (contentType !== 'json' && contentType !== 'protobuf') throw new UsageError('--content-type must be json or protobuf');
+  const timeoutMs = Number(flag(args, 'timeout') ?? 10_000);
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new UsageError('--timeout must be a positive number of milliseconds');
+  const common = {
+    // One sync now, a final report at shutdown: no periodic syncing.
+    pollIntervalSecs: 0,
+    timeoutMs,
+    shutdownTimeoutMs: timeoutMs,
+    bearerToken: flag(args, 'token'),
+    clientMetadata: { serviceName: 'otel-policy-cli', serviceInstanceId: randomUUID() },
+  };
+  const providers = await import('@otel-policy/providers');
+  const server = flag(args, 'server');
+  const grpcTarget = flag(args, 'grpc');
+  let provider: InstanceType<typeof providers.HttpPolicyProvider> | InstanceType<typeof providers.GrpcPolicyProvider>;
+  if (server !== undefined) {
+    try {
+      provider = new providers.HttpPolicyProvider({ ...common, url: server, contentType: contentType === 'json' ? 'application/json' : 'application/x-protobuf' });
+    } catch {
+      throw new UsageError(`--server must be a URL, got ${JSON.stringify(server)}`);
+    }
+  } else {
+    provider = new providers.GrpcPolicyProvider({ ...common, target: grpcTarget! });
+  }
+  const errors: Error[] = [];
+  const engine = new PolicyEngine({ logger: stderrLogger });
+  const registry = new PolicyRegistry(engine, [provider], {}, (_id, err) => errors.push(err));
+  await registry.start();
+  if (provider.syncs === 0) {
+    await registry.shutdown();
+    process.stderr.write(`otel-policy: no policies: ${errors[0]?.message ?? 'the first sync failed'}\n`);
+    return 1;
+  }
+  applyPayload(engine, signal, data);
+  await writeResults(args, engine, data);
+  errors.length = 0;
+  await registry.shutdown();
+  if (errors.length > 0) {
+    process.stderr.write(`otel-policy: final report failed: ${errors[errors.length - 1].message}\n`);
+    return 1;
+  }
   return 0;
 }

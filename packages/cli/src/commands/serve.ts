@@ -1,0 +1,60 @@
+import { UsageError, flag, requireFlag, type ParsedArgs } from '../args.js';
+
+export const SERVE_USAGE = `otel-policy serve-policies --policies PATH [--http-port N] [--grpc-port N]
+                          [--host HOST] [--token TOKEN] [--sync-interval SECONDS]
+
+Serve a policy file or directory (reloaded when it changes) to sync clients:
+HTTP POST /v1/policy/sync (proto JSON or protobuf) and gRPC
+tero.policy.v1.PolicyService/Sync. Prints HTTP_PORT=<n> and GRPC_PORT=<n> once
+listening (port 0, the default, picks a free port; "off" disables one). GET
+/stats shows the hits, misses and errors clients reported; GET /shutdown, SIGTERM
+or SIGINT stops the server. --token requires "authorization: Bearer TOKEN" on
+every request; --host defaults to 127.0.0.1; --sync-interval is the
+recommended sync interval sent to clients (default 60).`;
+
+function portFlag(args: ParsedArgs, name: string): number | false {
+  const v = flag(args, name) ?? '0';
+  if (v === 'off' || v === 'none') return false;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${name} must be a port number (0 for any free port) or "off"`);
+  return n;
+}
+
+export async function runServe(args: ParsedArgs): Promise<number> {
+  const policies = requireFlag(args, 'policies');
+  const httpPort = portFlag(args, 'http-port');
+  const grpcPort = portFlag(args, 'grpc-port');
+  const intervalFlag = flag(args, 'sync-interval');
+  const syncIntervalSecs = intervalFlag === undefined ? undefined : Number(intervalFlag);
+  if (syncIntervalSecs !== undefined && (!Number.isInteger(syncIntervalSecs) || syncIntervalSecs < 0)) throw new UsageError('--sync-interval must be a whole number of seconds');
+  const { PolicySyncServer } = await import('@otel-policy/providers');
+  let stopRequested!: () => void;
+  const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
+  const server = new PolicySyncServer({
+    policies,
+    host: flag(args, 'host'),
+    httpPort,
+    grpcPort,
+    token: flag(args, 'token'),
+    syncIntervalSecs,
+    onShutdownRequest: () => stopRequested(),
+  });
+  try {
+    await server.start();
+  } catch (err) {
+    process.stderr.write(`otel-policy: cannot serve ${policies}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const onSignal = () => stopRequested();
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  let ports = '';
+  if (server.httpPort !== undefined) ports += `HTTP_PORT=${server.httpPort}\n`;
+  if (server.grpcPort !== undefined) ports += `GRPC_PORT=${server.grpcPort}\n`;
+  process.stdout.write(ports);
+  await stopped;
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  await server.stop();
+  return 0;
+}

@@ -1,0 +1,395 @@
+/**
+ * What the HTTP and gRPC sync providers share: the sync loop (poll at the
+ * server's recommended interval, back off with jitter on failure), change
+ * detection by hash, and delta reporting of the registry's counters.
+ */
+import { createHash } from 'node:crypto';
+import type { PolicyProvider, PolicyProviderListener, PolicySet, PolicyStatusReport } from '@otel-policy/core';
+import {
+  int64ToNumber,
+  nowUnixNano,
+  policySetFromSyncResponse,
+  type ClientMetadataObject,
+  type KeyValueObject,
+  type PolicySyncStatusObject,
+  type SyncRequestObject,
+  type SyncResponseObject,
+} from './schema.js';
+
+/** Who this client is, sent with every sync request (`ClientMetadata`). */
+export interface ClientMetadataOptions {
+  /** `service.name` resource attribute. */
+  serviceName?: string;
+  /** `service.namespace` resource attribute. */
+  serviceNamespace?: string;
+  /** `service.instance.id` resource attribute. */
+  serviceInstanceId?: string;
+  /** `service.version` resource attribute. */
+  serviceVersion?: string;
+  /** More resource attributes. */
+  resourceAttributes?: Record<string, string>;
+  /** Client labels. */
+  labels?: Record<string, string>;
+  /** `PolicyStage` names (`POLICY_STAGE_LOG_FILTER`, ...); default: every stage this engine implements. */
+  supportedPolicyStages?: string[];
+}
+
+/** A timer as the sync loop uses it (injectable for tests). */
+export interface SyncTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Options shared by the HTTP and gRPC sync providers. */
+export interface SyncProviderOptions {
+  /** Provider id (diagnostics, merging in a registry). */
+  id?: string;
+  /**
+   * Seconds between syncs when the server recommends none (default 60). The
+   * server's `recommended_sync_interval_seconds`, when above 0, takes over.
+   * 0 disables periodic syncing: one sync at start, a final report at shutdown.
+   */
+  pollIntervalSecs?: number;
+  /** Per-request timeout in ms (default 10000). */
+  timeoutMs?: number;
+  /** Client metadata sent with every request. */
+  clientMetadata?: ClientMetadataOptions;
+  /** First retry delay after a failure, in ms (default 1000); doubles per failure. */
+  backoffBaseMs?: number;
+  /** Upper bound of the retry delay, in ms (default 60000). */
+  backoffMaxMs?: number;
+  /** How long shutdown() may spend on the final report, in ms (default 5000). */
+  shutdownTimeoutMs?: number;
+  /** Send a final report on shutdown (default true). */
+  finalReport?: boolean;
+  /** Uniform random in [0, 1) for backoff jitter (default Math.random). */
+  random?: () => number;
+  /** Timer functions (default: the global ones, unref'd). */
+  timers?: SyncTimers;
+}
+
+/** A failed sync. `reportDelivered` is set when the server accepted the request (its stats count) but the answer was unusable. */
+export class SyncError extends Error {
+  override readonly name = 'SyncError';
+  constructor(
+    message: string,
+    readonly reportDelivered = false,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+const ALL_STAGES = ['POLICY_STAGE_LOG_FILTER', 'POLICY_STAGE_LOG_TRANSFORM', 'POLICY_STAGE_METRIC_FILTER', 'POLICY_STAGE_TRACE_SAMPLING'];
+
+const defaultTimers: SyncTimers = {
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return t;
+  },
+  clearTimeout(handle) {
+    clearTimeout(handle as NodeJS.Timeout);
+  },
+};
+
+type Counters = Omit<PolicyStatusReport, 'policyId' | 'errors'>;
+const STAGES = ['remove', 'redact', 'rename', 'add'] as const;
+
+const kv = (attrs: Record<string, string | undefined>): KeyValueObject[] =>
+  Object.entries(attrs)
+    .filter((e): e is [string, string] => e[1] !== undefined)
+    .map(([key, value]) => ({ key, value: { stringValue: value } }));
+
+/** Build the `ClientMetadata` message of a client. */
+export function clientMetadataOf(o: ClientMetadataOptions = {}): ClientMetadataObject {
+  return {
+    supportedPolicyStages: o.supportedPolicyStages ?? ALL_STAGES,
+    labels: kv(o.labels ?? {}),
+    resourceAttributes: kv({
+      'service.name': o.serviceName,
+      'service.namespace': o.serviceNamespace,
+      'service.instance.id': o.serviceInstanceId,
+      'service.version': o.serviceVersion,
+      ...o.resourceAttributes,
+    }),
+  };
+}
+
+/** What one sync attempt did. */
+export interface SyncResult {
+  ok: boolean;
+  /** A new policy set was delivered to the listener. */
+  delivered: boolean;
+  error?: Error;
+}
+
+/**
+ * Base of the sync providers. Subclasses implement {@link send} (one
+ * request/response exchange over their transport).
+ */
+export abstract class SyncPolicyProvider implements PolicyProvider {
+  readonly id: string;
+  protected readonly syncOptions: SyncProviderOptions;
+  private readonly timers: SyncTimers;
+  private listener: PolicyProviderListener | undefined;
+  private statsSource: (() => PolicyStatusReport[]) | undefined;
+  /** Counters as last reported successfully, per policy (with their epoch). */
+  private baselines = new Map<string, Counters>();
+  /** Identifies the policy set last delivered (server hash, else a local digest). */
+  private deliveredKey: string | undefined;
+  private lastHash = '';
+  private lastSyncTimestamp: string | undefined;
+  private intervalMs: number;
+  private timer: unknown;
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly inFlight = new Set<AbortController>();
+  private started = false;
+  /** Set when shutdown gives up waiting: every exchange, running or to come, is abandoned. */
+  private abandoned: Error | undefined;
+  private stopping: Promise<void> | undefined;
+  /** Consecutive failed syncs (drives the backoff). */
+  failures = 0;
+  /** Successful syncs so far. */
+  syncs = 0;
+  /** The last failure, if any. */
+  lastError: Error | undefined;
+  /** The delay the next sync was scheduled with (ms); undefined when none is scheduled. */
+  nextDelayMs: number | undefined;
+
+  constructor(id: string, options: SyncProviderOptions) {
+    this.id = options.id ?? id;
+    this.syncOptions = options;
+    this.timers = options.timers ?? defaultTimers;
+    this.intervalMs = (options.pollIntervalSecs ?? 60) * 1000;
+  }
+
+  /** One exchange with the server; rejects (preferably with a {@link SyncError}) on any failure. */
+  protected abstract send(request: SyncRequestObject, signal: AbortSignal): Promise<SyncResponseObject>;
+
+  /** Prepare the transport (called once by start()). */
+  protected async open(): Promise<void> {}
+
+  /** Release the transport (called once at the end of shutdown()). */
+  protected async close(): Promise<void> {}
+
+  setStatsSource(source: () => PolicyStatusReport[]): void {
+    this.statsSource = source;
+  }
+
+  async start(listener: PolicyProviderListener): Promise<void> {
+    if (this.started) throw new Error(`provider ${this.id} already started`);
+    this.started = true;
+    this.listener = listener;
+    try {
+      await this.open();
+    } catch (err) {
+      // Nothing to sync with (e.g. a malformed target): report it, deliver nothing.
+      this.abandoned = new SyncError(`cannot open ${this.id}: ${asError(err).message}`, false, { cause: err });
+      this.failed(this.abandoned);
+      return;
+    }
+    await this.syncNow();
+  }
+
+  /** Sync now (serialised with the periodic syncs); the next periodic sync is rescheduled from here. */
+  syncNow(): Promise<SyncResult> {
+    const run = this.chain.then(async () => {
+      if (this.stopping) return { ok: false, delivered: false, error: new SyncError('provider is shut down') };
+      this.cancelTimer();
+      const result = await this.attempt(false);
+      this.schedule(result.ok);
+      return result;
+    });
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Send a final report, then stop syncing and close the transport. */
+  shutdown(): Promise<void> {
+    this.stopping ??= this.stop();
+    return this.stopping;
+  }
+
+  private async stop(): Promise<void> {
+    this.cancelTimer();
+    if (this.started && this.syncOptions.finalReport !== false) {
+      const bound = this.syncOptions.shutdownTimeoutMs ?? 5000;
+      let boundTimer: unknown;
+      const final = this.chain.then(() => this.attempt(true));
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        boundTimer = this.timers.setTimeout(() => resolve('timeout'), bound);
+      });
+      const r = await Promise.race([final, timedOut]);
+      this.timers.clearTimeout(boundTimer);
+      if (r === 'timeout') {
+        this.abandon(new SyncError(`final report to ${this.id} timed out after ${bound} ms`));
+        await final;
+      }
+    } else {
+      this.abandon(new SyncError('provider is shut down'));
+      await this.chain;
+    }
+    await this.close();
+  }
+
+  private abandon(reason: SyncError): void {
+    this.abandoned = reason;
+    for (const c of this.inFlight) c.abort(reason);
+  }
+
+  private cancelTimer(): void {
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.nextDelayMs = undefined;
+  }
+
+  private schedule(ok: boolean): void {
+    if (this.stopping) return;
+    let delay: number;
+    if (ok) {
+      if (this.intervalMs <= 0) return;
+      delay = this.intervalMs;
+    } else {
+      delay = this.backoffDelay(this.failures);
+    }
+    this.nextDelayMs = delay;
+    this.timer = this.timers.setTimeout(() => {
+      this.timer = undefined;
+      void this.syncNow();
+    }, delay);
+  }
+
+  /** Exponential backoff with "equal jitter": a delay in [d/2, d], d = base * 2^(n-1) capped at the maximum. */
+  backoffDelay(failures: number): number {
+    const base = this.syncOptions.backoffBaseMs ?? 1000;
+    const max = this.syncOptions.backoffMaxMs ?? 60_000;
+    const d = Math.min(max, base * 2 ** Math.min(Math.max(failures - 1, 0), 30));
+    const r = Math.min(Math.max((this.syncOptions.random ?? Math.random)(), 0), 1);
+    return Math.round(d / 2 + (d / 2) * r);
+  }
+
+  /** The request to send now, and the counters it reports (to commit once it is delivered). */
+  private buildRequest(): { request: SyncRequestObject; snapshot: Map<string, Counters> } {
+    const snapshot = new Map<string, Counters>();
+    const statuses: PolicySyncStatusObject[] = [];
+    let reports: PolicyStatusReport[] = [];
+    try {
+      reports = this.statsSource?.() ?? [];
+    } catch {
+      reports = [];
+    }
+    for (const r of reports) {
+      const cur: Counters = {
+        statsEpoch: r.statsEpoch,
+        hits: r.hits,
+        misses: r.misses,
+        remove: { ...r.remove },
+        redact: { ...r.redact },
+        rename: { ...r.rename },
+        add: { ...r.add },
+      };
+      snapshot.set(r.policyId, cur);
+      const prev = this.baselines.get(r.policyId);
+      // A new epoch means the counters restarted: report them from zero.
+      const base = prev && prev.statsEpoch === r.statsEpoch ? prev : undefined;
+      const d = (now: number, then: number | undefined) => Math.max(0, now - (then ?? 0));
+      const status: PolicySyncStatusObject = { id: r.policyId };
+      let any = r.errors.length > 0;
+      const hits = d(cur.hits, base?.hits);
+      const misses = d(cur.misses, base?.misses);
+      if (hits) status.matchHits = hits;
+      if (misses) status.matchMisses = misses;
+      any ||= hits > 0 || misses > 0;
+      for (const stage of STAGES) {
+        const h = d(cur[stage].hits, base?.[stage].hits);
+        const m = d(cur[stage].misses, base?.[stage].misses);
+        if (h || m) {
+          status[stage] = { hits: h, misses: m };
+          any = true;
+        }
+      }
+      if (r.errors.length) status.errors = [...r.errors];
+      if (any) statuses.push(status);
+    }
+    const request: SyncRequestObject = {
+      clientMetadata: clientMetadataOf(this.syncOptions.clientMetadata),
+      fullSync: this.deliveredKey === undefined,
+      lastSuccessfulHash: this.lastHash,
+      policyStatuses: statuses,
+    };
+    if (this.lastSyncTimestamp !== undefined) request.lastSyncTimestampUnixNano = this.lastSyncTimestamp;
+    return { request, snapshot };
+  }
+
+  /** One sync; `final` only reports (the answer's policies are not applied). Never rejects. */
+  private async attempt(final: boolean): Promise<SyncResult> {
+    if (this.abandoned) return this.failed(this.abandoned);
+    const { request, snapshot } = this.buildRequest();
+    const controller = new AbortController();
+    this.inFlight.add(controller);
+    const timeoutMs = this.syncOptions.timeoutMs ?? 10_000;
+    const timer = this.timers.setTimeout(() => controller.abort(new SyncError(`sync timed out after ${timeoutMs} ms`)), timeoutMs);
+    try {
+      let response: SyncResponseObject;
+      try {
+        response = await this.send(request, controller.signal);
+      } catch (err) {
+        if (err instanceof SyncError && err.reportDelivered) this.baselines = snapshot;
+        throw err;
+      }
+      // The server has the report: the next one starts from these counters.
+      this.baselines = snapshot;
+      if (response.errorMessage) throw new SyncError(`sync server reported an error: ${response.errorMessage}`);
+      let delivered = false;
+      if (!final) {
+        const key = response.hash ? `hash:${response.hash}` : `digest:${digestPolicies(response)}`;
+        if (key !== this.deliveredKey) {
+          let set: PolicySet;
+          try {
+            set = policySetFromSyncResponse(response, this.id);
+          } catch (err) {
+            throw new SyncError(`unusable policies from ${this.id}: ${(err as Error).message}`, true, { cause: err });
+          }
+          this.deliveredKey = key;
+          this.listener?.onPolicies(set);
+          delivered = true;
+        }
+        const secs = response.recommendedSyncIntervalSeconds ?? 0;
+        if (secs > 0 && (this.syncOptions.pollIntervalSecs ?? 60) !== 0) this.intervalMs = secs * 1000;
+      }
+      if (response.hash) this.lastHash = response.hash;
+      if (response.syncTimestampUnixNano !== undefined && int64ToNumber(response.syncTimestampUnixNano) > 0) {
+        this.lastSyncTimestamp = String(response.syncTimestampUnixNano);
+      } else {
+        this.lastSyncTimestamp = nowUnixNano();
+      }
+      this.failures = 0;
+      this.syncs++;
+      return { ok: true, delivered };
+    } catch (e) {
+      return this.failed(controller.signal.aborted && controller.signal.reason instanceof Error ? controller.signal.reason : asError(e));
+    } finally {
+      this.timers.clearTimeout(timer);
+      this.inFlight.delete(controller);
+    }
+  }
+
+  private failed(err: Error): SyncResult {
+    this.failures++;
+    this.lastError = err;
+    this.listener?.onError?.(err);
+    return { ok: false, delivered: false, error: err };
+  }
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new SyncError(String(e));
+}
+
+/** A digest of a response's policies, for servers that send no hash. */
+function digestPolicies(res: SyncResponseObject): string {
+  return createHash('sha256')
+    .update(JSON.stringify(res.policies ?? []))
+    .digest('hex');
+}

@@ -1,0 +1,137 @@
+import { diag, type Context } from '@opentelemetry/api';
+import { SdkLogRecordAccessor, type InstrumentationScopeLike, type SdkLogRecordLike } from '@otel-policy/adapters';
+import { EvalResult, isDropped } from '@otel-policy/core';
+import { resolvePolicies, type PolicyConfig, type PolicyHandle } from './policy-source.js';
+
+/**
+ * The SDK `LogRecordProcessor` contract (sdk-logs 0.2xx), structurally, so
+ * that no SDK version is imported: any SDK log record processor fits.
+ */
+export interface LogRecordProcessorLike {
+  onEmit(logRecord: SdkLogRecordLike, context?: Context): void;
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+  enabled?(options: LogRecordEnabledOptions): boolean;
+}
+
+/** The argument of `LogRecordProcessor.enabled` (sdk-logs 0.2xx). */
+export interface LogRecordEnabledOptions {
+  context: Context;
+  instrumentationScope: InstrumentationScopeLike;
+  severityNumber?: number;
+  eventName?: string;
+}
+
+/**
+ * A log record processor that applies Tero policies before handing records
+ * to its delegates (typically a `BatchLogRecordProcessor` or
+ * `SimpleLogRecordProcessor` wrapping an exporter), in the manner of the
+ * SDK's filtering processors.
+ *
+ * For each emitted record the policies are evaluated: a dropped, sampled-out
+ * or rate-limited record is not forwarded; a kept record is transformed in
+ * place (attributes, body, ...) and forwarded. Transforms of resource or
+ * scope attributes give the record its own copy: the shared `Resource` and
+ * scope are never modified, so other records are unaffected.
+ *
+ * Fail-open: if evaluation fails, the record is forwarded unmodified (any
+ * partial change is rolled back) and the error is reported through `diag`.
+ *
+ * @example
+ * ```ts
+ * const provider = new LoggerProvider({
+ *   processors: [
+ *     new PolicyLogRecordProcessor(new BatchLogRecordProcessor({ exporter: new OTLPLogExporter() }), {
+ *       policies: './policies.yaml',
+ *     }),
+ *   ],
+ * });
+ * ```
+ */
+export class PolicyLogRecordProcessor implements LogRecordProcessorLike {
+  private readonly delegates: readonly LogRecordProcessorLike[];
+  private readonly handle: PolicyHandle;
+  private readonly ownsHandle: boolean;
+  private readonly accessor = new SdkLogRecordAccessor({ journal: true });
+  private readonly logger = diag.createComponentLogger({ namespace: '@otel-policy/sdk-processor' });
+  private shutdownPromise: Promise<void> | undefined;
+
+  /**
+   * @param delegate the processor(s) that receive the records the policies keep
+   * @param config where the policies come from (a file path is watched for
+   *   changes; a {@link PolicyHandle} is shared and not shut down by this
+   *   processor), plus optional stats metrics and regex engine
+   */
+  constructor(delegate: LogRecordProcessorLike | readonly LogRecordProcessorLike[], config: PolicyConfig) {
+    this.delegates = Array.isArray(delegate) ? [...delegate] : [delegate as LogRecordProcessorLike];
+    const { handle, owned } = resolvePolicies(config);
+    this.handle = handle;
+    this.ownsHandle = owned;
+  }
+
+  /** The policies this processor evaluates (e.g. to wait for `ready` or read stats). */
+  get policies(): PolicyHandle {
+    return this.handle;
+  }
+
+  /**
+   * Evaluate the record; forward it to the delegates unless a policy drops
+   * it. Kept records carry the policies' transforms.
+   */
+  onEmit(logRecord: SdkLogRecordLike, context?: Context): void {
+    if (this.shutdownPromise !== undefined) return;
+    if (isDropped(this.evaluate(logRecord))) return;
+    const delegates = this.delegates;
+    for (let i = 0; i < delegates.length; i++) delegates[i].onEmit(logRecord, context);
+  }
+
+  /**
+   * Whether any delegate would take a record with these properties. Policies
+   * need the record itself, so they do not take part in this early check.
+   */
+  enabled(options: LogRecordEnabledOptions): boolean {
+    for (const d of this.delegates) if (!d.enabled || d.enabled(options)) return true;
+    return false;
+  }
+
+  /** Flush every delegate. */
+  async forceFlush(): Promise<void> {
+    await Promise.all(this.delegates.map((d) => d.forceFlush()));
+  }
+
+  /**
+   * Shut down every delegate, and the policy source when this processor
+   * created it (not a shared {@link PolicyHandle}). Later records are
+   * ignored. Idempotent.
+   */
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= Promise.all([
+      ...this.delegates.map((d) => d.shutdown()),
+      this.ownsHandle ? this.handle.shutdown() : undefined,
+    ]).then(() => undefined);
+    return this.shutdownPromise;
+  }
+
+  /** Evaluate with fail-open: on an error, undo any partial change and keep the record. */
+  private evaluate(record: SdkLogRecordLike): EvalResult {
+    const engine = this.handle.engine;
+    const acc = this.accessor;
+    const errorsBefore = engine.internalErrors;
+    try {
+      const result = engine.evaluateLog(record, acc);
+      // The engine catches and reports (through diag) its own failures; it then returns NoMatch.
+      if (engine.internalErrors === errorsBefore) {
+        acc.commit(record);
+        return result;
+      }
+    } catch (err) {
+      this.logger.error('policy evaluation of a log record failed; record passed unmodified', err);
+    }
+    try {
+      acc.rollback(record);
+    } catch (err) {
+      this.logger.error('could not restore a log record after a failed policy evaluation', err);
+    }
+    return EvalResult.NoMatch;
+  }
+}

@@ -1,0 +1,177 @@
+import { createTraceState, diag, TraceFlags, type Context, type SpanContext, type TraceState } from '@opentelemetry/api';
+import { SdkSpanCursor, sdkSpanAccessor, type ReadableSpanLike } from '@otel-policy/adapters';
+import { EvalResult, isDropped } from '@otel-policy/core';
+import { resolvePolicies, type PolicyConfig, type PolicyHandle } from './policy-source.js';
+
+/**
+ * The SDK `SpanProcessor` contract (sdk-trace-base 2.x), structurally, so
+ * that no SDK version is imported: any SDK span processor fits.
+ */
+export interface SpanProcessorLike {
+  onStart(span: ReadableSpanLike, parentContext: Context): void;
+  onEnding?(span: ReadableSpanLike): void;
+  onEnd(span: ReadableSpanLike): void;
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * A view of an ended span whose `spanContext()` carries another tracestate:
+ * an object whose prototype is the span (every other property and method
+ * reads through to it) with its own `spanContext`. The span is not modified.
+ * Exporters read `spanContext().traceState?.serialize()`, so the exported
+ * span carries the new tracestate. (Being a view, it has no other own
+ * properties: code that copies spans with object spread would lose them;
+ * the SDK's exporters and processors read properties directly.)
+ *
+ * @param traceState the new tracestate: a W3C tracestate header value (`''`
+ *   for none) or an API `TraceState`
+ */
+export function withTraceState<S extends ReadableSpanLike>(span: S, traceState: string | TraceState): S {
+  const ts = typeof traceState === 'string' ? (traceState === '' ? undefined : createTraceState(traceState)) : traceState;
+  const viewContext: SpanContext = { ...(span.spanContext() as SpanContext), traceState: ts };
+  return Object.create(span, {
+    spanContext: { value: () => viewContext, writable: true, configurable: true },
+  }) as S;
+}
+
+/**
+ * A span processor that applies Tero trace policies to ended spans before
+ * handing them to its delegates (typically a `BatchSpanProcessor` or
+ * `SimpleSpanProcessor` wrapping an exporter).
+ *
+ * `onStart` (and `onEnding`) are forwarded as they come. In `onEnd`, each
+ * sampled span is evaluated: a span a policy drops or samples out is not
+ * forwarded. A kept span whose tracestate the policies
+ * changed (consistent probability sampling writes its threshold, `ot=th:...`)
+ * is forwarded as a view whose `spanContext().traceState` carries the new
+ * value; the ended span itself is never modified. Spans the SDK did not
+ * sample (no `SAMPLED` flag) are forwarded without evaluation, so that they
+ * do not count in policy stats (exporters drop them anyway).
+ *
+ * Fail-open: if evaluation fails, the span is forwarded unmodified and the
+ * error is reported through `diag`.
+ *
+ * @example
+ * ```ts
+ * const provider = new NodeTracerProvider({
+ *   spanProcessors: [
+ *     new PolicySpanProcessor(new BatchSpanProcessor(new OTLPTraceExporter()), {
+ *       policies: './policies.yaml',
+ *     }),
+ *   ],
+ * });
+ * ```
+ */
+export class PolicySpanProcessor implements SpanProcessorLike {
+  private readonly delegates: readonly SpanProcessorLike[];
+  private readonly handle: PolicyHandle;
+  private readonly ownsHandle: boolean;
+  private readonly cursor = new SdkSpanCursor();
+  private readonly logger = diag.createComponentLogger({ namespace: '@otel-policy/sdk-processor' });
+  private shutdownPromise: Promise<void> | undefined;
+  /** Sampled tracestates the API's TraceState could not carry as written. */
+  private alteredTraceStates = 0;
+
+  /**
+   * @param delegate the processor(s) that receive the spans the policies keep
+   * @param config where the policies come from (a file path is watched for
+   *   changes; a {@link PolicyHandle} is shared and not shut down by this
+   *   processor), plus optional stats metrics and regex engine
+   */
+  constructor(delegate: SpanProcessorLike | readonly SpanProcessorLike[], config: PolicyConfig) {
+    this.delegates = Array.isArray(delegate) ? [...delegate] : [delegate as SpanProcessorLike];
+    const { handle, owned } = resolvePolicies(config);
+    this.handle = handle;
+    this.ownsHandle = owned;
+  }
+
+  /** The policies this processor evaluates (e.g. to wait for `ready` or read stats). */
+  get policies(): PolicyHandle {
+    return this.handle;
+  }
+
+  /** Forward to every delegate. */
+  onStart(span: ReadableSpanLike, parentContext: Context): void {
+    const delegates = this.delegates;
+    for (let i = 0; i < delegates.length; i++) delegates[i].onStart(span, parentContext);
+  }
+
+  /** Forward to every delegate that implements `onEnding`. */
+  onEnding(span: ReadableSpanLike): void {
+    const delegates = this.delegates;
+    for (let i = 0; i < delegates.length; i++) delegates[i].onEnding?.(span);
+  }
+
+  /** Evaluate the span; forward it (or its view with a new tracestate) unless a policy drops it. */
+  onEnd(span: ReadableSpanLike): void {
+    if (this.shutdownPromise !== undefined) return;
+    let out = span;
+    if (((span.spanContext().traceFlags ?? 0) & TraceFlags.SAMPLED) !== 0) {
+      const traceState = this.evaluate(span);
+      if (traceState === null) return;
+      if (traceState !== undefined) out = this.view(span, traceState);
+    }
+    const delegates = this.delegates;
+    for (let i = 0; i < delegates.length; i++) delegates[i].onEnd(out);
+  }
+
+  /** Flush every delegate. */
+  async forceFlush(): Promise<void> {
+    await Promise.all(this.delegates.map((d) => d.forceFlush()));
+  }
+
+  /**
+   * Shut down every delegate, and the policy source when this processor
+   * created it (not a shared {@link PolicyHandle}). Later spans are ignored.
+   * Idempotent.
+   */
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= Promise.all([
+      ...this.delegates.map((d) => d.shutdown()),
+      this.ownsHandle ? this.handle.shutdown() : undefined,
+    ]).then(() => undefined);
+    return this.shutdownPromise;
+  }
+
+  /**
+   * Evaluate with fail-open. Returns null when the span is dropped, the new
+   * tracestate when the policies wrote one, else undefined.
+   */
+  private evaluate(span: ReadableSpanLike): string | null | undefined {
+    const engine = this.handle.engine;
+    const cursor = this.cursor.reset(span);
+    const errorsBefore = engine.internalErrors;
+    let result: EvalResult;
+    try {
+      result = engine.evaluateTrace(cursor, sdkSpanAccessor);
+    } catch (err) {
+      this.logger.error('policy evaluation of a span failed; span passed unmodified', err);
+      result = EvalResult.NoMatch;
+    }
+    // On a failure (reported by the engine itself), forget any write: the span goes out as it came.
+    const traceState = engine.internalErrors === errorsBefore && result !== EvalResult.NoMatch ? cursor.traceState : undefined;
+    cursor.clear();
+    return isDropped(result) ? null : traceState;
+  }
+
+  /** The span to forward with `traceState`, or the span itself when its tracestate already reads so. */
+  private view(span: ReadableSpanLike, traceState: string): ReadableSpanLike {
+    try {
+      const current = span.spanContext().traceState?.serialize() ?? '';
+      if (current === traceState) return span;
+      const ts = traceState === '' ? undefined : createTraceState(traceState);
+      if (ts !== undefined && ts.serialize() !== traceState) {
+        // The API's TraceState drops what W3C rules reject (e.g. beyond 512 characters).
+        const n = ++this.alteredTraceStates;
+        if (n <= 10 || n % 1000 === 0) {
+          this.logger.warn(`the sampled tracestate ${JSON.stringify(traceState)} is not a valid W3C tracestate; exported as ${JSON.stringify(ts.serialize())} (${n} so far)`);
+        }
+      }
+      return withTraceState(span, ts ?? '');
+    } catch (err) {
+      this.logger.error('could not attach the sampled tracestate to a span; span passed unmodified', err);
+      return span;
+    }
+  }
+}

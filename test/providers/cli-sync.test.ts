@@ -1,0 +1,115 @@
+/**
+ * The CLI's sync commands beyond the conformance corpus: serve-policies
+ * options (token, disabled gRPC, signals) and eval --server options
+ * (token, protobuf, --stats), and usage errors. Needs the build (dist).
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../../packages/cli/bin/otel-policy.js', import.meta.url));
+const work = mkdtempSync(path.join(tmpdir(), 'otel-policy-cli-sync-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function serve(args: string[]): Promise<{ child: ChildProcess; out: string; http: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'serve-policies', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('no ports'));
+    }, 30_000);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /^HTTP_PORT=(\d+)$/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        // Give a GRPC_PORT line, if any, a moment to arrive.
+        setTimeout(() => resolve({ child, out, http: Number(m[1]) }), 100);
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}`));
+    });
+  });
+}
+
+const exitOf = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+
+const policies = path.join(work, 'policies.yaml');
+writeFileSync(
+  policies,
+  `policies:
+  - id: drop-debug
+    log:
+      match:
+        - log_field: severity_text
+          exact: DEBUG
+      keep: none
+  - id: broken
+    log:
+      match:
+        - log_attribute: []
+          exists: true
+`,
+);
+const input = path.join(work, 'logs.json');
+writeFileSync(input, JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ severityText: 'DEBUG' }, { severityText: 'INFO' }] }] }] }));
+
+describe('CLI sync commands', () => {
+  it('serve-policies --token, --grpc-port off; eval --server with --token, protobuf and --stats', async () => {
+    const server = await serve(['--policies', policies, '--token', 'tok', '--grpc-port', 'off', '--sync-interval', '5']);
+    try {
+      expect(server.out).not.toMatch(/GRPC_PORT/);
+      const url = `http://127.0.0.1:${server.http}/v1/policy/sync`;
+      const out = path.join(work, 'out.json');
+      const denied = await cli(['eval', '--server', url, '--input', input, '--output', out]);
+      expect(denied.code).toBe(1);
+      expect(denied.stderr).toMatch(/401/);
+      const stats = path.join(work, 'stats.json');
+      for (const contentType of ['json', 'protobuf']) {
+        const ok = await cli(['eval', '--server', url, '--token', 'tok', '--content-type', contentType, '--input', input, '--output', out, '--stats', stats]);
+        expect(ok.stderr).toMatch(/broken/);
+        expect(ok.code).toBe(0);
+        expect(JSON.parse(readFileSync(out, 'utf8')).resourceLogs[0].scopeLogs[0].logRecords).toEqual([{ severityText: 'INFO' }]);
+        expect(JSON.parse(readFileSync(stats, 'utf8'))).toEqual({ policies: [{ policy_id: 'drop-debug', hits: 1 }] });
+      }
+      const received = await (await fetch(`http://127.0.0.1:${server.http}/stats`, { headers: { authorization: 'Bearer tok' } })).json();
+      expect(received.policies).toEqual([
+        { policy_id: 'broken', hits: 0, misses: 0, errors: ['log: match[0]: attribute has empty path'] },
+        { policy_id: 'drop-debug', hits: 2, misses: 0, errors: [] },
+      ]);
+    } finally {
+      server.child.kill('SIGTERM');
+      expect(await exitOf(server.child)).toBe(0);
+    }
+  });
+
+  it('eval fails (exit 1) when the server cannot be reached; usage errors exit 2', async () => {
+    const down = await cli(['eval', '--server', 'http://127.0.0.1:9/v1/policy/sync', '--timeout', '2000', '--input', input]);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/no policies/);
+    expect((await cli(['eval', '--policies', policies, '--server', 'http://x/', '--input', input])).code).toBe(2);
+    expect((await cli(['eval', '--input', input])).code).toBe(2);
+    expect((await cli(['serve-policies', '--policies', policies, '--http-port', 'abc'])).code).toBe(2);
+    const missing = await cli(['serve-policies', '--policies', path.join(work, 'nope.json')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/cannot serve/);
+    const help = await cli(['help']);
+    expect(help.stdout).toMatch(/serve-policies --policies PATH/);
+    expect(help.stdout).toMatch(/--server URL \| --grpc HOST:PORT/);
+  });
+});

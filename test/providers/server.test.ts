@@ -1,0 +1,139 @@
+/**
+ * PolicySyncServer over HTTP: encodings, errors, /stats accumulation,
+ * /shutdown, and serving a watched policy file.
+ */
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  decodeSyncResponseBinary,
+  encodeSyncRequestBinary,
+  PolicySyncServer,
+  policySetFromSyncResponse,
+  type PolicySyncServerOptions,
+} from '@otel-policy/providers';
+import { logPolicies, waitFor } from './helpers.js';
+
+const work = mkdtempSync(path.join(tmpdir(), 'otel-policy-server-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+async function serve(options: Partial<PolicySyncServerOptions> = {}): Promise<{ server: PolicySyncServer; base: string }> {
+  const server = new PolicySyncServer({ policies: logPolicies('a', 'b'), ...options });
+  await server.start();
+  cleanup.push(() => server.stop());
+  return { server, base: `http://127.0.0.1:${server.httpPort}` };
+}
+
+const postJson = (base: string, body: unknown, type = 'application/json') =>
+  fetch(`${base}/v1/policy/sync`, { method: 'POST', headers: { 'content-type': type }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+describe('PolicySyncServer', () => {
+  it('answers JSON with JSON: all policies, hash, interval, timestamp; accepts snake_case and camelCase', async () => {
+    const { server, base } = await serve({ syncIntervalSecs: 15 });
+    const res = await postJson(base, { client_metadata: { supported_policy_stages: ['POLICY_STAGE_LOG_FILTER'] }, full_sync: true, policy_statuses: [{ id: 'a', match_hits: '3', match_misses: 1 }] });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    const body = await res.json();
+    expect(body.hash).toBe(server.currentHash);
+    expect(body.hash).toMatch(/^[0-9a-f]{32}$/);
+    expect(body.recommendedSyncIntervalSeconds).toBe(15);
+    expect(body.syncType).toBe('SYNC_TYPE_FULL');
+    expect(typeof body.syncTimestampUnixNano).toBe('string');
+    expect(policySetFromSyncResponse(body).policies.map((p) => p.id)).toEqual(['a', 'b']);
+    await postJson(base, { policyStatuses: [{ id: 'a', matchHits: 2, errors: ['e1'] }, { id: 'c', errors: ['e2', 'e1'] }] });
+    await postJson(base, { policyStatuses: [{ id: 'a', errors: ['e1', 'e3'] }] });
+    const stats = await (await fetch(`${base}/stats`)).json();
+    expect(stats).toEqual({
+      policies: [
+        { policy_id: 'a', hits: 5, misses: 1, errors: ['e1', 'e3'] },
+        { policy_id: 'c', hits: 0, misses: 0, errors: ['e2', 'e1'] },
+      ],
+      sync_requests: 3,
+      hash: server.currentHash,
+    });
+  });
+
+  it('answers protobuf with protobuf', async () => {
+    const { server, base } = await serve();
+    const res = await fetch(`${base}/v1/policy/sync`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
+      body: encodeSyncRequestBinary({ policyStatuses: [{ id: 'b', matchHits: 7, remove: { hits: 2, misses: 1 } }] }),
+    });
+    expect(res.headers.get('content-type')).toBe('application/x-protobuf');
+    const body = decodeSyncResponseBinary(new Uint8Array(await res.arrayBuffer()));
+    expect(body.hash).toBe(server.currentHash);
+    expect(body.policies?.length).toBe(2);
+    expect(server.stats().policies).toEqual([{ policy_id: 'b', hits: 7, misses: 0, errors: [], remove: { hits: 2, misses: 1 } }]);
+  });
+
+  it('rejects what it cannot read', async () => {
+    const { base } = await serve();
+    expect((await postJson(base, '{}', 'text/plain')).status).toBe(415);
+    expect((await postJson(base, 'not json')).status).toBe(400);
+    expect((await postJson(base, { policyStatuses: 'x' })).status).toBe(400);
+    expect((await postJson(base, 'garbage', 'application/x-protobuf')).status).toBe(400);
+    expect((await fetch(`${base}/v1/policy/sync`)).status).toBe(405);
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+  });
+
+  it('GET /shutdown calls the shutdown hook (or stops the server)', async () => {
+    let asked = 0;
+    const { base } = await serve({ onShutdownRequest: () => asked++ });
+    expect((await fetch(`${base}/shutdown`)).status).toBe(200);
+    await waitFor(() => asked === 1, 5000, 'shutdown hook');
+
+    const own = new PolicySyncServer({ policies: logPolicies('a') });
+    await own.start();
+    const url = `http://127.0.0.1:${own.httpPort}`;
+    expect((await fetch(`${url}/shutdown`)).status).toBe(200);
+    await waitFor(() => false === (own as unknown as { http: { listening: boolean } }).http.listening, 5000, 'server to stop');
+    await own.stop();
+  });
+
+  it('serves a policy file, reloads it when it changes, keeps the last good set on a broken edit; the hash follows the content', async () => {
+    const file = path.join(work, 'policies.json');
+    const write = (ids: string[] | string) => {
+      const tmp = `${file}.tmp`;
+      writeFileSync(tmp, typeof ids === 'string' ? ids : JSON.stringify({ policies: ids.map((id) => ({ id, log: { match: [{ log_field: 'body', contains: id }], keep: 'none' } })) }));
+      renameSync(tmp, file);
+    };
+    write(['a']);
+    const logs: string[] = [];
+    const { server, base } = await serve({ policies: file, filePollIntervalSecs: 0.2, log: (m) => logs.push(m) });
+    const ids = async () => policySetFromSyncResponse(await (await postJson(base, {})).json()).policies.map((p) => p.id);
+    expect(await ids()).toEqual(['a']);
+    const first = server.currentHash;
+    write(['a']);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(server.currentHash).toBe(first);
+    write(['a', 'b']);
+    await waitFor(() => server.currentHash !== first, 10_000, 'reload');
+    expect(await ids()).toEqual(['a', 'b']);
+    const second = server.currentHash;
+    write('{ not json');
+    await waitFor(() => logs.length > 0, 10_000, 'load error');
+    expect(server.currentHash).toBe(second);
+    expect(await ids()).toEqual(['a', 'b']);
+  });
+
+  it('fails to start when the policy file cannot be loaded', async () => {
+    const server = new PolicySyncServer({ policies: path.join(work, 'missing.json'), log: () => {} });
+    await expect(server.start()).rejects.toThrow();
+    const bad = path.join(work, 'bad.json');
+    writeFileSync(bad, '{ nope');
+    await expect(new PolicySyncServer({ policies: bad, log: () => {} }).start()).rejects.toThrow(/cannot parse/);
+  });
+
+  it('serves gRPC and HTTP side by side; port 0 picks free ports', async () => {
+    const { server } = await serve({ grpcPort: 0 });
+    expect(server.httpPort).toBeGreaterThan(0);
+    expect(server.grpcPort).toBeGreaterThan(0);
+    expect(server.grpcPort).not.toBe(server.httpPort);
+  });
+});
