@@ -14,6 +14,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+    // The SDK 3.x run has its own config (test/sdk-v3/vitest.config.ts) and Node.
+    exclude: ['**/node_modules/**', 'test/sdk-v3/**'],
     testTimeout: 60_000,
     // The JSON report feeds .ci/run's totals line.
     reporters: ['default', 'json'],

@@ -25,6 +25,7 @@ class CountingOtlpExporter {
     this.bytes = 0;
   }
   export(items, done) {
+    if (Array.isArray(items)) this.sample ??= items.find((r) => r.attributes?.['pii.redacted'] === 'true');
     this.items += this.count(items);
     this.bytes += this.serializer.serializeRequest(items)?.byteLength ?? 0;
     done({ code: 0 });
@@ -51,7 +52,7 @@ const policies = openPolicies(fileURLToPath(new URL('./policies.yaml', import.me
 
 const sdk = new NodeSDK({
   resource: resourceFromAttributes({ 'service.name': 'checkout', 'deployment.environment': 'demo' }),
-  logRecordProcessors: [new PolicyLogRecordProcessor(new BatchLogRecordProcessor(logExporter), { policies })],
+  logRecordProcessors: [new PolicyLogRecordProcessor(new BatchLogRecordProcessor({ exporter: logExporter }), { policies })],
   spanProcessors: [new PolicySpanProcessor(new BatchSpanProcessor(spanExporter), { policies })],
   metricReader: new PeriodicExportingMetricReader({
     exporter: new PolicyMetricExporter(metricExporter, { policies }),
@@ -125,6 +126,7 @@ console.log(`  spans:   emitted ${emitted.spans}, reached the exporter ${spanExp
 console.log(
   `  metrics: ${emitted.points.size} data point series recorded, ${metricExporter.items} reached the exporter (${pct(metricExporter.items, emitted.points.size)})\n`,
 );
+if (logExporter.sample) console.log(`a redacted log as exported: ${JSON.stringify(logExporter.sample.body)}\n`);
 console.log('per policy (hits / misses):');
 for (const s of policies.stats()) {
   if (s.errors.length) console.log(`  ${s.policyId.padEnd(26)} INVALID: ${s.errors.join('; ')}`);

@@ -67,7 +67,16 @@ const EXCLUDED: Record<string, string> = {
     'scope attributes on spans: the trace API gives a Tracer no scope attributes (getTracer options carry only schemaUrl), so no SDK span has them',
   'compound_nested_attributes#2':
     'span attribute whose value is a map (kvlist): span Attributes hold only primitives and arrays of primitives; the SDK drops such a value',
+  // SDK 3.x resources keep only primitive attribute values (2.x keeps a map as given).
+  ...(mapResourceAttributesKept()
+    ? {}
+    : { 'compound_nested_attributes#3': 'resource attribute whose value is a map (kvlist): this SDK line drops non-primitive resource attribute values' }),
 };
+
+function mapResourceAttributesKept(): boolean {
+  const attrs = resourceFromAttributes({ probe: { nested: 'x' } } as unknown as Parameters<typeof resourceFromAttributes>[0]).attributes as Record<string, unknown>;
+  return typeof attrs.probe === 'object' && attrs.probe !== null;
+}
 
 /** Thrown while building SDK records for input the SDK cannot represent. */
 class Unrepresentable extends Error {}

@@ -94,7 +94,7 @@ describe('PolicyLogRecordProcessor', () => {
     const ctx = trace.setSpanContext(ROOT_CONTEXT, { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED });
     s.logger.emit({ body: 'in trace', context: ctx });
     s.logger.emit({ body: 'event', eventName: 'heartbeat' });
-    s.logger.emit({ body: 'flagged', attributes: { drop: undefined } });
+    s.logger.emit({ body: 'flagged', attributes: { drop: '' } });
     s.logger.emit({ body: 'head', attributes: { http: { method: 'HEAD' } } });
     s.logger.emit({ body: 'get', attributes: { http: { method: 'GET' } } });
     s.logger.emit({ body: 'plain' });
