@@ -1,0 +1,428 @@
+/**
+ * OTLP requests and responses, in both encodings, to and from the one shape
+ * the pipeline carries: OTLP/JSON objects (lowerCamelCase keys, lowercase hex
+ * identifiers, int64 as decimal strings, enums as numbers).
+ *
+ * Why that shape rather than an accessor over protobufjs messages: the
+ * otlp-json adapter (packages/adapters) already implements every field,
+ * attribute path, transform and sampling write the engine needs and passes the
+ * conformance corpus; reusing it keeps all record access in one audited
+ * place. Decoded protobufjs messages carry proto3 defaults and oneof virtual
+ * fields on their prototypes (`stringValue` reads "" on every AnyValue), so
+ * they are never handed to the adapter directly: `Type.toObject` with
+ * `defaults: false` copies only the fields present on the wire, which keeps
+ * "empty" and "missing" apart exactly as the spec needs. Identifiers are the
+ * only bytes fields the engine reads; they are converted to hex on the way in
+ * and back to bytes (swapped in place around the generated encoder, then
+ * restored) on the way out. The passthrough pipeline carries the same shape,
+ * so the policy processor's cost is measured against the same codec work.
+ */
+import type { IConversionOptions } from 'protobufjs';
+import type { LogsData, MetricsData, TracesData } from '@otel-policy/adapters';
+import { otlpSchema, type SignalType } from './schema.js';
+
+/** Wire encodings: binary protobuf or OTLP/JSON. */
+export type Encoding = 'proto' | 'json';
+
+export const PROTOBUF_CONTENT_TYPE = 'application/x-protobuf';
+export const JSON_CONTENT_TYPE = 'application/json';
+
+/** An OTLP request (or XData) payload in the pipeline's shape. */
+export type OtlpData = LogsData | TracesData | MetricsData;
+
+/** A body that is not a valid OTLP request: answered 400 / INVALID_ARGUMENT with this message. */
+export class OtlpDecodeError extends Error {
+  override readonly name = 'OtlpDecodeError';
+}
+
+/** A decoded request. */
+export interface DecodedRequest {
+  data: OtlpData;
+  /** Records accepted into `data` (log records, spans, metric data points). */
+  records: number;
+  /** Records rejected as invalid (reported as partial success). */
+  rejected: number;
+  /** Why records were rejected (the first reason). */
+  rejectMessage?: string;
+}
+
+const TO_OBJECT: IConversionOptions = { longs: String, enums: Number, bytes: String, json: true };
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const arr = (v: unknown): unknown[] | undefined => (Array.isArray(v) ? v : undefined);
+
+/** Identifier fields: byte length by key. */
+const TRACE_ID = 16;
+const SPAN_ID = 8;
+
+/** Fixes one identifier field in place; false when it is invalid (the record is rejected). */
+type IdFix = (holder: Obj, key: string, len: number) => boolean;
+
+class Rejections {
+  count = 0;
+  message: string | undefined;
+  reject(what: string, why: string): void {
+    this.count++;
+    this.message ??= `${what} rejected: ${why}`;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Walkers over the records that carry identifiers. Each calls `fix` on every
+// identifier and removes (counting) the records where it fails.
+
+function idsOk(holder: Obj, fix: IdFix, keys: readonly (readonly [string, number])[]): boolean {
+  for (const [key, len] of keys) {
+    if (holder[key] !== undefined && !fix(holder, key, len)) return false;
+  }
+  return true;
+}
+
+const LOG_IDS = [
+  ['traceId', TRACE_ID],
+  ['spanId', SPAN_ID],
+] as const;
+const SPAN_IDS = [
+  ['traceId', TRACE_ID],
+  ['spanId', SPAN_ID],
+  ['parentSpanId', SPAN_ID],
+] as const;
+const LINK_IDS = LOG_IDS;
+const EXEMPLAR_IDS = LOG_IDS;
+
+/** Keep the elements of `list` for which `keep` holds, in place; returns how many were removed. */
+function filterInPlace(list: unknown[], keep: (v: unknown) => boolean): number {
+  let w = 0;
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i];
+    if (keep(v)) list[w++] = v;
+  }
+  const removed = list.length - w;
+  list.length = w;
+  return removed;
+}
+
+function walkLogs(data: Obj, fix: IdFix, rej: Rejections): void {
+  for (const rl of arr(data.resourceLogs) ?? []) {
+    if (!isObj(rl)) continue;
+    for (const sl of arr(rl.scopeLogs) ?? []) {
+      if (!isObj(sl)) continue;
+      const records = arr(sl.logRecords);
+      if (!records) continue;
+      filterInPlace(records, (r) => {
+        if (!isObj(r) || idsOk(r, fix, LOG_IDS)) return true;
+        rej.reject('log record', 'invalid trace_id or span_id');
+        return false;
+      });
+    }
+  }
+}
+
+function walkTraces(data: Obj, fix: IdFix, rej: Rejections): void {
+  for (const rs of arr(data.resourceSpans) ?? []) {
+    if (!isObj(rs)) continue;
+    for (const ss of arr(rs.scopeSpans) ?? []) {
+      if (!isObj(ss)) continue;
+      const spans = arr(ss.spans);
+      if (!spans) continue;
+      filterInPlace(spans, (s) => {
+        if (!isObj(s)) return true;
+        let ok = idsOk(s, fix, SPAN_IDS);
+        if (ok) {
+          for (const l of arr(s.links) ?? []) {
+            if (isObj(l) && !idsOk(l, fix, LINK_IDS)) {
+              ok = false;
+              break;
+            }
+          }
+        }
+        if (!ok) rej.reject('span', 'invalid trace_id, span_id or parent_span_id (of the span or a link)');
+        return ok;
+      });
+    }
+  }
+}
+
+const POINT_KINDS = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'] as const;
+
+function walkMetrics(data: Obj, fix: IdFix, rej: Rejections): void {
+  for (const rm of arr(data.resourceMetrics) ?? []) {
+    if (!isObj(rm)) continue;
+    for (const sm of arr(rm.scopeMetrics) ?? []) {
+      if (!isObj(sm)) continue;
+      for (const m of arr(sm.metrics) ?? []) {
+        if (!isObj(m)) continue;
+        for (const kind of POINT_KINDS) {
+          const body = m[kind];
+          if (!isObj(body)) continue;
+          const points = arr(body.dataPoints);
+          if (!points) continue;
+          filterInPlace(points, (p) => {
+            if (!isObj(p)) return true;
+            for (const e of arr(p.exemplars) ?? []) {
+              if (isObj(e) && !idsOk(e, fix, EXEMPLAR_IDS)) {
+                rej.reject('metric data point', 'an exemplar has an invalid trace_id or span_id');
+                return false;
+              }
+            }
+            return true;
+          });
+        }
+      }
+    }
+  }
+}
+
+function walk(signal: SignalType, data: Obj, fix: IdFix, rej: Rejections): void {
+  if (signal === 'logs') walkLogs(data, fix, rej);
+  else if (signal === 'traces') walkTraces(data, fix, rej);
+  else walkMetrics(data, fix, rej);
+}
+
+const HEX = /^[0-9a-fA-F]*$/;
+
+/** OTLP/JSON hex identifier -> bytes (before `fromObject`). Empty means absent. */
+const hexToBytes: IdFix = (holder, key, len) => {
+  const v = holder[key];
+  if (v === null || v === '') {
+    delete holder[key];
+    return true;
+  }
+  if (typeof v !== 'string' || v.length !== len * 2 || !HEX.test(v)) return false;
+  holder[key] = Buffer.from(v, 'hex');
+  return true;
+};
+
+/** base64 (from `toObject`) -> lowercase hex, checking the length. Empty means absent. */
+const base64ToHex: IdFix = (holder, key, len) => {
+  const v = holder[key] as string;
+  if (v === '') {
+    delete holder[key];
+    return true;
+  }
+  const bytes = Buffer.from(v, 'base64');
+  if (bytes.length !== len) return false;
+  holder[key] = bytes.toString('hex');
+  return true;
+};
+
+// ---------------------------------------------------------------------------
+// snake_case keys: proto3 JSON parsers accept the original field names too.
+
+const SNAKE_KEY = /"[a-z0-9]+_[a-z0-9_]*"\s*:/;
+
+function camelize(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(camelize);
+  if (!isObj(v)) return v;
+  const out: Obj = {};
+  for (const k of Object.keys(v)) out[k.includes('_') ? k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()) : k] = camelize(v[k]);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+
+/** Count the records of a payload: log records, spans, or metric data points. */
+export function countRecords(signal: SignalType, data: OtlpData): number {
+  let n = 0;
+  const d = data as Obj;
+  if (signal === 'logs') {
+    for (const rl of arr(d.resourceLogs) ?? []) for (const sl of arr((rl as Obj)?.scopeLogs) ?? []) n += arr((sl as Obj)?.logRecords)?.length ?? 0;
+  } else if (signal === 'traces') {
+    for (const rs of arr(d.resourceSpans) ?? []) for (const ss of arr((rs as Obj)?.scopeSpans) ?? []) n += arr((ss as Obj)?.spans)?.length ?? 0;
+  } else {
+    for (const rm of arr(d.resourceMetrics) ?? [])
+      for (const sm of arr((rm as Obj)?.scopeMetrics) ?? [])
+        for (const m of arr((sm as Obj)?.metrics) ?? []) {
+          if (!isObj(m)) continue;
+          for (const kind of POINT_KINDS) {
+            const body = m[kind];
+            if (isObj(body)) n += arr(body.dataPoints)?.length ?? 0;
+          }
+        }
+  }
+  return n;
+}
+
+const CONTAINERS: Record<SignalType, readonly [string, string, string]> = {
+  logs: ['resourceLogs', 'scopeLogs', 'logRecords'],
+  traces: ['resourceSpans', 'scopeSpans', 'spans'],
+  metrics: ['resourceMetrics', 'scopeMetrics', 'metrics'],
+};
+
+/** Remove scopes without records and resources without scopes (after rejections). */
+function pruneEmpty(signal: SignalType, data: Obj): void {
+  const [res, scope, rec] = CONTAINERS[signal];
+  const resources = arr(data[res]);
+  if (!resources) return;
+  filterInPlace(resources, (r) => {
+    const scopes = arr((r as Obj)[scope]);
+    if (!scopes) return false;
+    filterInPlace(scopes, (s) => {
+      const records = arr((s as Obj)[rec]);
+      if (!records || records.length === 0) return false;
+      if (signal !== 'metrics') return true;
+      // A metric whose every point was rejected goes too.
+      filterInPlace(records, (m) => POINT_KINDS.some((k) => isObj((m as Obj)[k]) && (arr(((m as Obj)[k] as Obj).dataPoints)?.length ?? 0) > 0));
+      return records.length > 0;
+    });
+    return scopes.length > 0;
+  });
+}
+
+/**
+ * Decode an Export request body. Throws {@link OtlpDecodeError} when the body
+ * is not a valid request; records with invalid identifiers are removed and
+ * counted as rejected (partial success) rather than failing the request.
+ */
+export function decodeRequest(signal: SignalType, body: Uint8Array, encoding: Encoding): DecodedRequest {
+  const s = otlpSchema()[signal];
+  const rej = new Rejections();
+  let message: object;
+  if (encoding === 'proto') {
+    try {
+      message = s.request.decode(body);
+    } catch (err) {
+      throw new OtlpDecodeError(`cannot decode the protobuf ${s.request.name}: ${(err as Error).message}`);
+    }
+  } else {
+    const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new OtlpDecodeError(`invalid JSON: ${(err as Error).message}`);
+    }
+    if (!isObj(json)) throw new OtlpDecodeError(`the body must be a JSON object (an ${s.request.name})`);
+    if (SNAKE_KEY.test(text)) json = camelize(json);
+    walk(signal, json as Obj, hexToBytes, rej);
+    try {
+      message = s.request.fromObject(json as Obj);
+    } catch (err) {
+      throw new OtlpDecodeError(`invalid ${s.request.name}: ${(err as Error).message}`);
+    }
+  }
+  const data = s.request.toObject(message as never, TO_OBJECT) as Obj;
+  walk(signal, data, base64ToHex, rej);
+  if (rej.count > 0) pruneEmpty(signal, data);
+  return { data: data as OtlpData, records: countRecords(signal, data as OtlpData), rejected: rej.count, rejectMessage: rej.message };
+}
+
+/** Encode a payload as an Export request body. The payload is left as it was. */
+export function encodeRequest(signal: SignalType, data: OtlpData, encoding: Encoding): Uint8Array {
+  if (encoding === 'json') return Buffer.from(JSON.stringify(data));
+  const swapped: unknown[] = [];
+  // Identifiers back to bytes for the generated encoder; restored below.
+  const toBytes: IdFix = (holder, key) => {
+    const v = holder[key];
+    if (typeof v === 'string' && v !== '') {
+      swapped.push(holder, key, v);
+      holder[key] = Buffer.from(v, 'hex');
+    }
+    return true;
+  };
+  walk(signal, data as Obj, toBytes, new Rejections());
+  try {
+    return otlpSchema()[signal].request.encode(data as Obj).finish();
+  } finally {
+    for (let i = 0; i < swapped.length; i += 3) (swapped[i] as Obj)[swapped[i + 1] as string] = swapped[i + 2];
+  }
+}
+
+/** Encode an Export response; `rejected` > 0 or a message makes it a partial success. */
+export function encodeResponse(signal: SignalType, rejected: number, errorMessage: string | undefined, encoding: Encoding): Uint8Array {
+  const s = otlpSchema()[signal];
+  const partial = rejected > 0 || errorMessage ? { partialSuccess: { [s.rejectedField]: String(rejected), errorMessage: errorMessage ?? '' } } : {};
+  if (encoding === 'json') return Buffer.from(JSON.stringify(partial));
+  return s.response.encode(s.response.fromObject(partial)).finish();
+}
+
+/** Read an Export response (what a downstream server answered): its partial success, if any. */
+export function decodeResponse(signal: SignalType, body: Uint8Array, encoding: Encoding): { rejected: number; errorMessage: string } {
+  const s = otlpSchema()[signal];
+  let obj: Obj;
+  if (body.length === 0) return { rejected: 0, errorMessage: '' };
+  if (encoding === 'json') {
+    const parsed = JSON.parse(Buffer.from(body).toString('utf8')) as unknown;
+    obj = isObj(parsed) ? parsed : {};
+  } else {
+    obj = s.response.toObject(s.response.decode(body), TO_OBJECT) as Obj;
+  }
+  const p = (isObj(obj.partialSuccess) ? obj.partialSuccess : isObj(obj.partial_success) ? obj.partial_success : {}) as Obj;
+  const snake = s.rejectedField.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  const rejected = Number(p[s.rejectedField] ?? p[snake] ?? 0) || 0;
+  const errorMessage = String(p.errorMessage ?? p.error_message ?? '');
+  return { rejected, errorMessage };
+}
+
+/** gRPC status codes OTLP uses. */
+export const GrpcCode = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
+} as const;
+
+const RETRY_INFO_TYPE = 'type.googleapis.com/google.rpc.RetryInfo';
+
+/**
+ * A google.rpc.Status (the body of OTLP/HTTP error responses; the
+ * `grpc-status-details-bin` trailer of gRPC ones), with a RetryInfo detail
+ * when a retry delay is given.
+ */
+export function encodeStatus(code: number, message: string, encoding: Encoding, retryDelaySecs?: number): Uint8Array {
+  const { Status, RetryInfo } = otlpSchema();
+  if (encoding === 'json') {
+    const status: Obj = { code, message };
+    if (retryDelaySecs !== undefined) status.details = [{ '@type': RETRY_INFO_TYPE, retryDelay: `${retryDelaySecs}s` }];
+    return Buffer.from(JSON.stringify(status));
+  }
+  const details =
+    retryDelaySecs === undefined ? [] : [{ typeUrl: RETRY_INFO_TYPE, value: RetryInfo.encode({ retryDelay: { seconds: retryDelaySecs, nanos: 0 } }).finish() }];
+  return Status.encode({ code, message, details }).finish();
+}
+
+/** The retry delay (ms) of a binary google.rpc.Status's RetryInfo detail, if any. */
+export function retryDelayOfStatus(bytes: Uint8Array): number | undefined {
+  try {
+    const { Status, RetryInfo } = otlpSchema();
+    const status = Status.toObject(Status.decode(bytes), { longs: Number }) as { details?: { typeUrl: string; value: Uint8Array }[] };
+    for (const d of status.details ?? []) {
+      if (d.typeUrl !== RETRY_INFO_TYPE) continue;
+      const info = RetryInfo.toObject(RetryInfo.decode(d.value), { longs: Number }) as { retryDelay?: { seconds?: number; nanos?: number } };
+      if (info.retryDelay) return (info.retryDelay.seconds ?? 0) * 1000 + Math.floor((info.retryDelay.nanos ?? 0) / 1e6);
+    }
+  } catch {
+    // Not a Status: no hint.
+  }
+  return undefined;
+}
+
+/** The message of an error response body (a google.rpc.Status in either encoding, else text), for logs. */
+export function statusMessageOf(body: Uint8Array, contentType: string | undefined): string {
+  if (body.length === 0) return '';
+  try {
+    if (contentType?.includes('protobuf')) {
+      const { Status } = otlpSchema();
+      const s = Status.toObject(Status.decode(body)) as { message?: string };
+      if (s.message) return s.message;
+    } else if (contentType?.includes('json')) {
+      const s = JSON.parse(Buffer.from(body).toString('utf8')) as { message?: string };
+      if (typeof s?.message === 'string') return s.message;
+    }
+  } catch {
+    // fall through to text
+  }
+  return Buffer.from(body).toString('utf8').slice(0, 300);
+}

@@ -1,0 +1,97 @@
+/**
+ * The OTLP schema: the opentelemetry-proto definitions shipped in this
+ * package (`proto/`, Apache-2.0), loaded once with protobufjs, plus the two
+ * small google.rpc messages OTLP uses for errors and throttling.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
+
+/** The directory holding the .proto files: `<package>/proto`, from `src/otlp` and `dist/otlp` alike. */
+export const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
+
+/** The three OTLP signals, named as Collector pipelines name them. */
+export type SignalType = 'logs' | 'traces' | 'metrics';
+export const SIGNALS: readonly SignalType[] = ['logs', 'traces', 'metrics'];
+
+/** Message types of one signal's Export service. */
+export interface SignalSchema {
+  readonly request: protobuf.Type;
+  readonly response: protobuf.Type;
+  /** gRPC method path of the service's Export call. */
+  readonly grpcPath: string;
+  /** The ExportXServiceRequest's top-level field (`resourceLogs`, ...). */
+  readonly resourceField: 'resourceLogs' | 'resourceSpans' | 'resourceMetrics';
+  /** The partial_success counter field (`rejectedLogRecords`, ...). */
+  readonly rejectedField: 'rejectedLogRecords' | 'rejectedSpans' | 'rejectedDataPoints';
+}
+
+export interface OtlpSchema {
+  readonly root: protobuf.Root;
+  readonly logs: SignalSchema;
+  readonly traces: SignalSchema;
+  readonly metrics: SignalSchema;
+  /** google.rpc.Status: the body of OTLP/HTTP error responses. */
+  readonly Status: protobuf.Type;
+  /** google.rpc.RetryInfo: throttling hints in gRPC status details. */
+  readonly RetryInfo: protobuf.Type;
+}
+
+// google/rpc/status.proto, google/rpc/error_details.proto (RetryInfo) and the
+// well-known Any and Duration, reduced to the fields OTLP uses (Apache-2.0,
+// googleapis and protocolbuffers/protobuf).
+const GOOGLE_RPC = `
+syntax = "proto3";
+package google.rpc;
+message Any { string type_url = 1; bytes value = 2; }
+message Duration { int64 seconds = 1; int32 nanos = 2; }
+message Status { int32 code = 1; string message = 2; repeated Any details = 3; }
+message RetryInfo { Duration retry_delay = 1; }
+`;
+
+let loaded: OtlpSchema | undefined;
+
+/** Load the protos (once) and return the message types. */
+export function otlpSchema(): OtlpSchema {
+  if (loaded) return loaded;
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin: string, target: string) => path.join(PROTO_DIR, target);
+  root.loadSync(
+    [
+      'opentelemetry/proto/collector/logs/v1/logs_service.proto',
+      'opentelemetry/proto/collector/trace/v1/trace_service.proto',
+      'opentelemetry/proto/collector/metrics/v1/metrics_service.proto',
+    ],
+    { keepCase: false },
+  );
+  protobuf.parse(GOOGLE_RPC, root, { keepCase: false });
+  root.resolveAll();
+  const t = (name: string) => root.lookupType(name);
+  loaded = {
+    root,
+    logs: {
+      request: t('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest'),
+      response: t('opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse'),
+      grpcPath: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
+      resourceField: 'resourceLogs',
+      rejectedField: 'rejectedLogRecords',
+    },
+    traces: {
+      request: t('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest'),
+      response: t('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse'),
+      grpcPath: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+      resourceField: 'resourceSpans',
+      rejectedField: 'rejectedSpans',
+    },
+    metrics: {
+      request: t('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest'),
+      response: t('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse'),
+      grpcPath: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+      resourceField: 'resourceMetrics',
+      rejectedField: 'rejectedDataPoints',
+    },
+    Status: t('google.rpc.Status'),
+    RetryInfo: t('google.rpc.RetryInfo'),
+  };
+  return loaded;
+}
