@@ -25,6 +25,11 @@ export function foldLiteral(s: string): string | undefined {
   return out;
 }
 
+/** Shortest literal length for which the Wu-Manber pre-check pays (its largest shift is length - 2). */
+const WM_MIN_LENGTH = 5;
+
+const trigram = (a: number, b: number, c: number): number => ((a << 10) ^ (b << 5) ^ c) & 0xffff;
+
 /** From this many literals on, a 64 KiB class map replaces the ASCII table + map lookups. */
 const FULL_MAP_MIN_LITERALS = 8;
 
@@ -40,6 +45,14 @@ export class AhoCorasick {
   private readonly full: Uint8Array | Uint16Array | null = null;
   /** 1 for every UTF-16 unit that leaves the root (starts some literal). */
   private readonly starts: Uint8Array | null = null;
+  /**
+   * Wu-Manber shift table over hashed trigrams, for large case-sensitive sets
+   * of literals no shorter than {@link WM_MIN_LENGTH}: a value in which no
+   * window is a candidate contains no literal, which settles most values after
+   * looking at a fraction of their characters. Otherwise the automaton runs.
+   */
+  private readonly shift: Uint8Array | null = null;
+  private readonly minLength: number = 0;
   private readonly delta: Int32Array;
   /** Literal ending exactly at each state, or -1. */
   private readonly own: Int32Array;
@@ -137,6 +150,19 @@ export class AhoCorasick {
       this.starts = starts;
     }
     this.own = Int32Array.from(own);
+    const minLength = literals.reduce((m, l) => Math.min(m, l.length), Infinity);
+    if (!fold && literals.length >= FULL_MAP_MIN_LITERALS && minLength >= WM_MIN_LENGTH) {
+      const shift = new Uint8Array(65536).fill(Math.min(255, minLength - 2));
+      for (const lit of literals) {
+        for (let j = 2; j < minLength; j++) {
+          const h = trigram(lit.charCodeAt(j - 2), lit.charCodeAt(j - 1), lit.charCodeAt(j));
+          const sh = minLength - 1 - j;
+          if (sh < shift[h]) shift[h] = sh;
+        }
+      }
+      this.shift = shift;
+      this.minLength = minLength;
+    }
     this.dict = dict;
   }
 
@@ -153,6 +179,19 @@ export class AhoCorasick {
     const ascii = this.ascii;
     const len = value.length;
     let r = 0;
+    const shift = this.shift;
+    if (shift !== null) {
+      const m = this.minLength;
+      if (len < m) return;
+      // Windows end at i; a shift of 0 marks a window that may end a literal's first m characters.
+      let i = m - 1;
+      for (;;) {
+        const sh = shift[trigram(value.charCodeAt(i - 2), value.charCodeAt(i - 1), value.charCodeAt(i))];
+        if (sh === 0) break;
+        i += sh;
+        if (i >= len) return;
+      }
+    }
     const full = this.full;
     if (full !== null) {
       // Large automata: one table read maps any UTF-16 unit to its class. At
