@@ -104,3 +104,9 @@ export function resolveEnum(table: EnumTable, raw: unknown): string | undefined 
   const short = upper.toLowerCase();
   return Object.prototype.hasOwnProperty.call(table.values, short) ? short : undefined;
 }
+
+/** Extension input modes; unspecified means `matched`. */
+export const EXTENSION_MODES: EnumTable = {
+  prefix: 'EXTENSION_MODE_',
+  values: { unspecified: 0, kept: 1, dropped: 2, unmatched: 3, matched: 4, all: 5 },
+};

@@ -19,7 +19,7 @@ import type {
   TraceTarget,
   ValueLiteral,
 } from './types.js';
-import { AGGREGATION_TEMPORALITIES, LOG_FIELDS, METRIC_FIELDS, METRIC_TYPES, SPAN_KINDS, SPAN_STATUSES, TRACE_FIELDS, resolveEnum, type EnumTable } from './enums.js';
+import { AGGREGATION_TEMPORALITIES, EXTENSION_MODES, LOG_FIELDS, METRIC_FIELDS, METRIC_TYPES, SPAN_KINDS, SPAN_STATUSES, TRACE_FIELDS, resolveEnum, type EnumTable } from './enums.js';
 
 /** A policy document that cannot be read at all (not JSON/YAML, or not a policy list). */
 export class PolicyParseError extends Error {
@@ -153,9 +153,16 @@ function parseExtensions(raw: unknown): Extension[] {
   return raw.filter(isObj).map((e) => ({
     type: toStr(get(e, 'type')),
     version: toStr(get(e, 'version')),
-    mode: toStr(get(e, 'mode')) || 'matched',
+    mode: extensionMode(get(e, 'mode')),
     config: get(e, 'config'),
   }));
+}
+
+function extensionMode(raw: unknown): string {
+  if (raw === undefined || raw === null || raw === '') return 'matched';
+  const m = resolveEnum(EXTENSION_MODES, raw);
+  if (m === undefined) return toStr(raw);
+  return m === 'unspecified' ? 'matched' : m;
 }
 
 function list(raw: unknown): unknown[] {
