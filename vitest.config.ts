@@ -10,6 +10,7 @@ export default defineConfig({
       '@otel-policy/adapters': src('adapters'),
       '@otel-policy/sdk-processor': src('sdk-processor'),
       '@otel-policy/providers': src('providers'),
+      '@otel-policy/collector': src('collector'),
     },
   },
   test: {

@@ -17,9 +17,10 @@
  * restored) on the way out. The passthrough pipeline carries the same shape,
  * so the policy processor's cost is measured against the same codec work.
  */
-import type { IConversionOptions } from 'protobufjs';
+import protobuf, { type IConversionOptions } from 'protobufjs';
 import type { LogsData, MetricsData, TracesData } from '@otel-policy/adapters';
 import { otlpSchema, type SignalType } from './schema.js';
+import { attachWire, spliceRequest, type LevelEncoder } from './wire.js';
 
 /** Wire encodings: binary protobuf or OTLP/JSON. */
 export type Encoding = 'proto' | 'json';
@@ -46,7 +47,16 @@ export interface DecodedRequest {
   rejectMessage?: string;
 }
 
+/**
+ * toObject options. Metrics: int64 as decimal strings, bytes as base64 (then
+ * identifiers to hex). Logs and traces take a faster route for their hot
+ * fields: identifiers stay Buffers and timestamps stay Long objects, and the
+ * walk below turns them into hex and decimal strings natively (protobufjs's
+ * base64 and Long.toString cost more than the rest of the conversion);
+ * AnyValue always converts with TO_OBJECT (see schema.ts).
+ */
 const TO_OBJECT: IConversionOptions = { longs: String, enums: Number, bytes: String, json: true };
+const TO_OBJECT_RAW: IConversionOptions = { enums: Number, json: true };
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -58,6 +68,8 @@ const SPAN_ID = 8;
 
 /** Fixes one identifier field in place; false when it is invalid (the record is rejected). */
 type IdFix = (holder: Obj, key: string, len: number) => boolean;
+/** Converts one timestamp field in place (logs and traces). */
+type TimeFix = (holder: Obj, key: string) => void;
 
 class Rejections {
   count = 0;
@@ -103,7 +115,7 @@ function filterInPlace(list: unknown[], keep: (v: unknown) => boolean): number {
   return removed;
 }
 
-function walkLogs(data: Obj, fix: IdFix, rej: Rejections): void {
+function walkLogs(data: Obj, fix: IdFix, rej: Rejections, time?: TimeFix): void {
   for (const rl of arr(data.resourceLogs) ?? []) {
     if (!isObj(rl)) continue;
     for (const sl of arr(rl.scopeLogs) ?? []) {
@@ -111,7 +123,12 @@ function walkLogs(data: Obj, fix: IdFix, rej: Rejections): void {
       const records = arr(sl.logRecords);
       if (!records) continue;
       filterInPlace(records, (r) => {
-        if (!isObj(r) || idsOk(r, fix, LOG_IDS)) return true;
+        if (!isObj(r)) return true;
+        if (time) {
+          time(r, 'timeUnixNano');
+          time(r, 'observedTimeUnixNano');
+        }
+        if (idsOk(r, fix, LOG_IDS)) return true;
         rej.reject('log record', 'invalid trace_id or span_id');
         return false;
       });
@@ -119,7 +136,7 @@ function walkLogs(data: Obj, fix: IdFix, rej: Rejections): void {
   }
 }
 
-function walkTraces(data: Obj, fix: IdFix, rej: Rejections): void {
+function walkTraces(data: Obj, fix: IdFix, rej: Rejections, time?: TimeFix): void {
   for (const rs of arr(data.resourceSpans) ?? []) {
     if (!isObj(rs)) continue;
     for (const ss of arr(rs.scopeSpans) ?? []) {
@@ -128,6 +145,11 @@ function walkTraces(data: Obj, fix: IdFix, rej: Rejections): void {
       if (!spans) continue;
       filterInPlace(spans, (s) => {
         if (!isObj(s)) return true;
+        if (time) {
+          time(s, 'startTimeUnixNano');
+          time(s, 'endTimeUnixNano');
+          for (const e of arr(s.events) ?? []) if (isObj(e)) time(e, 'timeUnixNano');
+        }
         let ok = idsOk(s, fix, SPAN_IDS);
         if (ok) {
           for (const l of arr(s.links) ?? []) {
@@ -174,9 +196,9 @@ function walkMetrics(data: Obj, fix: IdFix, rej: Rejections): void {
   }
 }
 
-function walk(signal: SignalType, data: Obj, fix: IdFix, rej: Rejections): void {
-  if (signal === 'logs') walkLogs(data, fix, rej);
-  else if (signal === 'traces') walkTraces(data, fix, rej);
+function walk(signal: SignalType, data: Obj, fix: IdFix, rej: Rejections, time?: TimeFix): void {
+  if (signal === 'logs') walkLogs(data, fix, rej, time);
+  else if (signal === 'traces') walkTraces(data, fix, rej, time);
   else walkMetrics(data, fix, rej);
 }
 
@@ -192,6 +214,42 @@ const hexToBytes: IdFix = (holder, key, len) => {
   if (typeof v !== 'string' || v.length !== len * 2 || !HEX.test(v)) return false;
   holder[key] = Buffer.from(v, 'hex');
   return true;
+};
+
+/** A Buffer (from `toObject` without `bytes`) -> lowercase hex, checking the length. Empty means absent. */
+const bufferToHex: IdFix = (holder, key, len) => {
+  const v = holder[key] as Uint8Array;
+  if (v.length === 0) {
+    delete holder[key];
+    return true;
+  }
+  if (v.length !== len) return false;
+  holder[key] = Buffer.from(v.buffer, v.byteOffset, v.length).toString('hex');
+  return true;
+};
+
+/** An unsigned 64-bit value from its 32-bit halves, as a decimal string. */
+export function u64String(low: number, high: number): string {
+  return high < 0x200000 ? String(high * 4294967296 + low) : ((BigInt(high) << 32n) | BigInt(low)).toString();
+}
+
+/** A decimal string as the {low, high} halves protobufjs's writer accepts, or undefined when it is not a uint64. */
+function u64Bits(s: string): { low: number; high: number } | undefined {
+  if (s.length < 16) {
+    const n = Number(s);
+    if (!Number.isSafeInteger(n) || n < 0 || s.trim() !== s || s === '') return undefined;
+    return { low: n >>> 0, high: Math.floor(n / 4294967296) >>> 0 };
+  }
+  if (!/^\d+$/.test(s)) return undefined;
+  const b = BigInt(s);
+  if (b >= 1n << 64n) return undefined;
+  return { low: Number(b & 0xffffffffn), high: Number(b >> 32n) };
+}
+
+/** A Long (from `toObject` without `longs`) -> decimal string. */
+const longToString: TimeFix = (holder, key) => {
+  const v = holder[key] as { low: number; high: number } | string | number | undefined;
+  if (typeof v === 'object' && v !== null) holder[key] = u64String(v.low >>> 0, v.high >>> 0);
 };
 
 /** base64 (from `toObject`) -> lowercase hex, checking the length. Empty means absent. */
@@ -221,6 +279,49 @@ function camelize(v: unknown): unknown {
 }
 
 // ---------------------------------------------------------------------------
+
+// Field numbers on the path to the records (opentelemetry-proto): request ->
+// resource_* (1) -> scope_* (2) -> records (2); a Metric's data kinds hold
+// their points in field 1.
+const METRIC_KINDS = new Set([5, 7, 9, 10, 11]);
+
+/** Visit the length-delimited occurrences of `field` in a message; returns the count for leaves. */
+function wireCount(bytes: Uint8Array, start: number, end: number, depth: number, metrics: boolean): number {
+  const r = protobuf.Reader.create(bytes);
+  r.pos = start;
+  let n = 0;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    const field = tag >>> 3;
+    const wire = tag & 7;
+    if (wire !== 2) {
+      r.skipType(wire);
+      continue;
+    }
+    const len = r.uint32();
+    const at = r.pos;
+    r.pos = at + len;
+    if (depth < 2) {
+      if (field === (depth === 0 ? 1 : 2)) n += wireCount(bytes, at, at + len, depth + 1, metrics);
+    } else if (field === 2) {
+      // A record; for metrics, a Metric whose data kinds hold the points.
+      n += metrics ? wireCount(bytes, at, at + len, 3, metrics) : 1;
+    } else if (depth === 3 && METRIC_KINDS.has(field)) {
+      n += wireCount(bytes, at, at + len, 4, metrics);
+    } else if (depth === 4 && field === 1) {
+      n++;
+    }
+  }
+  return n;
+}
+
+/**
+ * Count the records of a protobuf Export request without decoding it (a
+ * wire-level walk; for sinks and load generators that only count).
+ */
+export function countRecordsProto(signal: SignalType, bytes: Uint8Array): number {
+  return wireCount(bytes, 0, bytes.length, 0, signal === 'metrics');
+}
 
 /** Count the records of a payload: log records, spans, or metric data points. */
 export function countRecords(signal: SignalType, data: OtlpData): number {
@@ -302,17 +403,25 @@ export function decodeRequest(signal: SignalType, body: Uint8Array, encoding: En
       throw new OtlpDecodeError(`invalid ${s.request.name}: ${(err as Error).message}`);
     }
   }
-  const data = s.request.toObject(message as never, TO_OBJECT) as Obj;
-  walk(signal, data, base64ToHex, rej);
+  const raw = signal !== 'metrics';
+  const data = s.request.toObject(message as never, raw ? TO_OBJECT_RAW : TO_OBJECT) as Obj;
+  // Protobuf in: remember where each part came from, so that what the
+  // processors leave alone is written back byte for byte (see wire.ts).
+  if (encoding === 'proto') attachWire(signal, data, body);
+  if (raw) walk(signal, data, bufferToHex, rej, longToString);
+  else walk(signal, data, base64ToHex, rej);
   if (rej.count > 0) pruneEmpty(signal, data);
   return { data: data as OtlpData, records: countRecords(signal, data as OtlpData), rejected: rej.count, rejectMessage: rej.message };
 }
 
-/** Encode a payload as an Export request body. The payload is left as it was. */
-export function encodeRequest(signal: SignalType, data: OtlpData, encoding: Encoding): Uint8Array {
-  if (encoding === 'json') return Buffer.from(JSON.stringify(data));
+/**
+ * Run `fn` with the payload's hex identifiers swapped for bytes (as the
+ * generated encoders need) and, for logs and traces, its timestamps for
+ * {low, high} halves (protobufjs parses decimal strings slowly), then
+ * restore them.
+ */
+function withBinaryIds<T>(signal: SignalType, data: Obj, fn: () => T): T {
   const swapped: unknown[] = [];
-  // Identifiers back to bytes for the generated encoder; restored below.
   const toBytes: IdFix = (holder, key) => {
     const v = holder[key];
     if (typeof v === 'string' && v !== '') {
@@ -321,12 +430,49 @@ export function encodeRequest(signal: SignalType, data: OtlpData, encoding: Enco
     }
     return true;
   };
-  walk(signal, data as Obj, toBytes, new Rejections());
+  const toBits: TimeFix = (holder, key) => {
+    const v = holder[key];
+    if (typeof v !== 'string') return;
+    const bits = u64Bits(v);
+    if (bits === undefined) return;
+    swapped.push(holder, key, v);
+    holder[key] = bits;
+  };
+  walk(signal, data, toBytes, new Rejections(), toBits);
   try {
-    return otlpSchema()[signal].request.encode(data as Obj).finish();
+    return fn();
   } finally {
     for (let i = 0; i < swapped.length; i += 3) (swapped[i] as Obj)[swapped[i + 1] as string] = swapped[i + 2];
   }
+}
+
+const KEYS: Record<SignalType, readonly [string, string, string]> = {
+  logs: ['resourceLogs', 'scopeLogs', 'logRecords'],
+  traces: ['resourceSpans', 'scopeSpans', 'spans'],
+  metrics: ['resourceMetrics', 'scopeMetrics', 'metrics'],
+};
+
+const levelEncoders: Partial<Record<SignalType, LevelEncoder>> = {};
+
+/** The generic encoder of one level's message, for the parts a splice must re-encode. */
+function levelEncoder(signal: SignalType): LevelEncoder {
+  return (levelEncoders[signal] ??= (level, obj) => {
+    const [res, scope, rec] = KEYS[signal];
+    const wrapped = level === 'resource' ? { [res]: [obj] } : level === 'scope' ? { [res]: [{ [scope]: [obj] }] } : { [res]: [{ [scope]: [{ [rec]: [obj] }] }] };
+    return withBinaryIds(signal, wrapped, () => otlpSchema()[signal].levels[level].encode(obj as Obj).finish());
+  });
+}
+
+/**
+ * Encode a payload as an Export request body. A payload decoded from
+ * protobuf is spliced: the original bytes of everything unchanged, only the
+ * modified parts re-encoded (see wire.ts). The payload is left as it was.
+ */
+export function encodeRequest(signal: SignalType, data: OtlpData, encoding: Encoding): Uint8Array {
+  if (encoding === 'json') return Buffer.from(JSON.stringify(data));
+  const spliced = spliceRequest(signal, data as Obj, levelEncoder(signal));
+  if (spliced !== undefined) return spliced;
+  return withBinaryIds(signal, data as Obj, () => otlpSchema()[signal].request.encode(data as Obj).finish());
 }
 
 /** Encode an Export response; `rejected` > 0 or a message makes it a partial success. */
@@ -389,7 +535,7 @@ export function encodeStatus(code: number, message: string, encoding: Encoding, 
     return Buffer.from(JSON.stringify(status));
   }
   const details =
-    retryDelaySecs === undefined ? [] : [{ typeUrl: RETRY_INFO_TYPE, value: RetryInfo.encode({ retryDelay: { seconds: retryDelaySecs, nanos: 0 } }).finish() }];
+    retryDelaySecs === undefined ? [] : [{ typeUrl: RETRY_INFO_TYPE, value: RetryInfo.encode({ retryDelay: { seconds: retryDelaySecs } }).finish() }];
   return Status.encode({ code, message, details }).finish();
 }
 

@@ -24,6 +24,8 @@ export interface SignalSchema {
   readonly resourceField: 'resourceLogs' | 'resourceSpans' | 'resourceMetrics';
   /** The partial_success counter field (`rejectedLogRecords`, ...). */
   readonly rejectedField: 'rejectedLogRecords' | 'rejectedSpans' | 'rejectedDataPoints';
+  /** Message types of the levels: ResourceX, ScopeX, and the record (LogRecord, Span, Metric). */
+  readonly levels: { readonly resource: protobuf.Type; readonly scope: protobuf.Type; readonly record: protobuf.Type };
 }
 
 export interface OtlpSchema {
@@ -66,6 +68,15 @@ export function otlpSchema(): OtlpSchema {
   );
   protobuf.parse(GOOGLE_RPC, root, { keepCase: false });
   root.resolveAll();
+  // AnyValue always converts with int64 as decimal strings and bytes as
+  // base64 (OTLP/JSON), whatever the caller's options: the codec converts
+  // logs and traces with raw Longs and Buffers for speed and fixes their
+  // identifiers and timestamps itself, but attribute values must be final.
+  const anyValue = root.lookupType('opentelemetry.proto.common.v1.AnyValue');
+  anyValue.setup();
+  const generated = anyValue.toObject;
+  const options: protobuf.IConversionOptions = { longs: String, enums: Number, bytes: String, json: true };
+  anyValue.toObject = (message: protobuf.Message) => generated(message, options);
   const t = (name: string) => root.lookupType(name);
   loaded = {
     root,
@@ -75,6 +86,7 @@ export function otlpSchema(): OtlpSchema {
       grpcPath: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
       resourceField: 'resourceLogs',
       rejectedField: 'rejectedLogRecords',
+      levels: { resource: t('opentelemetry.proto.logs.v1.ResourceLogs'), scope: t('opentelemetry.proto.logs.v1.ScopeLogs'), record: t('opentelemetry.proto.logs.v1.LogRecord') },
     },
     traces: {
       request: t('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest'),
@@ -82,6 +94,7 @@ export function otlpSchema(): OtlpSchema {
       grpcPath: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
       resourceField: 'resourceSpans',
       rejectedField: 'rejectedSpans',
+      levels: { resource: t('opentelemetry.proto.trace.v1.ResourceSpans'), scope: t('opentelemetry.proto.trace.v1.ScopeSpans'), record: t('opentelemetry.proto.trace.v1.Span') },
     },
     metrics: {
       request: t('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest'),
@@ -89,6 +102,7 @@ export function otlpSchema(): OtlpSchema {
       grpcPath: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
       resourceField: 'resourceMetrics',
       rejectedField: 'rejectedDataPoints',
+      levels: { resource: t('opentelemetry.proto.metrics.v1.ResourceMetrics'), scope: t('opentelemetry.proto.metrics.v1.ScopeMetrics'), record: t('opentelemetry.proto.metrics.v1.Metric') },
     },
     Status: t('google.rpc.Status'),
     RetryInfo: t('google.rpc.RetryInfo'),

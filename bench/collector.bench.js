@@ -1,0 +1,287 @@
+// Collector benchmark: a loopback load generator sending OTLP/HTTP protobuf
+// log requests through one collector process (the real CLI, its own Node
+// process) to a sink OTLP server in this process. The collector has three
+// receivers, each feeding its own pipeline to the same exporter:
+//   passthrough  no processor (decode -> encode -> export: the service's floor)
+//   policy-0     the policy processor with no policies
+//   policy-100   the policy processor with 100 log policies (regex, exact,
+//                attribute and transform matchers); about 10% of records match
+//                (6% of records dropped, 4% transformed)
+// Sending queues are off, so each request is answered once its export is done:
+// latency is end to end (receive, decode, policies, encode, export), and the
+// throughput is what the collector sustains (its process is saturated: see
+// collector_cpu; cpu_us_per_record is its CPU time per record). The 100
+// policies match about 10% of the records: 6% are dropped (less to export)
+// and 4% transformed (re-encoded); exported_per_s counts what left.
+// BENCH_COLLECTOR_ONLY=name[,name] measures only those configurations (for profiling).
+// Configurations are measured in interleaved rounds (alternating order);
+// vs_passthrough is the median over rounds of the ratio to the passthrough of
+// the same round. Bounded in requests and time.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { encodeRequest, OtlpSink } from '../packages/collector/dist/index.js';
+import { environment, printTable, quick, writeResults } from './support.js';
+
+const BIN = fileURLToPath(new URL('../packages/cli/bin/otel-policy.js', import.meta.url));
+const RECORDS_PER_REQUEST = 500;
+const CONCURRENCY = 8;
+const REQUESTS = quick ? 60 : 300; // per configuration per round
+const WARMUP = quick ? 20 : 150;
+const ROUNDS = quick ? 2 : 9;
+const ROUND_TIME_LIMIT_MS = 20_000;
+const TARGET = 0.8; // policy-100 throughput / passthrough throughput
+
+const SERVICES = ['checkout', 'payments', 'inventory', 'search', 'auth', 'gateway', 'billing', 'email'];
+const WORDS = ['alpha', 'bravo', 'delta', 'gamma', 'kappa', 'omega', 'sigma', 'theta'];
+let seed = 7;
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+const pick = (a) => a[Math.floor(rand() * a.length)];
+
+/** 100 log policies of the kinds people write; policy i has its own literals. */
+function policies(n) {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const id = `p${String(i).padStart(3, '0')}`;
+    switch (i % 5) {
+      case 0:
+        out.push({ id, name: id, log: { match: [{ log_field: 'body', regex: `^ERROR \\[svc-${i}\\] connection refused to db-\\d+:\\d+$` }], keep: 'none' } });
+        break;
+      case 1:
+        out.push({ id, name: id, log: { match: [{ log_field: 'body', contains: `timeout calling ${pick(WORDS)}-${i}` }], keep: 'none' } });
+        break;
+      case 2:
+        out.push({ id, name: id, log: { match: [{ log_attribute: 'http.route', exact: `/internal/job-${i}` }, { log_field: 'severity_text', exact: 'DEBUG' }], keep: 'none' } });
+        break;
+      case 3:
+        out.push({
+          id,
+          name: id,
+          log: { match: [{ log_attribute: 'user.id', regex: `^u-${i}-\\d+$` }], keep: 'all', transform: { redact: [{ log_attribute: 'user.id' }], add: [{ log_attribute: 'policy', value: id }] } },
+        });
+        break;
+      default:
+        out.push({ id, name: id, log: { match: [{ resource_attribute: 'service.name', exact: `legacy-${i}` }, { log_field: 'body', starts_with: `legacy ${i} ` }], keep: 'none' } });
+    }
+  }
+  return { policies: out };
+}
+
+/** A record; `match` makes it hit one of the 100 policies (dropping or transforming it). */
+function record(i, match) {
+  const p = Math.floor(rand() * 100);
+  let body = `${pick(['GET', 'POST', 'PUT'])} /api/v1/${pick(WORDS)}/${Math.floor(rand() * 1e5)} ${pick(['200', '201', '404'])} in ${Math.floor(rand() * 90) + 1}ms`;
+  let userId = `u-${Math.floor(rand() * 1e6)}`;
+  let route = '/api/v1';
+  if (match) {
+    if (p % 5 === 0) body = `ERROR [svc-${p}] connection refused to db-3:5432`;
+    else if (p % 5 === 3 || p % 5 === 1) userId = `u-${p - (p % 5) + 3}-42`;
+    else route = `/internal/job-${p - (p % 5) + 2}`;
+  }
+  return {
+    timeUnixNano: String(1_700_000_000_000_000_000n + BigInt(i)),
+    severityNumber: 9,
+    severityText: match && p % 5 === 2 ? 'DEBUG' : 'INFO',
+    body: { stringValue: body },
+    attributes: [
+      { key: 'http.route', value: { stringValue: route } },
+      { key: 'http.status_code', value: { intValue: '200' } },
+      { key: 'user.id', value: { stringValue: userId } },
+      { key: 'net.peer.ip', value: { stringValue: `10.0.${i % 250}.7` } },
+    ],
+    traceId: (i + 1).toString(16).padStart(32, '4'),
+    spanId: (i + 1).toString(16).padStart(16, '0'),
+  };
+}
+
+function requestBodies(count) {
+  const bodies = [];
+  for (let b = 0; b < count; b++) {
+    const logRecords = Array.from({ length: RECORDS_PER_REQUEST }, (_, i) => record(b * RECORDS_PER_REQUEST + i, rand() < 0.1));
+    const payload = {
+      resourceLogs: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: pick(SERVICES) } }, { key: 'host.name', value: { stringValue: 'bench-host' } }] },
+          scopeLogs: [{ scope: { name: 'bench', version: '1.0' }, logRecords }],
+        },
+      ],
+    };
+    bodies.push(encodeRequest('logs', payload, 'proto'));
+  }
+  return bodies;
+}
+
+function config(dir, sinkUrl) {
+  writeFileSync(path.join(dir, 'none.json'), JSON.stringify({ policies: [] }));
+  writeFileSync(path.join(dir, 'hundred.json'), JSON.stringify(policies(100)));
+  const exporter = (name) => `  otlphttp/${name}: { endpoint: "${sinkUrl}", compression: none, sending_queue: { enabled: false }, retry_on_failure: { enabled: false } }`;
+  const file = path.join(dir, 'config.yaml');
+  writeFileSync(
+    file,
+    `
+receivers:
+  otlp/passthrough: { protocols: { http: { endpoint: "127.0.0.1:0" } } }
+  otlp/policy-0: { protocols: { http: { endpoint: "127.0.0.1:0" } } }
+  otlp/policy-100: { protocols: { http: { endpoint: "127.0.0.1:0" } } }
+processors:
+  policy/zero: { providers: [ { type: file, id: none, path: ./none.json } ] }
+  policy/hundred: { providers: [ { type: file, id: hundred, path: ./hundred.json } ] }
+exporters:
+${exporter('a')}
+${exporter('b')}
+${exporter('c')}
+service:
+  telemetry: { metrics: { level: none }, logs: { level: info } }
+  pipelines:
+    logs/passthrough: { receivers: [otlp/passthrough], exporters: [otlphttp/a] }
+    logs/policy-0: { receivers: [otlp/policy-0], processors: [policy/zero], exporters: [otlphttp/b] }
+    logs/policy-100: { receivers: [otlp/policy-100], processors: [policy/hundred], exporters: [otlphttp/c] }
+`,
+  );
+  return file;
+}
+
+async function startCollector(file) {
+  // BENCH_COLLECTOR_NODE_ARGS: extra node flags for the collector process (e.g. --cpu-prof).
+  const nodeArgs = (process.env.BENCH_COLLECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, BIN, 'collector', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const deadline = Date.now() + 20_000;
+  while (!stderr.includes('Everything is ready')) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the collector did not start:\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const endpoints = {};
+  for (const m of stderr.matchAll(/Starting HTTP server\t(\{.*\})/g)) {
+    const f = JSON.parse(m[1]);
+    endpoints[f.name.replace('otlp/', '')] = `http://${f.endpoint}/v1/logs`;
+  }
+  return { child, endpoints, stderr: () => stderr };
+}
+
+function send(agent, url, body) {
+  return new Promise((resolve, reject) => {
+    const t = performance.now();
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': body.byteLength } }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - t) : reject(new Error(`HTTP ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Send `n` requests with CONCURRENCY in flight; returns per-request latencies and the wall time. */
+async function load(url, bodies, n) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const latencies = [];
+  let next = 0;
+  const started = performance.now();
+  const deadline = started + ROUND_TIME_LIMIT_MS;
+  const worker = async () => {
+    while (next < n && performance.now() < deadline) {
+      const body = bodies[next++ % bodies.length];
+      latencies.push(await send(agent, url, body));
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const wallMs = performance.now() - started;
+  agent.destroy();
+  return { latencies, wallMs };
+}
+
+/** CPU seconds the process has used (Linux /proc), or undefined elsewhere. */
+function cpuSeconds(pid) {
+  const f = `/proc/${pid}/stat`;
+  if (!existsSync(f)) return undefined;
+  const fields = readFileSync(f, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
+}
+
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const round = (x) => Math.round(x * 100) / 100;
+
+export async function run() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'otel-policy-bench-'));
+  // The sink only counts records at the wire level: this process must never be the bottleneck.
+  const sink = await new OtlpSink({ keep: false, decode: false, grpc: false }).start();
+  const collector = await startCollector(config(dir, sink.httpUrl));
+  const only = process.env.BENCH_COLLECTOR_ONLY?.split(',');
+  const names = ['passthrough', 'policy-0', 'policy-100'].filter((n) => !only || only.includes(n) || n === 'passthrough');
+  try {
+    const bodies = requestBodies(20);
+    for (const name of names) await load(collector.endpoints[name], bodies, WARMUP);
+    const perRound = Object.fromEntries(names.map((n) => [n, []]));
+    for (let r = 0; r < ROUNDS; r++) {
+      // Alternate the order so that drift (other load, thermal) does not favour one configuration.
+      for (const name of r % 2 === 0 ? names : [...names].reverse()) {
+        const received = sink.counts.logs;
+        const cpu0 = cpuSeconds(collector.child.pid);
+        const { latencies, wallMs } = await load(collector.endpoints[name], bodies, REQUESTS);
+        const cpu1 = cpuSeconds(collector.child.pid);
+        const sorted = latencies.sort((a, b) => a - b);
+        perRound[name].push({
+          requests: latencies.length,
+          records_per_s: (latencies.length * RECORDS_PER_REQUEST) / (wallMs / 1000),
+          exported_per_s: (sink.counts.logs - received) / (wallMs / 1000),
+          p50_ms: pct(sorted, 50),
+          p99_ms: pct(sorted, 99),
+          collector_cpu: cpu0 === undefined ? undefined : (cpu1 - cpu0) / (wallMs / 1000),
+          cpu_us_per_record: cpu0 === undefined ? undefined : ((cpu1 - cpu0) * 1e6) / (latencies.length * RECORDS_PER_REQUEST),
+        });
+      }
+    }
+    const summary = names.map((name) => {
+      const rounds = perRound[name];
+      return {
+        config: name,
+        requests: rounds.reduce((a, x) => a + x.requests, 0),
+        records_per_s: Math.round(median(rounds.map((x) => x.records_per_s))),
+        exported_per_s: Math.round(median(rounds.map((x) => x.exported_per_s))),
+        p50_ms: round(median(rounds.map((x) => x.p50_ms))),
+        p99_ms: round(median(rounds.map((x) => x.p99_ms))),
+        collector_cpu: rounds[0].collector_cpu === undefined ? undefined : round(median(rounds.map((x) => x.collector_cpu))),
+        cpu_us_per_record: rounds[0].cpu_us_per_record === undefined ? undefined : round(median(rounds.map((x) => x.cpu_us_per_record))),
+      };
+    });
+    // Throughput relative to the passthrough measured in the same round (adjacent in time), median over rounds.
+    for (const row of summary) {
+      const ratios = perRound[row.config].map((x, i) => x.records_per_s / perRound.passthrough[i].records_per_s);
+      row.vs_passthrough = round(median(ratios));
+    }
+    const ratio = summary.find((r) => r.config === 'policy-100')?.vs_passthrough ?? NaN;
+    const results = {
+      benchmark: 'collector',
+      ...environment(),
+      setup: {
+        transport: 'OTLP/HTTP protobuf in and out, loopback, no compression; sending queue off (answers after export)',
+        records_per_request: RECORDS_PER_REQUEST,
+        concurrency: CONCURRENCY,
+        requests_per_round: REQUESTS,
+        rounds: ROUNDS,
+        policy_100_matching_share: 0.1,
+        policy_100_dropped_share: 0.06,
+        policy_100_transformed_share: 0.04,
+      },
+      configs: summary,
+      rounds: perRound,
+      target: { policy_100_vs_passthrough_min: TARGET, actual: ratio, met: ratio >= TARGET },
+    };
+    printTable(`collector: records/s through one collector process (median of ${ROUNDS} rounds; ${CONCURRENCY} requests in flight, ${RECORDS_PER_REQUEST} records each)`, summary);
+    console.log(`\npolicy-100 throughput vs passthrough: ${ratio} (target >= ${TARGET}: ${ratio >= TARGET ? 'met' : 'NOT met'})`);
+    writeResults('collector', results);
+    return results;
+  } finally {
+    collector.child.kill('SIGTERM');
+    await new Promise((r) => collector.child.once('exit', r));
+    await sink.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();

@@ -1,0 +1,69 @@
+/** `otel-policy collector --config FILE`: run the service until SIGTERM or SIGINT, then drain and exit. */
+import { ConfigError, loadConfigFile } from './config/config.js';
+import { Collector } from './service.js';
+
+export const COLLECTOR_USAGE = `otel-policy collector --config FILE [--dry-run]
+
+Run an OTLP service configured like an OpenTelemetry Collector (receivers
+otlp; processor policy; exporters otlphttp, otlp, debug; extension
+health_check; service.pipelines and service.telemetry). The configuration is
+validated first: any unknown key or invalid value is reported with its path
+and the command exits 1 (--dry-run stops there). SIGTERM or SIGINT stops
+accepting data, drains the sending queues and exits 0; a second signal exits
+at once.`;
+
+export interface CollectorCommandOptions {
+  config: string;
+  dryRun?: boolean;
+  /** Streams (tests); default process.stdout / process.stderr. */
+  stdout?: (text: string) => void;
+  stderr?: (text: string) => void;
+}
+
+export async function runCollectorCommand(options: CollectorCommandOptions): Promise<number> {
+  const stderr = options.stderr ?? ((t: string) => process.stderr.write(t));
+  let config;
+  try {
+    config = loadConfigFile(options.config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      stderr(`otel-policy collector: ${options.config}: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  if (options.dryRun) {
+    (options.stdout ?? ((t: string) => process.stdout.write(t)))(`${options.config}: configuration is valid\n`);
+    return 0;
+  }
+  const collector = new Collector(config, { stdout: options.stdout });
+  let stop!: () => void;
+  const stopRequested = new Promise<void>((resolve) => (stop = resolve));
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      collector.log.info('Received signal from OS', { signal: sig });
+      stop();
+    } else {
+      collector.log.error('Second signal: exiting without draining', { signal: sig });
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    try {
+      await collector.start();
+    } catch (err) {
+      stderr(`otel-policy collector: cannot start: ${(err as Error).message}\n`);
+      return 1;
+    }
+    await stopRequested;
+    await collector.shutdown();
+    return 0;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * What every exporter offers the pipelines, and the Collector's
+ * exporterhelper behaviour for network exporters: per-attempt timeout,
+ * `retry_on_failure` (exponential backoff with jitter, honouring the
+ * server's throttling hints, bounded by `max_elapsed_time`) and the optional
+ * `sending_queue`.
+ */
+import type { QueueConfig, RetryConfig } from '../config/config.js';
+import type { Logger } from '../logger.js';
+import type { SignalType } from '../otlp/schema.js';
+import type { MetricsRegistry } from '../telemetry/metrics.js';
+import { ExportError, ExportFailure, RECORD_NAME, type ExportItem } from './item.js';
+import { SendingQueue } from './queue.js';
+
+export interface Exporter {
+  readonly id: string;
+  /** Whether a request of `records` records can be accepted now (queue room). */
+  hasRoom(records: number): boolean;
+  /**
+   * Take a request: with a queue, enqueue it and resolve at once (a blocking
+   * queue may wait for room); without, export it (with retries) and resolve
+   * once done, rejecting with an {@link ExportFailure}.
+   */
+  consume(item: ExportItem): Promise<void>;
+  start(): Promise<void>;
+  /** Stop intake, export what is queued, release connections. */
+  shutdown(): Promise<void>;
+}
+
+export interface ExporterContext {
+  logger: Logger;
+  metrics: MetricsRegistry;
+  /** Clock and sleep, for tests. */
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+type Counters = Record<SignalType, { add(n: number): void }>;
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export abstract class NetworkExporter implements Exporter {
+  protected readonly log: Logger;
+  private readonly queue: SendingQueue | undefined;
+  private readonly sent: Counters;
+  private readonly failed: Counters;
+  private readonly enqueueFailed: Counters;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  /** Requests exported without a queue, in progress. */
+  private direct = 0;
+
+  constructor(
+    readonly id: string,
+    protected readonly settings: { queue: QueueConfig; retry: RetryConfig; timeoutMs: number },
+    ctx: ExporterContext,
+  ) {
+    this.log = ctx.logger.with({ kind: 'exporter', name: id });
+    this.now = ctx.now ?? Date.now;
+    this.sleep = ctx.sleep ?? defaultSleep;
+    this.random = ctx.random ?? Math.random;
+    const counters = (what: string, help: string): Counters => {
+      const out = {} as Counters;
+      for (const s of ['logs', 'traces', 'metrics'] as const) {
+        out[s] = ctx.metrics.counter(`otelcol_exporter_${what}_${RECORD_NAME[s]}_total`, help.replace('%', RECORD_NAME[s].replace('_', ' '))).bind({ exporter: id });
+      }
+      return out;
+    };
+    this.sent = counters('sent', 'Number of % successfully sent to the destination');
+    this.failed = counters('send_failed', 'Number of % the exporter failed to send (after retries) and dropped');
+    this.enqueueFailed = counters('enqueue_failed', 'Number of % refused because the sending queue was full');
+    if (settings.queue.enabled) {
+      const q = settings.queue;
+      this.queue = new SendingQueue({ capacity: q.queueSize, sizer: q.sizer, numConsumers: q.numConsumers, handle: (item) => this.exportQueued(item) });
+      ctx.metrics.collected('otelcol_exporter_queue_size', 'Current size of the sending queue (in its sizer units)', 'gauge', () => [[{ exporter: id }, this.queue!.size]]);
+      ctx.metrics.collected('otelcol_exporter_queue_capacity', 'Capacity of the sending queue (in its sizer units)', 'gauge', () => [[{ exporter: id }, q.queueSize]]);
+    }
+  }
+
+  /** One attempt; rejects with an {@link ExportError}. `signal` aborts it at the timeout. */
+  protected abstract send(item: ExportItem, signal: AbortSignal): Promise<void>;
+
+  /** Open connections (called once by start()). */
+  protected async open(): Promise<void> {}
+  /** Release connections (called at the end of shutdown()). */
+  protected async close(): Promise<void> {}
+
+  async start(): Promise<void> {
+    await this.open();
+    this.queue?.start();
+  }
+
+  hasRoom(records: number): boolean {
+    if (!this.queue || this.settings.queue.blockOnOverflow) return true;
+    return this.queue.hasRoom(records);
+  }
+
+  /** Count a request the fan-out refused because some queue was full. */
+  refused(item: { signal: SignalType; records: number }): void {
+    this.enqueueFailed[item.signal].add(item.records);
+  }
+
+  async consume(item: ExportItem): Promise<void> {
+    if (this.queue) {
+      if (this.settings.queue.blockOnOverflow) await this.queue.put(item);
+      else if (!this.queue.offer(item)) {
+        this.enqueueFailed[item.signal].add(item.records);
+        throw new ExportFailure('sending queue is full', false);
+      }
+      return;
+    }
+    this.direct++;
+    try {
+      await this.exportWithRetry(item);
+    } finally {
+      this.direct--;
+    }
+  }
+
+  private async exportQueued(item: ExportItem): Promise<void> {
+    try {
+      await this.exportWithRetry(item);
+    } catch {
+      // Counted and logged in exportWithRetry.
+    }
+  }
+
+  private async attempt(item: ExportItem): Promise<void> {
+    const timeout = this.settings.timeoutMs;
+    const ac = new AbortController();
+    const timer = timeout > 0 ? setTimeout(() => ac.abort(new ExportError(`export timed out after ${timeout}ms`, true)), timeout) : undefined;
+    try {
+      await this.send(item, ac.signal);
+    } catch (err) {
+      if (ac.signal.aborted && ac.signal.reason instanceof ExportError) throw ac.signal.reason;
+      throw err instanceof ExportError ? err : new ExportError((err as Error)?.message ?? String(err), true);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Export with the retry policy; rejects with an {@link ExportFailure} when giving up (counted and logged). */
+  async exportWithRetry(item: ExportItem): Promise<void> {
+    const r = this.settings.retry;
+    const started = this.now();
+    let interval = r.initialIntervalMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.attempt(item);
+        this.sent[item.signal].add(item.records);
+        return;
+      } catch (err) {
+        const e = err as ExportError;
+        let reason: string | undefined;
+        let delay = 0;
+        if (!e.retryable) reason = 'not retryable';
+        else if (!r.enabled) reason = 'retry_on_failure is disabled';
+        else {
+          delay = interval * (1 + r.randomizationFactor * (2 * this.random() - 1));
+          interval = Math.min(interval * r.multiplier, r.maxIntervalMs);
+          if (e.throttleMs !== undefined) delay = Math.max(delay, e.throttleMs);
+          if (r.maxElapsedTimeMs > 0 && this.now() - started + delay > r.maxElapsedTimeMs) reason = `no more retries left after ${attempt} attempts (max_elapsed_time ${r.maxElapsedTimeMs}ms)`;
+        }
+        if (reason !== undefined) {
+          this.failed[item.signal].add(item.records);
+          this.log.error('Exporting failed. Dropping data.', { error: e.message, reason, dropped_items: item.records, signal: item.signal });
+          throw new ExportFailure(`export to ${this.id} failed: ${e.message} (${reason})`, !e.retryable);
+        }
+        this.log.info('Exporting failed. Will retry the request after interval.', { error: e.message, interval: `${Math.round(delay)}ms`, signal: item.signal });
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  /** Requests waiting in the queue plus those being exported. */
+  get pending(): number {
+    return (this.queue ? this.queue.length + this.queue.inFlight : 0) + this.direct;
+  }
+
+  async shutdown(): Promise<void> {
+    await this.queue?.drain();
+    await this.close();
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * @otel-policy/collector: an OTLP service configured like an OpenTelemetry
+ * Collector that applies Tero policies on the wire (OTLP/HTTP and OTLP/gRPC
+ * in, the `policy` processor, OTLP/HTTP, OTLP/gRPC and debug exporters out).
+ */
+export { Collector, type CollectorOptions, type CollectorEndpoints } from './service.js';
+export { runCollectorCommand, COLLECTOR_USAGE, type CollectorCommandOptions } from './cli.js';
+export {
+  loadConfigFile,
+  parseConfigText,
+  parseConfig,
+  expandEnv,
+  ConfigError,
+  type CollectorConfig,
+  type Endpoint,
+  type ExporterConfig,
+  type OtlpHttpExporterConfig,
+  type OtlpGrpcExporterConfig,
+  type DebugExporterConfig,
+  type OtlpReceiverConfig,
+  type PolicyProcessorConfig,
+  type ProviderConfig,
+  type PipelineConfig,
+  type QueueConfig,
+  type RetryConfig,
+  type TelemetryConfig,
+  type LoadOptions,
+} from './config/config.js';
+export { parseDuration, parseEndpoint } from './config/values.js';
+export { createLogger, silentLogger, type Logger, type LogLevel } from './logger.js';
+export { otlpSchema, PROTO_DIR, SIGNALS, type SignalType, type SignalSchema, type OtlpSchema } from './otlp/schema.js';
+export {
+  decodeRequest,
+  encodeRequest,
+  encodeResponse,
+  decodeResponse,
+  encodeStatus,
+  countRecords,
+  countRecordsProto,
+  OtlpDecodeError,
+  GrpcCode,
+  JSON_CONTENT_TYPE,
+  PROTOBUF_CONTENT_TYPE,
+  type Encoding,
+  type OtlpData,
+  type DecodedRequest,
+} from './otlp/codec.js';
+export { PolicyProcessor, type RecordResult } from './processor/policy.js';
+export { MetricsRegistry } from './telemetry/metrics.js';
+export { OtlpSink, type SinkRequest, type OtlpSinkOptions } from './sink.js';

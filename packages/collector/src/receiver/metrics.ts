@@ -1,0 +1,27 @@
+/** Receiver self-metrics, named as the Collector names them. */
+import { RECORD_NAME } from '../exporter/item.js';
+import type { SignalType } from '../otlp/schema.js';
+import type { Counter, MetricsRegistry } from '../telemetry/metrics.js';
+
+export class ReceiverMetrics {
+  private readonly acceptedBy: Record<SignalType, Counter>;
+  private readonly refusedBy: Record<SignalType, Counter>;
+
+  constructor(metrics: MetricsRegistry) {
+    const family = (what: string, help: string) => {
+      const out = {} as Record<SignalType, Counter>;
+      for (const s of ['logs', 'traces', 'metrics'] as const) out[s] = metrics.counter(`otelcol_receiver_${what}_${RECORD_NAME[s]}_total`, help.replace('%', RECORD_NAME[s].replace('_', ' ')));
+      return out;
+    };
+    this.acceptedBy = family('accepted', 'Number of % successfully pushed into the pipeline');
+    this.refusedBy = family('refused', 'Number of % that could not be pushed into the pipeline (invalid, queue full, export failed)');
+  }
+
+  accepted(receiver: string, transport: string, signal: SignalType, n: number): void {
+    this.acceptedBy[signal].add({ receiver, transport }, n);
+  }
+
+  refused(receiver: string, transport: string, signal: SignalType, n: number): void {
+    this.refusedBy[signal].add({ receiver, transport }, n);
+  }
+}

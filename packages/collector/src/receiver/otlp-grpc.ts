@@ -1,0 +1,129 @@
+/**
+ * The OTLP/gRPC receiver: the Logs, Trace and Metrics `Export` services on a
+ * grpc-js server. grpc-js only moves bytes; requests are decoded and
+ * responses encoded by protobufjs here, so a malformed message is answered
+ * INVALID_ARGUMENT with the decoder's reason. Queue full answers
+ * RESOURCE_EXHAUSTED with a google.rpc.RetryInfo detail, a failed export
+ * UNAVAILABLE.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { GrpcReceiverConfig } from '../config/config.js';
+import { formatEndpoint } from '../config/values.js';
+import type { Logger } from '../logger.js';
+import { decodeRequest, encodeResponse, encodeStatus, GrpcCode, OtlpDecodeError } from '../otlp/codec.js';
+import { otlpSchema, SIGNALS, type SignalType } from '../otlp/schema.js';
+import type { ConsumeResult, ConsumerLookup } from './consumer.js';
+import type { ReceiverMetrics } from './metrics.js';
+
+const identity = (b: Buffer) => b;
+
+export class OtlpGrpcReceiver {
+  private server: grpc.Server | undefined;
+  private stopping = false;
+  private inFlight = 0;
+  private idle: (() => void) | undefined;
+  private readonly log: Logger;
+  /** The bound port, once started. */
+  port: number | undefined;
+
+  constructor(
+    readonly id: string,
+    private readonly config: GrpcReceiverConfig,
+    private readonly consumers: ConsumerLookup,
+    logger: Logger,
+    private readonly metrics: ReceiverMetrics,
+  ) {
+    this.log = logger.with({ kind: 'receiver', name: id, transport: 'grpc' });
+  }
+
+  async start(): Promise<number> {
+    const options: grpc.ServerOptions = {
+      'grpc.max_receive_message_length': this.config.maxRecvMsgSizeBytes,
+      'grpc.max_send_message_length': 4 * 1024 * 1024,
+    };
+    if (this.config.maxConcurrentStreams !== undefined) options['grpc.max_concurrent_streams'] = this.config.maxConcurrentStreams;
+    const server = new grpc.Server(options);
+    for (const signal of SIGNALS) {
+      if (!this.consumers(this.id, signal)) continue;
+      const path = otlpSchema()[signal].grpcPath;
+      const definition: grpc.ServiceDefinition = {
+        Export: { path, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity, originalName: 'export' },
+      };
+      server.addService(definition, { Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => void this.handle(signal, call, callback) });
+    }
+    const { host, port } = this.config.endpoint;
+    const target = formatEndpoint(host, port);
+    this.port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+        if (err) reject(new Error(`cannot listen on ${target} for the OTLP/gRPC receiver "${this.id}": ${/in use/i.test(err.message) ? 'address already in use' : err.message}`));
+        else resolve(bound);
+      }),
+    );
+    this.server = server;
+    this.log.info('Starting GRPC server', { endpoint: formatEndpoint(host || '0.0.0.0', this.port) });
+    return this.port;
+  }
+
+  /** Stop accepting, let in-flight calls finish, close connections. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.stopping = true;
+    // Stop listening at once; calls on open connections get UNAVAILABLE until they close.
+    try {
+      server.unbind(formatEndpoint(this.config.endpoint.host, this.port ?? this.config.endpoint.port));
+    } catch {
+      // Older grpc-js or already unbound: tryShutdown below stops listening too.
+    }
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, 2000);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+    this.server = undefined;
+  }
+
+  private async handle(signal: SignalType, call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): Promise<void> {
+    this.inFlight++;
+    try {
+      if (this.stopping) return this.fail(callback, { status: 'shutting_down' });
+      let decoded;
+      try {
+        decoded = decodeRequest(signal, call.request, 'proto');
+      } catch (err) {
+        if (!(err instanceof OtlpDecodeError)) throw err;
+        this.metrics.refused(this.id, 'grpc', signal, 0);
+        return callback({ code: GrpcCode.INVALID_ARGUMENT, details: err.message });
+      }
+      const consume = this.consumers(this.id, signal);
+      const result: ConsumeResult = consume ? await consume(decoded) : { status: 'unavailable', message: 'no pipeline' };
+      if (result.status !== 'ok') {
+        this.metrics.refused(this.id, 'grpc', signal, decoded.records + decoded.rejected);
+        return this.fail(callback, result);
+      }
+      this.metrics.accepted(this.id, 'grpc', signal, decoded.records);
+      if (decoded.rejected > 0) this.metrics.refused(this.id, 'grpc', signal, decoded.rejected);
+      callback(null, Buffer.from(encodeResponse(signal, decoded.rejected, decoded.rejectMessage, 'proto')));
+    } catch (err) {
+      this.log.error('request failed', { error: err });
+      callback({ code: GrpcCode.INTERNAL, details: 'internal error' });
+    } finally {
+      if (--this.inFlight === 0 && this.idle) this.idle();
+    }
+  }
+
+  private fail(callback: grpc.sendUnaryData<Buffer>, r: ConsumeResult): void {
+    const code = r.status === 'queue_full' ? GrpcCode.RESOURCE_EXHAUSTED : r.status === 'permanent' ? GrpcCode.INVALID_ARGUMENT : GrpcCode.UNAVAILABLE;
+    const message = r.message ?? (r.status === 'shutting_down' ? 'the service is shutting down' : r.status === 'queue_full' ? 'sending queue is full' : 'export failed');
+    const metadata = new grpc.Metadata();
+    const delay = r.status === 'queue_full' ? (r.retryAfterSecs ?? 1) : r.retryAfterSecs;
+    if (delay !== undefined) metadata.set('grpc-status-details-bin', Buffer.from(encodeStatus(code, message, 'proto', delay)));
+    callback({ code, details: message, metadata });
+  }
+}

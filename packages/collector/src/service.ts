@@ -1,0 +1,251 @@
+/**
+ * The service: builds the components its pipelines use, wires receivers to
+ * pipelines (processors, then a fan-out to exporters), starts them in the
+ * Collector's order and shuts down gracefully: health goes unavailable,
+ * receivers stop accepting and finish what is in flight, providers stop,
+ * exporters drain their queues, then the endpoints close.
+ */
+import type { AddressInfo } from 'node:net';
+import { ExportFailure, exportItem } from './exporter/item.js';
+import type { CollectorConfig, ExporterConfig, PipelineConfig } from './config/config.js';
+import { formatEndpoint } from './config/values.js';
+import { DebugExporter } from './exporter/debug.js';
+import type { Exporter } from './exporter/exporter.js';
+import { NetworkExporter } from './exporter/exporter.js';
+import { OtlpGrpcExporter } from './exporter/otlpgrpc.js';
+import { OtlpHttpExporter } from './exporter/otlphttp.js';
+import { createLogger, type Logger } from './logger.js';
+import { countRecords, type DecodedRequest, type OtlpData } from './otlp/codec.js';
+import { otlpSchema, type SignalType } from './otlp/schema.js';
+import { PolicyProcessor } from './processor/policy.js';
+import type { ConsumeResult, SignalConsumer } from './receiver/consumer.js';
+import { ReceiverMetrics } from './receiver/metrics.js';
+import { OtlpGrpcReceiver } from './receiver/otlp-grpc.js';
+import { OtlpHttpReceiver } from './receiver/otlp-http.js';
+import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from './telemetry/metrics.js';
+import { serveEndpoint } from './telemetry/server.js';
+
+export interface CollectorOptions {
+  /** The service's log (default: stderr at the configured level). */
+  logger?: Logger;
+  /** Where a debug exporter with `use_internal_logger: false` writes (default stdout). */
+  stdout?: (text: string) => void;
+}
+
+interface Pipeline {
+  config: PipelineConfig;
+  processors: PolicyProcessor[];
+  exporters: Exporter[];
+}
+
+/** Where the service listens, once started (`host:port`). */
+export interface CollectorEndpoints {
+  receivers: Record<string, { http?: string; grpc?: string }>;
+  metrics?: string;
+  health?: Record<string, string>;
+}
+
+type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+const RESOURCE_KEY: Record<SignalType, string> = { logs: 'resourceLogs', traces: 'resourceSpans', metrics: 'resourceMetrics' };
+const isEmpty = (signal: SignalType, data: OtlpData): boolean => {
+  const list = (data as Record<string, unknown>)[RESOURCE_KEY[signal]];
+  return !Array.isArray(list) || list.length === 0;
+};
+
+export class Collector {
+  readonly metrics = new MetricsRegistry();
+  readonly log: Logger;
+  readonly processors = new Map<string, PolicyProcessor>();
+  readonly exporters = new Map<string, Exporter>();
+  private readonly pipelines: Pipeline[] = [];
+  private readonly httpReceivers: OtlpHttpReceiver[] = [];
+  private readonly grpcReceivers: OtlpGrpcReceiver[] = [];
+  private readonly consumers = new Map<string, SignalConsumer>();
+  private readonly closers: (() => Promise<void>)[] = [];
+  private state: State = 'new';
+  private stopped: Promise<void> | undefined;
+  private startedAt: Date | undefined;
+  readonly endpoints: CollectorEndpoints = { receivers: {} };
+
+  constructor(
+    readonly config: CollectorConfig,
+    options: CollectorOptions = {},
+  ) {
+    const t = config.service.telemetry;
+    this.log = options.logger ?? createLogger({ level: t.logLevel, encoding: t.logEncoding });
+    otlpSchema();
+    const used = (key: 'receivers' | 'processors' | 'exporters') => new Set(config.service.pipelines.flatMap((p) => p[key]));
+
+    for (const id of used('exporters')) this.exporters.set(id, this.createExporter(config.exporters.get(id)!, options));
+    for (const id of used('processors')) {
+      this.processors.set(id, new PolicyProcessor(config.processors.get(id)!, { logger: this.log, metrics: this.metrics, resource: t.resource }));
+    }
+    for (const p of config.service.pipelines) {
+      this.pipelines.push({ config: p, processors: p.processors.map((id) => this.processors.get(id)!), exporters: p.exporters.map((id) => this.exporters.get(id)!) });
+    }
+    // One consumer per (receiver, signal): the pipelines of that signal listing the receiver.
+    for (const id of used('receivers')) {
+      for (const signal of ['logs', 'traces', 'metrics'] as const) {
+        const pipes = this.pipelines.filter((p) => p.config.signal === signal && p.config.receivers.includes(id));
+        if (pipes.length > 0) this.consumers.set(`${id}\0${signal}`, this.consumerOf(signal, pipes));
+      }
+    }
+    const lookup = (receiverId: string, signal: SignalType) => this.consumers.get(`${receiverId}\0${signal}`);
+    const receiverMetrics = new ReceiverMetrics(this.metrics);
+    for (const id of used('receivers')) {
+      const r = config.receivers.get(id)!;
+      if (r.http) this.httpReceivers.push(new OtlpHttpReceiver(id, r.http, lookup, this.log, receiverMetrics));
+      if (r.grpc) this.grpcReceivers.push(new OtlpGrpcReceiver(id, r.grpc, lookup, this.log, receiverMetrics));
+    }
+    this.metrics.collected('otelcol_process_uptime_seconds', 'Uptime of the process', 'counter', () => [[{}, process.uptime()]]);
+    this.metrics.collected('otelcol_process_memory_rss_bytes', 'Resident memory of the process', 'gauge', () => [[{}, process.memoryUsage.rss()]]);
+  }
+
+  private createExporter(e: ExporterConfig, options: CollectorOptions): Exporter {
+    const ctx = { logger: this.log, metrics: this.metrics };
+    switch (e.type) {
+      case 'otlphttp':
+        return new OtlpHttpExporter(e, ctx);
+      case 'otlp':
+        return new OtlpGrpcExporter(e, ctx);
+      case 'debug':
+        return new DebugExporter(e, this.log, options.stdout);
+    }
+  }
+
+  /** The consumer of one signal from one receiver: process per pipeline, then fan out. */
+  private consumerOf(signal: SignalType, pipes: Pipeline[]): SignalConsumer {
+    const all = pipes.flatMap((p) => p.exporters);
+    return async (req: DecodedRequest): Promise<ConsumeResult> => {
+      if (this.state !== 'running') return { status: 'shutting_down' };
+      // All or nothing: refuse before any exporter takes a copy, so a retry never duplicates.
+      for (const e of all) {
+        if (!e.hasRoom(req.records)) {
+          if (e instanceof NetworkExporter) e.refused({ signal, records: req.records });
+          return { status: 'queue_full', message: `sending queue of exporter "${e.id}" is full`, retryAfterSecs: 1 };
+        }
+      }
+      const waits: Promise<void>[] = [];
+      for (let i = 0; i < pipes.length; i++) {
+        const p = pipes[i];
+        // A processor changes the payload in place: every pipeline but the last gets a copy.
+        const data = i === pipes.length - 1 ? req.data : structuredClone(req.data);
+        let records = req.records;
+        for (const proc of p.processors) {
+          const outcome = proc.process(signal, data, records);
+          // Metrics: a metric without points counts as an evaluation, not a record; recount.
+          records = signal === 'metrics' ? countRecords(signal, data) : records - outcome.removed;
+        }
+        if (isEmpty(signal, data)) continue;
+        const item = exportItem(signal, data, records);
+        for (const e of p.exporters) waits.push(e.consume(item));
+      }
+      if (waits.length === 0) return { status: 'ok' };
+      const results = await Promise.allSettled(waits);
+      const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+      if (failures.length === 0) return { status: 'ok' };
+      const message = failures.map((f) => f.message).join('; ');
+      if (failures.every((f) => f instanceof ExportFailure && f.permanent)) return { status: 'permanent', message };
+      if (failures.some((f) => f instanceof ExportFailure && f.message === 'sending queue is full')) return { status: 'queue_full', message, retryAfterSecs: 1 };
+      return { status: 'unavailable', message };
+    };
+  }
+
+  /** Start everything; on failure, stop what started and rethrow. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error('the collector was already started');
+    this.state = 'starting';
+    try {
+      await this.startEndpoints();
+      this.log.info('Starting exporters...');
+      await Promise.all([...this.exporters.values()].map((e) => e.start()));
+      this.log.info('Starting processors...');
+      await Promise.all([...this.processors.values()].map((p) => p.start()));
+      this.log.info('Starting receivers...');
+      for (const r of this.httpReceivers) {
+        const a = await r.start();
+        (this.endpoints.receivers[r.id] ??= {}).http = formatEndpoint(a.address, a.port);
+      }
+      for (const r of this.grpcReceivers) {
+        const port = await r.start();
+        const host = (this.config.receivers.get(r.id)!.grpc!.endpoint.host || '0.0.0.0').replace(/^\[|\]$/g, '');
+        (this.endpoints.receivers[r.id] ??= {}).grpc = formatEndpoint(host, port);
+      }
+      this.state = 'running';
+      this.startedAt = new Date();
+      this.log.info('Everything is ready. Begin running and processing data.');
+    } catch (err) {
+      await this.shutdown();
+      throw err;
+    }
+  }
+
+  private async startEndpoints(): Promise<void> {
+    const t = this.config.service.telemetry;
+    if (t.metrics) {
+      const s = await serveEndpoint('self-metrics (service.telemetry.metrics)', t.metrics, {
+        '/metrics': (res) => {
+          res.setHeader('content-type', PROMETHEUS_CONTENT_TYPE);
+          res.end(this.metrics.render());
+        },
+      });
+      this.closers.push(s.close);
+      this.endpoints.metrics = formatEndpoint(s.address.address, s.address.port);
+      this.log.info('Serving metrics', { endpoint: this.endpoints.metrics, path: '/metrics' });
+    }
+    for (const id of this.config.service.extensions) {
+      const h = this.config.extensions.get(id)!;
+      const s = await serveEndpoint(`extension "${id}"`, h.endpoint, { [h.path]: (res) => this.health(res) });
+      this.closers.push(s.close);
+      (this.endpoints.health ??= {})[id] = formatEndpoint(s.address.address, s.address.port);
+      this.log.info('Starting health_check extension', { endpoint: this.endpoints.health[id], path: h.path });
+    }
+  }
+
+  private health(res: import('node:http').ServerResponse): void {
+    const up = this.state === 'running' && this.startedAt !== undefined;
+    res.statusCode = up ? 200 : 503;
+    res.setHeader('content-type', 'application/json');
+    res.end(
+      JSON.stringify(
+        up
+          ? { status: 'Server available', upSince: this.startedAt!.toISOString(), uptime: `${((Date.now() - this.startedAt!.getTime()) / 1000).toFixed(3)}s` }
+          : { status: 'Server not available', upSince: '0001-01-01T00:00:00Z', uptime: '' },
+      ),
+    );
+  }
+
+  /** Whether the service is running (the health check's answer). */
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  /**
+   * Stop gracefully: health goes unavailable, receivers stop accepting and
+   * finish in-flight requests, providers stop, exporters export everything
+   * queued (with their retry policy), endpoints close. Idempotent.
+   */
+  shutdown(): Promise<void> {
+    this.stopped ??= this.doShutdown();
+    return this.stopped;
+  }
+
+  private async doShutdown(): Promise<void> {
+    this.state = 'stopping';
+    this.log.info('Starting shutdown...');
+    const settle = async (what: string, tasks: Promise<unknown>[]) => {
+      for (const r of await Promise.allSettled(tasks)) if (r.status === 'rejected') this.log.error(`error while stopping ${what}`, { error: r.reason });
+    };
+    await settle('receivers', [...this.httpReceivers.map((r) => r.stop()), ...this.grpcReceivers.map((r) => r.stop())]);
+    await settle('processors', [...this.processors.values()].map((p) => p.shutdown()));
+    const pending = [...this.exporters.values()].reduce((n, e) => n + (e instanceof NetworkExporter ? e.pending : 0), 0);
+    if (pending > 0) this.log.info('Draining sending queues', { requests: pending });
+    await settle('exporters', [...this.exporters.values()].map((e) => e.shutdown()));
+    await settle('endpoints', this.closers.map((c) => c()));
+    this.state = 'stopped';
+    this.log.info('Shutdown complete.');
+  }
+}
+
+export type { AddressInfo };

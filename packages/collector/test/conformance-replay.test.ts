@@ -1,0 +1,117 @@
+/**
+ * The conformance corpus over the wire: every case's inputs sent as OTLP/HTTP
+ * protobuf (exported with otlphttp) and as OTLP/gRPC (exported with otlp) into
+ * a collector whose policy processor reads the case's policies, with a sink
+ * OTLP server as the exporter target. What the sink receives must equal the
+ * expected output (normalised as the shared checker does), and the policy
+ * counters the expected stats. Each batch gets a fresh collector, as the
+ * reference runs a fresh process per batch. Sending queues are off, so a
+ * request is answered only once its export is done and the comparison needs
+ * no waiting.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeRequest, encodeRequest, OtlpSink, type Collector, type SignalType } from '@otel-policy/collector';
+import { canonical, listCases, mergeStats, normalize, providerStats, readJson, type StatsEntry } from '../../../test/support/conformance.js';
+import { closeGrpcClients, grpcExport, grpcTarget, httpBase, postOtlp, SIGNAL_KEYS, startCollector } from './support.js';
+
+const cases = listCases();
+const SIGNAL: Record<string, SignalType> = { log: 'logs', metric: 'metrics', trace: 'traces' };
+
+let sink: OtlpSink;
+beforeAll(async () => {
+  sink = await new OtlpSink().start();
+});
+afterAll(async () => {
+  closeGrpcClients();
+  await sink.stop();
+});
+
+function configYaml(policiesFile: string, transport: 'http' | 'grpc', tag: string): string {
+  const common = `sending_queue: { enabled: false }, retry_on_failure: { enabled: false }, headers: { x-case: "${tag}" }`;
+  const exporter =
+    transport === 'http'
+      ? `otlphttp: { endpoint: "${sink.httpUrl}", encoding: proto, compression: none, ${common} }`
+      : `otlp: { endpoint: "${sink.grpcTarget}", tls: { insecure: true }, ${common} }`;
+  const name = transport === 'http' ? 'otlphttp' : 'otlp';
+  return `
+receivers:
+  otlp:
+    protocols:
+      ${transport}: { endpoint: "127.0.0.1:0" }
+processors:
+  policy:
+    providers:
+      - { type: file, id: case, path: ${JSON.stringify(policiesFile)}, poll_interval_secs: 0 }
+exporters:
+  ${exporter}
+service:
+  telemetry: { metrics: { level: none } }
+  pipelines:
+    logs: { receivers: [otlp], processors: [policy], exporters: [${name}] }
+    traces: { receivers: [otlp], processors: [policy], exporters: [${name}] }
+    metrics: { receivers: [otlp], processors: [policy], exporters: [${name}] }
+`;
+}
+
+/** The conformance input (OTLP/JSON) as a protobuf request body. */
+function protobufOf(signal: SignalType, file: string): Uint8Array {
+  const decoded = decodeRequest(signal, readFileSync(file), 'json');
+  expect(decoded.rejected).toBe(0);
+  return encodeRequest(signal, decoded.data, 'proto');
+}
+
+function statsOf(c: Collector): { policies: StatsEntry[] } {
+  const stats = c.processors.get('policy')!.engine.stats();
+  return {
+    policies: stats
+      .filter((s) => s.hits > 0 || s.misses > 0)
+      .map((s) => (s.misses > 0 ? { policy_id: s.policyId, hits: s.hits, misses: s.misses } : { policy_id: s.policyId, hits: s.hits })),
+  };
+}
+
+for (const transport of ['http', 'grpc'] as const) {
+  describe(`conformance replayed over OTLP/${transport === 'http' ? 'HTTP protobuf' : 'gRPC'}`, () => {
+    it('has the corpus', () => expect(cases.length).toBeGreaterThan(150));
+
+    it.concurrent.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+      const perBatch: { policies: StatsEntry[] }[] = [];
+      const hitsTotal = new Map<string, number>();
+      let errorsSeen: StatsEntry[] = [];
+      for (const [i, b] of c.batches.entries()) {
+        const signal = SIGNAL[b.signal];
+        const tag = `${transport}/${c.name}/${i}`;
+        const collector = await startCollector(configYaml(c.policiesFile, transport, tag));
+        try {
+          const body = protobufOf(signal, b.input);
+          if (transport === 'http') {
+            const res = await postOtlp(httpBase(collector), signal, body);
+            expect(res.status, res.body.toString()).toBe(200);
+          } else {
+            const res = await grpcExport(grpcTarget(collector), signal, body);
+            expect(res.error?.message).toBeUndefined();
+          }
+          const got = sink.requests.filter((r) => r.headers['x-case'] === tag);
+          expect(got.length).toBeLessThanOrEqual(1);
+          const received = { [SIGNAL_KEYS[signal]]: got.flatMap((r) => (r.data as Record<string, unknown[]>)[SIGNAL_KEYS[signal]]) };
+          expect(normalize(received)).toEqual(normalize(readJson(b.expected)));
+          perBatch.push(statsOf(collector));
+          const stats = collector.processors.get('policy')!.engine.stats();
+          errorsSeen = stats.filter((s) => s.errors.length > 0).map((s) => ({ policy_id: s.policyId, errors: [...s.errors] }));
+          for (const s of stats) hitsTotal.set(s.policyId, (hitsTotal.get(s.policyId) ?? 0) + s.hits);
+        } finally {
+          await collector.shutdown();
+        }
+      }
+      const expectedStats = readJson(`${c.dir}/expected_stats.json`) as { policies: StatsEntry[] };
+      if (c.providerOnly) {
+        const got = [...hitsTotal].map(([policy_id, hits]) => ({ policy_id, hits, errors: errorsSeen.find((e) => e.policy_id === policy_id)?.errors }));
+        expect(providerStats({ policies: got })).toEqual(providerStats(expectedStats));
+      } else if (c.batched) {
+        expect(canonical(mergeStats(perBatch))).toEqual(canonical(mergeStats([expectedStats])));
+      } else {
+        expect(canonical(perBatch[0])).toEqual(canonical(expectedStats));
+      }
+    });
+  });
+}
