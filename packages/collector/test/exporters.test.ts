@@ -93,6 +93,25 @@ describe('otlphttp exporter', () => {
     expect(sink.recordsOf('logs')).toBe(3);
   });
 
+  it('with block_on_overflow, a full queue holds the request until there is room instead of refusing it', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const sink = await sinkWith({ answer: () => ({ until: gate }) });
+    const c = await collectorWith(`  otlphttp: { endpoint: "${sink.httpUrl}", compression: none, sending_queue: { num_consumers: 1, queue_size: 1, block_on_overflow: true } }`, 'otlphttp');
+    cleanups.push(() => release());
+    const base = httpBase(c);
+    expect((await postOtlp(base, 'logs', body(1))).status).toBe(200); // taken by the consumer
+    await eventually(() => (c.exporters.get('otlphttp') as unknown as { pending: number }).pending === 1, 2000, 'the consumer to take it');
+    expect((await postOtlp(base, 'logs', body(1))).status).toBe(200); // queued
+    let answered = false;
+    const third = postOtlp(base, 'logs', body(1)).then((r) => ((answered = true), r));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(answered).toBe(false);
+    release();
+    expect((await third).status).toBe(200);
+    await sink.waitFor(() => sink.recordsOf('logs') === 3);
+  });
+
   it('retries retryable failures with backoff until the sink accepts', async () => {
     const sink = await sinkWith({ answer: (_r, n) => (n < 2 ? { httpStatus: 503 } : undefined) });
     const c = await collectorWith(`  otlphttp: { endpoint: "${sink.httpUrl}", sending_queue: { enabled: false }, ${FAST_RETRY} }`, 'otlphttp');
@@ -220,5 +239,26 @@ service:
     expect((await postOtlp(httpBase(c), 'logs', body(10))).status).toBe(200);
     await a.waitFor(() => a.recordsOf('logs') === 5);
     await b.waitFor(() => b.recordsOf('logs') === 10);
+  });
+});
+
+describe('debug exporter', () => {
+  it('prints a summary, one line per record, or the whole payload; sampled per second', async () => {
+    const { DebugExporter } = await import('../src/exporter/debug.js');
+    const { exportItem } = await import('../src/exporter/item.js');
+    const { silentLogger } = await import('@otel-policy/collector');
+    const payload = logsPayload(2, { severity: (i) => (i ? 'WARN' : 'INFO') });
+    const out: string[] = [];
+    const make = (verbosity: 'basic' | 'normal' | 'detailed', samplingInitial = 5) =>
+      new DebugExporter({ id: 'debug', type: 'debug', verbosity, samplingInitial, samplingThereafter: 0, useInternalLogger: false }, silentLogger, (t) => out.push(t));
+    await make('basic').consume(exportItem('logs', payload, 2));
+    expect(out.pop()).toBe('{"data_type":"logs","resource logs":1,"log records":2}\n');
+    await make('normal').consume(exportItem('logs', payload, 2));
+    expect(out.pop()).toBe('{"data_type":"logs","resource logs":1,"log records":2}\nINFO message 0 i=0\nWARN message 1 i=1\n');
+    await make('detailed').consume(exportItem('logs', payload, 2));
+    expect(JSON.parse(out.pop()!.split('\n').slice(1).join('\n'))).toEqual(payload);
+    const sampled = make('basic', 2);
+    for (let i = 0; i < 5; i++) await sampled.consume(exportItem('logs', payload, 2));
+    expect(out).toHaveLength(2);
   });
 });

@@ -14,8 +14,13 @@
  * "empty" and "missing" apart exactly as the spec needs. Identifiers are the
  * only bytes fields the engine reads; they are converted to hex on the way in
  * and back to bytes (swapped in place around the generated encoder, then
- * restored) on the way out. The passthrough pipeline carries the same shape,
- * so the policy processor's cost is measured against the same codec work.
+ * restored) on the way out.
+ *
+ * A protobuf request keeps its bytes: each decoded object is mapped to its
+ * byte range (wire.ts), and on the way out whatever the processors did not
+ * touch is copied rather than re-encoded. The passthrough pipeline carries
+ * the same shape and pays the same decoding, so the policy processor's cost
+ * is measured against the same codec work.
  */
 import protobuf, { type IConversionOptions } from 'protobufjs';
 import type { LogsData, MetricsData, TracesData } from '@otel-policy/adapters';
@@ -454,9 +459,54 @@ const KEYS: Record<SignalType, readonly [string, string, string]> = {
 
 const levelEncoders: Partial<Record<SignalType, LevelEncoder>> = {};
 
+/** Swap one record's identifiers and timestamps for the encoder (logs and spans), remembering how to restore them. */
+function prepareRecord(signal: SignalType, r: Obj, swapped: unknown[]): void {
+  const id = (h: Obj, key: string) => {
+    const v = h[key];
+    if (typeof v === 'string' && v !== '') {
+      swapped.push(h, key, v);
+      h[key] = Buffer.from(v, 'hex');
+    }
+  };
+  const time = (h: Obj, key: string) => {
+    const v = h[key];
+    if (typeof v !== 'string') return;
+    const bits = u64Bits(v);
+    if (bits === undefined) return;
+    swapped.push(h, key, v);
+    h[key] = bits;
+  };
+  id(r, 'traceId');
+  id(r, 'spanId');
+  if (signal === 'logs') {
+    time(r, 'timeUnixNano');
+    time(r, 'observedTimeUnixNano');
+    return;
+  }
+  id(r, 'parentSpanId');
+  time(r, 'startTimeUnixNano');
+  time(r, 'endTimeUnixNano');
+  for (const e of arr(r.events) ?? []) if (isObj(e)) time(e, 'timeUnixNano');
+  for (const l of arr(r.links) ?? []) {
+    if (!isObj(l)) continue;
+    id(l, 'traceId');
+    id(l, 'spanId');
+  }
+}
+
 /** The generic encoder of one level's message, for the parts a splice must re-encode. */
 function levelEncoder(signal: SignalType): LevelEncoder {
   return (levelEncoders[signal] ??= (level, obj) => {
+    if (level === 'record' && signal !== 'metrics') {
+      // The common case (a transformed log record, a sampled span): swap in place, no wrapping.
+      const swapped: unknown[] = [];
+      prepareRecord(signal, obj as Obj, swapped);
+      try {
+        return otlpSchema()[signal].levels.record.encode(obj as Obj).finish();
+      } finally {
+        for (let i = 0; i < swapped.length; i += 3) (swapped[i] as Obj)[swapped[i + 1] as string] = swapped[i + 2];
+      }
+    }
     const [res, scope, rec] = KEYS[signal];
     const wrapped = level === 'resource' ? { [res]: [obj] } : level === 'scope' ? { [res]: [{ [scope]: [obj] }] } : { [res]: [{ [scope]: [{ [rec]: [obj] }] }] };
     return withBinaryIds(signal, wrapped, () => otlpSchema()[signal].levels[level].encode(obj as Obj).finish());

@@ -203,7 +203,6 @@ function header(field: number, len: number): Uint8Array {
 export type LevelEncoder = (level: 'resource' | 'scope' | 'record', obj: Obj) => Uint8Array;
 
 class Splicer {
-  private readonly bytes: Uint8Array;
   private readonly nodes: Map<object, WireField>;
 
   constructor(
@@ -211,7 +210,6 @@ class Splicer {
     private readonly signal: SignalType,
     private readonly encode: LevelEncoder,
   ) {
-    this.bytes = root.bytes;
     this.nodes = root.nodes;
   }
 

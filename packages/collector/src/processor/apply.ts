@@ -25,6 +25,11 @@ import { DIRTY, hide } from '../otlp/wire.js';
 type Marked = { [DIRTY]?: boolean };
 type Holder = { resource: Marked; scope: Marked; record: Marked };
 
+/** Mark an object modified (once). */
+function mark(o: Marked): void {
+  if (!o[DIRTY]) hide(o, DIRTY, true);
+}
+
 /** Which object a write through `ref` changes. */
 function target(ref: FieldRef, h: Holder, resourceField: number, scopeField: number): Marked {
   if (ref.kind === RefKind.ResourceAttribute || (ref.kind === RefKind.Field && ref.code === resourceField)) return h.resource;
@@ -41,15 +46,15 @@ function marking<C>(base: Transformable<C>, holder: (c: C) => Holder, resourceFi
     elementCount: base.elementCount,
     remove(c, ref) {
       const existed = base.remove.call(this, c, ref);
-      if (existed) hide(target(ref, holder(c), resourceField, scopeField), DIRTY, true);
+      if (existed) mark(target(ref, holder(c), resourceField, scopeField));
       return existed;
     },
     set(c, ref, value) {
-      hide(target(ref, holder(c), resourceField, scopeField), DIRTY, true);
+      mark(target(ref, holder(c), resourceField, scopeField));
       base.set.call(this, c, ref, value);
     },
     rename(c, from, to) {
-      hide(target(from, holder(c), resourceField, scopeField), DIRTY, true);
+      mark(target(from, holder(c), resourceField, scopeField));
       base.rename.call(this, c, from, to);
     },
   };
