@@ -145,9 +145,10 @@ export const otlpJsonLogAccessor: Transformable<LogCursor> = {
 /**
  * Apply the engine's log policies to an OTLP/JSON logs payload in place:
  * dropped records are removed, scopes and resources left empty are pruned,
- * kept records are transformed.
+ * kept records are transformed. `accessor` may wrap the default one (the
+ * collector's marks what it writes).
  */
-export function applyToLogs(engine: PolicyEngine, data: LogsData): BatchOutcome {
+export function applyToLogs(engine: PolicyEngine, data: LogsData, accessor: Transformable<LogCursor> = otlpJsonLogAccessor): BatchOutcome {
   const outcome = new BatchOutcome();
   const rls = data.resourceLogs;
   if (!Array.isArray(rls)) return outcome;
@@ -164,12 +165,13 @@ export function applyToLogs(engine: PolicyEngine, data: LogsData): BatchOutcome 
       const kept: LogRecord[] = [];
       for (const lr of records) {
         cursor.record = lr;
-        const r = engine.evaluateLog(cursor, otlpJsonLogAccessor);
+        const r = engine.evaluateLog(cursor, accessor);
         countResult(outcome, r);
         if (r < EvalResult.Dropped) kept.push(lr);
       }
       if (kept.length > 0) {
-        sl.logRecords = kept;
+        // Untouched lists keep their identity (the collector re-encodes only what changed).
+        if (kept.length !== records.length) sl.logRecords = kept;
         keptScopes.push(sl);
       }
     }

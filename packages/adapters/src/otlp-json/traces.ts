@@ -170,8 +170,8 @@ export const otlpJsonSpanAccessor: Transformable<SpanCursor> = {
   },
 };
 
-/** Apply the engine's trace policies to an OTLP/JSON traces payload in place. */
-export function applyToTraces(engine: PolicyEngine, data: TracesData): BatchOutcome {
+/** Apply the engine's trace policies to an OTLP/JSON traces payload in place (`accessor` may wrap the default one). */
+export function applyToTraces(engine: PolicyEngine, data: TracesData, accessor: Transformable<SpanCursor> = otlpJsonSpanAccessor): BatchOutcome {
   const outcome = new BatchOutcome();
   const rss = data.resourceSpans;
   if (!Array.isArray(rss)) return outcome;
@@ -184,15 +184,17 @@ export function applyToTraces(engine: PolicyEngine, data: TracesData): BatchOutc
     for (const ss of rs.scopeSpans ?? []) {
       if (!ss) continue;
       cursor.scopeSpans = ss;
+      const spans = ss.spans ?? [];
       const kept: Span[] = [];
-      for (const span of ss.spans ?? []) {
+      for (const span of spans) {
         cursor.span = span;
-        const r = engine.evaluateTrace(cursor, otlpJsonSpanAccessor);
+        const r = engine.evaluateTrace(cursor, accessor);
         countResult(outcome, r);
         if (r < EvalResult.Dropped) kept.push(span);
       }
       if (kept.length > 0) {
-        ss.spans = kept;
+        // Untouched lists keep their identity (the collector re-encodes only what changed).
+        if (kept.length !== spans.length) ss.spans = kept;
         keptScopes.push(ss);
       }
     }

@@ -1,25 +1,26 @@
 /**
- * Apply the engine to an OTLP/JSON-shaped payload in place, as the adapters'
- * applyToLogs/Traces/Metrics do (same pruning, same metric-without-points
- * rule), through the same otlp-json accessors, but remembering what was
+ * Apply the engine to an OTLP/JSON-shaped payload in place with the adapters'
+ * applyToLogs/Traces/Metrics, through the otlp-json accessors wrapped so as to
+ * remember what was
  * written: a record a transform or the sampler changed, or the scope or
  * resource whose attributes a transform wrote, is marked {@link DIRTY} so the
  * exporter re-encodes exactly those parts and copies the rest (see
  * ../otlp/wire.ts). The accessors decide nothing; the engine decides.
  */
 import {
+  applyToLogs,
+  applyToMetrics,
+  applyToTraces,
   BatchOutcome,
-  otlpJsonDataPointAccessor,
   otlpJsonLogAccessor,
   otlpJsonSpanAccessor,
-  type DataPointCursor,
   type LogCursor,
   type LogsData,
   type MetricsData,
   type SpanCursor,
   type TracesData,
 } from '@otel-policy/adapters';
-import { EvalResult, LogField, RefKind, TraceField, type FieldRef, type PolicyEngine, type Transformable } from '@otel-policy/core';
+import { LogField, RefKind, TraceField, type FieldRef, type PolicyEngine, type Transformable } from '@otel-policy/core';
 import { DIRTY, hide } from '../otlp/wire.js';
 
 type Marked = { [DIRTY]?: boolean };
@@ -74,157 +75,20 @@ const spanAccessor = marking<SpanCursor>(
   TraceField.ScopeSchemaUrl,
 );
 
-function count(o: BatchOutcome, r: EvalResult): void {
-  o.total++;
-  switch (r) {
-    case EvalResult.NoMatch:
-      o.noMatch++;
-      break;
-    case EvalResult.Kept:
-      o.kept++;
-      break;
-    case EvalResult.KeptModified:
-      o.modified++;
-      break;
-    case EvalResult.Dropped:
-      o.dropped++;
-      break;
-    case EvalResult.SampledOut:
-      o.sampledOut++;
-      break;
-    case EvalResult.RateLimited:
-      o.rateLimited++;
-      break;
-  }
-}
-
+/** Logs through the shared OTLP/JSON walker, with the marking accessor. */
 export function applyLogs(engine: PolicyEngine, data: LogsData): BatchOutcome {
-  const outcome = new BatchOutcome();
-  const rls = data.resourceLogs;
-  if (!Array.isArray(rls)) return outcome;
-  const cursor = {} as LogCursor;
-  const keptResources: typeof rls = [];
-  for (const rl of rls) {
-    if (!rl) continue;
-    cursor.resourceLogs = rl;
-    const keptScopes: NonNullable<typeof rl.scopeLogs> = [];
-    for (const sl of rl.scopeLogs ?? []) {
-      if (!sl) continue;
-      cursor.scopeLogs = sl;
-      const records = sl.logRecords ?? [];
-      const kept: typeof records = [];
-      for (const lr of records) {
-        cursor.record = lr;
-        const r = engine.evaluateLog(cursor, logAccessor);
-        count(outcome, r);
-        if (r < EvalResult.Dropped) kept.push(lr);
-      }
-      if (kept.length > 0) {
-        if (kept.length !== records.length) sl.logRecords = kept;
-        keptScopes.push(sl);
-      }
-    }
-    if (keptScopes.length > 0) {
-      rl.scopeLogs = keptScopes;
-      keptResources.push(rl);
-    }
-  }
-  data.resourceLogs = keptResources;
-  return outcome;
+  return applyToLogs(engine, data, logAccessor);
 }
 
+/** Spans through the shared OTLP/JSON walker, with the marking accessor. */
 export function applyTraces(engine: PolicyEngine, data: TracesData): BatchOutcome {
-  const outcome = new BatchOutcome();
-  const rss = data.resourceSpans;
-  if (!Array.isArray(rss)) return outcome;
-  const cursor = {} as SpanCursor;
-  const keptResources: typeof rss = [];
-  for (const rs of rss) {
-    if (!rs) continue;
-    cursor.resourceSpans = rs;
-    const keptScopes: NonNullable<typeof rs.scopeSpans> = [];
-    for (const ss of rs.scopeSpans ?? []) {
-      if (!ss) continue;
-      cursor.scopeSpans = ss;
-      const spans = ss.spans ?? [];
-      const kept: typeof spans = [];
-      for (const span of spans) {
-        cursor.span = span;
-        const r = engine.evaluateTrace(cursor, spanAccessor);
-        count(outcome, r);
-        if (r < EvalResult.Dropped) kept.push(span);
-      }
-      if (kept.length > 0) {
-        if (kept.length !== spans.length) ss.spans = kept;
-        keptScopes.push(ss);
-      }
-    }
-    if (keptScopes.length > 0) {
-      rs.scopeSpans = keptScopes;
-      keptResources.push(rs);
-    }
-  }
-  data.resourceSpans = keptResources;
-  return outcome;
+  return applyToTraces(engine, data, spanAccessor);
 }
 
-const DATA_CASES = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'] as const;
-
+/**
+ * Metrics need no marking: metric policies only drop data points, and a
+ * metric whose points changed gets a new list, which the exporter re-encodes.
+ */
 export function applyMetrics(engine: PolicyEngine, data: MetricsData): BatchOutcome {
-  const outcome = new BatchOutcome();
-  const rms = data.resourceMetrics;
-  if (!Array.isArray(rms)) return outcome;
-  const cursor = {} as DataPointCursor;
-  const keptResources: typeof rms = [];
-  for (const rm of rms) {
-    if (!rm) continue;
-    cursor.resourceMetrics = rm;
-    const keptScopes: NonNullable<typeof rm.scopeMetrics> = [];
-    for (const sm of rm.scopeMetrics ?? []) {
-      if (!sm) continue;
-      cursor.scopeMetrics = sm;
-      const keptMetrics: NonNullable<typeof sm.metrics> = [];
-      for (const metric of sm.metrics ?? []) {
-        cursor.metric = metric;
-        let points;
-        for (const k of DATA_CASES) {
-          const d = metric[k];
-          if (d !== undefined && d !== null) {
-            points = d.dataPoints;
-            break;
-          }
-        }
-        if (!points || points.length === 0) {
-          cursor.dataPoint = undefined;
-          const r = engine.evaluateMetric(cursor, otlpJsonDataPointAccessor);
-          count(outcome, r);
-          if (r < EvalResult.Dropped) keptMetrics.push(metric);
-          continue;
-        }
-        const kept: typeof points = [];
-        for (const dp of points) {
-          cursor.dataPoint = dp;
-          const r = engine.evaluateMetric(cursor, otlpJsonDataPointAccessor);
-          count(outcome, r);
-          if (r < EvalResult.Dropped) kept.push(dp);
-        }
-        if (kept.length > 0) {
-          if (kept.length !== points.length) {
-            for (const k of DATA_CASES) if (metric[k]) metric[k]!.dataPoints = kept;
-          }
-          keptMetrics.push(metric);
-        }
-      }
-      if (keptMetrics.length > 0) {
-        sm.metrics = keptMetrics;
-        keptScopes.push(sm);
-      }
-    }
-    if (keptScopes.length > 0) {
-      rm.scopeMetrics = keptScopes;
-      keptResources.push(rm);
-    }
-  }
-  data.resourceMetrics = keptResources;
-  return outcome;
+  return applyToMetrics(engine, data);
 }
