@@ -13,8 +13,9 @@
  * present, whatever its value; nested paths go through plain-object values
  * (OTLP kvlists); a JS number is an Int when integral, else a Double.
  */
-import { EvalResult, MetricField, RefKind, ValueKind, type FieldRef, type Matchable, type PolicyEngine, type TypedValue } from '@otel-policy/core';
+import { EvalResult, MetricField, RefKind, type FieldRef, type Matchable, type PolicyEngine } from '@otel-policy/core';
 import { BatchOutcome, countResult } from '../otlp-json/outcome.js';
+import { attributeString, attributeValue, hasAttribute, readValue } from './attributes.js';
 
 /**
  * Numeric values of sdk-metrics' `DataPointType`, verified identical in
@@ -124,67 +125,6 @@ export function sdkTemporalityName(m: SdkMetricData): string | undefined {
 }
 
 // ---------------------------------------------------------------------------
-// Attribute maps
-
-const hasOwn = Object.prototype.hasOwnProperty;
-
-/** Marks an absent attribute (a present key may hold `undefined`). */
-const MISSING: unique symbol = Symbol('missing');
-
-/** A map value, as OTLP's exporter would turn it into a kvlist (not an array, not bytes). */
-function isMap(v: unknown): v is SdkAttributeMap {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
-}
-
-/** The value at an attribute path, or {@link MISSING}; every intermediate value must be a map. */
-function lookup(attrs: SdkAttributeMap | undefined, path: readonly string[]): unknown {
-  let cur: unknown = attrs;
-  for (let i = 0; i < path.length; i++) {
-    if (!isMap(cur) || !hasOwn.call(cur, path[i])) return MISSING;
-    cur = cur[path[i]];
-  }
-  return path.length === 0 ? MISSING : cur;
-}
-
-/** Lowercase hex of a byte array (bytes values only; never on the string path). */
-function hex(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += bytes[i].toString(16).padStart(2, '0');
-  return s;
-}
-
-/**
- * Write an attribute value's OTLP type and value into a slot, as the OTLP
- * exporter would encode it: integral numbers Int, other numbers Double, a
- * Uint8Array Bytes, arrays Array, maps KvList; null and undefined nothing.
- */
-function readValue(v: unknown, out: TypedValue): void {
-  switch (typeof v) {
-    case 'string':
-      out.setString(v);
-      return;
-    case 'number':
-      if (Number.isInteger(v)) out.setInt(v);
-      else out.setDouble(v);
-      return;
-    case 'boolean':
-      out.setBool(v);
-      return;
-    case 'bigint':
-      out.setInt(v);
-      return;
-    case 'object':
-      if (v === null) return;
-      if (Array.isArray(v)) out.setKind(ValueKind.Array);
-      else if (v instanceof Uint8Array) out.setBytesHex(hex(v));
-      else if (!ArrayBuffer.isView(v)) out.setKind(ValueKind.KvList);
-      return;
-    default:
-      return;
-  }
-}
-
-// ---------------------------------------------------------------------------
 // Accessor
 
 function attrsOf(c: SdkDataPointCursor, kind: number): SdkAttributeMap | undefined {
@@ -231,8 +171,7 @@ function valueString(c: SdkDataPointCursor, ref: FieldRef): string | undefined {
     case RefKind.RecordAttribute:
     case RefKind.ResourceAttribute:
     case RefKind.ScopeAttribute: {
-      const v = lookup(attrsOf(c, ref.kind), ref.path);
-      return typeof v === 'string' && v !== '' ? v : undefined;
+      return attributeString(attrsOf(c, ref.kind), ref.path);
     }
     default:
       return undefined;
@@ -244,15 +183,14 @@ export const sdkDataPointAccessor: Matchable<SdkDataPointCursor> = {
   getString: valueString,
   getTyped(c, ref, out) {
     if (isAttributeRef(ref.kind)) {
-      const v = lookup(attrsOf(c, ref.kind), ref.path);
-      if (v !== MISSING) readValue(v, out);
+      readValue(attributeValue(attrsOf(c, ref.kind), ref.path), out);
       return;
     }
     const s = valueString(c, ref);
     if (s !== undefined) out.setString(s);
   },
   exists(c, ref) {
-    if (isAttributeRef(ref.kind)) return lookup(attrsOf(c, ref.kind), ref.path) !== MISSING;
+    if (isAttributeRef(ref.kind)) return hasAttribute(attrsOf(c, ref.kind), ref.path);
     return valueString(c, ref) !== undefined;
   },
   elementCount() {
