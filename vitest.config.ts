@@ -11,6 +11,7 @@ export default defineConfig({
       '@otel-policy/sdk-processor': src('sdk-processor'),
       '@otel-policy/providers': src('providers'),
       '@otel-policy/collector': src('collector'),
+      '@otel-policy/hyperscan': src('hyperscan'),
     },
   },
   test: {

@@ -440,6 +440,11 @@ describe('PatternSet.scan agrees with one RE2 regex per pattern', () => {
     differential(14, 60, (r, f) => genPatterns(r, r.int(1, 40), f), 20, { noPrefilter: true });
   });
 
+  it('options: every pattern but case-sensitive exact through the backend, in one shard', () => {
+    differential(15, 60, (r, f) => genPatterns(r, r.int(1, 60), f), 20, { noPrefilter: true, literalsToBackend: true, shardSize: 10_000 });
+    differential(16, 40, (r, f) => genPatterns(r, r.int(1, 60), f), 20, { literalsToBackend: true, shardSize: 5 });
+  });
+
   it('case folding focus: k/K/KELVIN, s/S/LONG S, non-ASCII', () => {
     const frags = ['kk', 'ks', 'sk', 'Kiss', 'SKY', 'ask', 'ß', 'é', 'É', 'straSSe', KELVIN + 'elvin', 'mi' + LONG_S + LONG_S];
     const r = prng(15);

@@ -20,6 +20,10 @@ export interface EngineLogger {
 export interface PolicyEngineOptions {
   /** Initial policies: a parsed set, or policy file text (JSON or YAML). */
   policies?: PolicySet | string;
+  /**
+   * The regex engine for pattern sets (default re2js). A backend that stands
+   * in for an unavailable one says so once through `logger`.
+   */
   regexBackend?: RegexBackend;
   /** Clock for rate limiters (ms). */
   clock?: Clock;
@@ -62,6 +66,7 @@ export class PolicyEngine {
   constructor(options: PolicyEngineOptions = {}) {
     this.options = options;
     this.logger = options.logger ?? silent;
+    if (options.regexBackend?.notice) this.logger.warn(options.regexBackend.notice);
     this.current = PolicySnapshot.empty(options);
     if (options.policies !== undefined) this.load(options.policies);
   }

@@ -1,7 +1,7 @@
 import type { RE2JS } from 're2js';
 import { AhoCorasick, foldLiteral } from './aho-corasick.js';
 import { requiredLiterals } from './literal-prefilter.js';
-import type { RegexBackend, RegexMatcher } from './regex-backend.js';
+import { DEFAULT_ROUTING, type RegexBackend, type RegexMatcher } from './regex-backend.js';
 import { compileRe2, quoteMeta } from './re2.js';
 
 /** The string match kinds that a match key's pattern set answers. */
@@ -17,12 +17,14 @@ export interface Pattern {
   readonly re?: RE2JS;
 }
 
-/** Options for building a {@link PatternSet}. */
+/** Options for building a {@link PatternSet}; each defaults to the backend's {@link RegexBackend.routing}. */
 export interface PatternSetOptions {
   /** Largest number of regexes compiled into one backend set (bounds DFA memory and compile pauses). */
   shardSize?: number;
   /** Run every regex through the backend, without literal prefilters (for backends faster than the prefilter). */
   noPrefilter?: boolean;
+  /** Send literal patterns other than case-sensitive `exact` to the backend as regexes. */
+  literalsToBackend?: boolean;
 }
 
 // Roles a literal plays for a pattern.
@@ -149,7 +151,10 @@ export class PatternSet {
     this.out = new Int32Array(0);
     this.offset = 0;
     this.lastIndex = 0;
-    const shardSize = Math.max(1, options.shardSize ?? 64);
+    const routing = backend.routing ?? DEFAULT_ROUTING;
+    const shardSize = Math.max(1, options.shardSize ?? routing.shardSize);
+    const noPrefilter = options.noPrefilter ?? !routing.prefilter;
+    const literalsToBackend = options.literalsToBackend ?? routing.literals;
     const csTable = new LiteralTable();
     const ciTable = new LiteralTable();
     const regexIds: number[] = [];
@@ -157,6 +162,10 @@ export class PatternSet {
     const always: { id: number; source: string; ci: boolean }[] = [];
 
     patterns.forEach((p, id) => {
+      if (p.kind !== 'regex' && literalsToBackend && (p.ci || p.kind !== 'exact')) {
+        always.push({ id, source: literalRegex(p.kind, p.value), ci: p.ci });
+        return;
+      }
       if (p.kind !== 'regex') {
         if (!p.ci) {
           if (p.kind === 'exact') {
@@ -178,7 +187,7 @@ export class PatternSet {
         always.push({ id, source: literalRegex(p.kind, p.value), ci: true });
         return;
       }
-      const lits = options.noPrefilter ? null : requiredLiterals(p.value);
+      const lits = noPrefilter ? null : requiredLiterals(p.value);
       const folded = lits && p.ci ? lits.map(foldLiteral) : lits;
       if (!folded || folded.some((l) => l === undefined)) {
         always.push({ id, source: p.value, ci: p.ci });
@@ -211,7 +220,7 @@ export class PatternSet {
     this.seen = new Uint32Array(Math.max(1, patterns.length));
     this.candStamp = new Uint32Array(Math.max(1, regexes.length));
     this.cands = new Int32Array(Math.max(1, regexes.length));
-    this.scratch = new Int32Array(Math.max(1, shardSize));
+    this.scratch = new Int32Array(Math.max(1, ...this.shards.map((s) => s.ids.length)));
     this.onCs = (id, end) => this.onLiteral(this.cs!, id, end);
     this.onCi = (id, end) => this.onLiteral(this.ci!, id, end);
   }

@@ -21,7 +21,32 @@ export interface RegexMatcher {
 export interface RegexBackend {
   readonly name: string;
   compile(patterns: readonly string[], caseInsensitive: boolean): RegexMatcher;
+  /** How a pattern set divides its work with this backend; omitted means {@link DEFAULT_ROUTING}. */
+  readonly routing?: BackendRouting;
+  /**
+   * A message for the operator, logged once by each engine that uses this
+   * backend: e.g. that a requested native backend is unavailable and this
+   * one stands in for it.
+   */
+  readonly notice?: string;
 }
+
+/**
+ * What a pattern set hands to its backend. A backend that scans many
+ * patterns in one pass faster than the JavaScript literal automaton (a SIMD
+ * multi-pattern engine) wants everything; re2js wants as little as possible.
+ */
+export interface BackendRouting {
+  /** Skip regexes whose required literal is absent from the value (false: every regex goes to the backend). */
+  readonly prefilter: boolean;
+  /** Send literal patterns (contains, prefix, suffix, and all case-insensitive ones) to the backend as regexes. */
+  readonly literals: boolean;
+  /** Most patterns compiled into one backend set. */
+  readonly shardSize: number;
+}
+
+/** Routing for backends that scan pattern by pattern in JavaScript: prefilter everything, shards of 64. */
+export const DEFAULT_ROUTING: BackendRouting = { prefilter: true, literals: false, shardSize: 64 };
 
 class SingleRegexMatcher implements RegexMatcher {
   constructor(private readonly re: RE2JS) {}

@@ -1,0 +1,190 @@
+import { Re2jsBackend, type BackendRouting, type RegexBackend, type RegexMatcher } from '@otel-policy/core';
+import { loadNative, type NativeDatabase, type NativeModule } from './native.js';
+import { translate, Untranslatable } from './translate.js';
+
+/** Options for {@link HyperscanBackend}. */
+export interface HyperscanBackendOptions {
+  /** Runs the patterns Hyperscan cannot take, and values that are not well-formed UTF-16 (default re2js). */
+  fallback?: RegexBackend;
+  /** Told about every pattern that went to the fallback, and why. */
+  onFallback?: (pattern: string, reason: string) => void;
+}
+
+/** After this many failed set compilations, find the remaining bad patterns one by one instead. */
+const MAX_SET_RETRIES = 4;
+
+/**
+ * Hyperscan (or Vectorscan) as the engine's regex backend: all patterns of a
+ * match key in one database, scanned in one SIMD pass. Each pattern is
+ * translated from RE2 syntax first (see translate.ts); a pattern that cannot
+ * be translated or that Hyperscan refuses runs on the fallback backend,
+ * alone, so one pattern never disables the set.
+ */
+export class HyperscanBackend implements RegexBackend {
+  readonly name = 'hyperscan';
+  /** One pass over the value answers every pattern, literals included, faster than the JS prefilter could. */
+  readonly routing: BackendRouting = { prefilter: false, literals: true, shardSize: 100_000 };
+  /** Patterns sent to the fallback so far. */
+  fallbackPatterns = 0;
+  private readonly fallback: RegexBackend;
+  private readonly flags: number;
+
+  constructor(
+    private readonly native: NativeModule,
+    private readonly options: HyperscanBackendOptions = {},
+  ) {
+    this.fallback = options.fallback ?? new Re2jsBackend();
+    const f = native.flags;
+    // Every construct is spelled out by the translation, so no case, dot-all or multi-line flags.
+    this.flags = f.UTF8 | f.SINGLEMATCH | f.ALLOWEMPTY;
+  }
+
+  compile(patterns: readonly string[], caseInsensitive: boolean): RegexMatcher {
+    const onHs: { id: number; expr: string }[] = [];
+    const onFallback: { id: number; pattern: string }[] = [];
+    const refuse = (id: number, reason: string) => {
+      onFallback.push({ id, pattern: patterns[id] });
+      this.fallbackPatterns++;
+      this.options.onFallback?.(patterns[id], reason);
+    };
+    patterns.forEach((p, id) => {
+      try {
+        onHs.push({ id, expr: translate(p, caseInsensitive) });
+      } catch (err) {
+        if (!(err instanceof Untranslatable)) throw err;
+        refuse(id, err.message);
+      }
+    });
+
+    let db: NativeDatabase | null = null;
+    for (let attempt = 0; onHs.length > 0; attempt++) {
+      try {
+        db = this.database(onHs.map((e) => e.expr));
+        break;
+      } catch (err) {
+        const index = (err as { expression?: unknown }).expression;
+        const reason = `hyperscan: ${(err as Error).message}`;
+        if (typeof index !== 'number' || index < 0 || index >= onHs.length) {
+          // Not one expression's fault (e.g. the set is too large): the whole set goes to the fallback.
+          for (const e of onHs.splice(0)) refuse(e.id, reason);
+          break;
+        }
+        refuse(onHs[index].id, reason);
+        onHs.splice(index, 1);
+        if (attempt >= MAX_SET_RETRIES) this.weedOut(onHs, refuse);
+      }
+    }
+    onFallback.sort((a, b) => a.id - b.id);
+    const fb = onFallback.length ? this.fallback.compile(onFallback.map((e) => e.pattern), caseInsensitive) : null;
+    const identity = onFallback.length === 0;
+    return new HyperscanMatcher(
+      db,
+      identity ? null : Int32Array.from(onHs, (e) => e.id),
+      fb,
+      Int32Array.from(onFallback, (e) => e.id),
+      patterns.length,
+      () => this.fallback.compile(patterns, caseInsensitive),
+    );
+  }
+
+  private database(expressions: readonly string[]): NativeDatabase {
+    return new this.native.Database(expressions, new Array<number>(expressions.length).fill(this.flags));
+  }
+
+  /** Compile each expression alone and drop those Hyperscan refuses (many bad patterns: cheaper than retrying the set). */
+  private weedOut(list: { id: number; expr: string }[], refuse: (id: number, reason: string) => void): void {
+    for (let i = list.length - 1; i >= 0; i--) {
+      try {
+        this.database([list[i].expr]);
+      } catch (err) {
+        refuse(list[i].id, `hyperscan: ${(err as Error).message}`);
+        list.splice(i, 1);
+      }
+    }
+  }
+}
+
+class HyperscanMatcher implements RegexMatcher {
+  private readonly scratch: Int32Array;
+  private whole: RegexMatcher | undefined;
+
+  constructor(
+    private readonly db: NativeDatabase | null,
+    /** Pattern id per database expression; null when they coincide (no fallback patterns). */
+    private readonly dbIds: Int32Array | null,
+    private readonly fallback: RegexMatcher | null,
+    private readonly fallbackIds: Int32Array,
+    size: number,
+    private readonly compileWhole: () => RegexMatcher,
+  ) {
+    this.scratch = new Int32Array(Math.max(1, size));
+  }
+
+  scan(value: string, out: Int32Array, offset: number): number {
+    // Hyperscan sees UTF-8, in which a lone surrogate becomes U+FFFD; RE2 semantics see the surrogate itself.
+    if (!(value as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+      this.whole ??= this.compileWhole();
+      return this.whole.scan(value, out, offset);
+    }
+    const scratch = this.scratch;
+    if (this.db !== null) {
+      if (this.dbIds === null) offset = this.db.scan(value, out, offset);
+      else {
+        const n = this.db.scan(value, scratch, 0);
+        for (let i = 0; i < n; i++) out[offset++] = this.dbIds[scratch[i]];
+      }
+    }
+    if (this.fallback !== null) {
+      const n = this.fallback.scan(value, scratch, 0);
+      for (let i = 0; i < n; i++) out[offset++] = this.fallbackIds[scratch[i]];
+    }
+    return offset;
+  }
+}
+
+/**
+ * Stands in for the Hyperscan backend where the addon is unavailable: the
+ * default backend, plus a notice that the engine logs once.
+ */
+class UnavailableHyperscanBackend implements RegexBackend {
+  readonly name: string;
+  readonly routing?: BackendRouting;
+  readonly notice: string;
+  constructor(
+    private readonly inner: RegexBackend,
+    readonly reason: string,
+  ) {
+    this.name = inner.name;
+    this.routing = inner.routing;
+    this.notice = `regex backend "hyperscan" is unavailable (${reason}); using the ${inner.name} backend`;
+  }
+  compile(patterns: readonly string[], caseInsensitive: boolean): RegexMatcher {
+    return this.inner.compile(patterns, caseInsensitive);
+  }
+}
+
+/** Options for {@link hyperscanBackend}. */
+export interface LoadHyperscanOptions extends HyperscanBackendOptions {
+  /** The addon to load (default: this package's build output). */
+  addonPath?: string;
+}
+
+/**
+ * The Hyperscan backend when the native addon is built and loads; otherwise
+ * the default backend, carrying a notice that the engine using it logs once
+ * (the SDK processors route that to `diag`). Never throws.
+ *
+ * @example
+ * new PolicyEngine({ regexBackend: hyperscanBackend(), logger });
+ */
+export function hyperscanBackend(options: LoadHyperscanOptions = {}): RegexBackend {
+  const load = loadNative(options.addonPath);
+  if (load.ok) return new HyperscanBackend(load.native, options);
+  return new UnavailableHyperscanBackend(options.fallback ?? new Re2jsBackend(), load.reason);
+}
+
+/** Whether the native addon can be used here, with the library version or the reason it cannot. */
+export function hyperscanAvailability(addonPath?: string): { available: true; version: string } | { available: false; reason: string } {
+  const load = loadNative(addonPath);
+  return load.ok ? { available: true, version: load.version } : { available: false, reason: load.reason };
+}

@@ -1,0 +1,170 @@
+/**
+ * The backend's bookkeeping — per-pattern fallback, id mapping, retries, the
+ * ill-formed-string path, and the unavailable path — against a stand-in for
+ * the addon built on re2js (the translation's output is valid RE2 too), so
+ * that these run on every machine. The real addon is held to the same
+ * answers in differential.test.ts.
+ */
+import { RE2JS } from 're2js';
+import { describe, expect, it } from 'vitest';
+import { PolicyEngine, Re2jsBackend, type RegexBackend } from '@otel-policy/core';
+import { HyperscanBackend, hyperscanBackend, hyperscanAvailability } from '../src/backend.js';
+import { selfTest, type NativeModule } from '../src/native.js';
+import { prng, randomPattern, randomValue, scanIds } from './support/gen.js';
+
+interface FakeStats {
+  compiles: number;
+}
+
+/** An addon look-alike: refuses expressions for which `refuse` says so, like hs_compile_multi (first bad index). */
+function fakeNative(refuse: (expr: string) => string | null = () => null, stats: FakeStats = { compiles: 0 }): NativeModule {
+  class Database {
+    private readonly res: RE2JS[];
+    constructor(exprs: readonly string[]) {
+      stats.compiles++;
+      exprs.forEach((e, i) => {
+        const why = refuse(e);
+        if (why === 'whole set') throw Object.assign(new Error('Pattern too large'), { expression: -1 });
+        if (why) throw Object.assign(new Error(why), { expression: i });
+      });
+      this.res = exprs.map((e) => RE2JS.compile(e));
+    }
+    scan(value: string, out: Int32Array, offset: number): number {
+      for (let i = 0; i < this.res.length; i++) if (this.res[i].test(value)) out[offset++] = i;
+      return offset;
+    }
+  }
+  return { version: () => 'fake', flags: { CASELESS: 1, DOTALL: 2, MULTILINE: 4, SINGLEMATCH: 8, ALLOWEMPTY: 16, UTF8: 32, UCP: 64 }, Database };
+}
+
+function agree(backend: RegexBackend, patterns: string[], values: string[], ci: boolean): void {
+  const a = backend.compile(patterns, ci);
+  const b = new Re2jsBackend().compile(patterns, ci);
+  for (const v of values) {
+    expect(scanIds((x, o, i) => a.scan(x, o, i), v, patterns.length), `${JSON.stringify(v)} in ${JSON.stringify(patterns)}`).toEqual(
+      scanIds((x, o, i) => b.scan(x, o, i), v, patterns.length),
+    );
+  }
+}
+
+describe('HyperscanBackend (with a stand-in addon)', () => {
+  it('sends untranslatable and refused patterns to the fallback, alone, and maps ids back', () => {
+    const reasons: string[] = [];
+    const backend = new HyperscanBackend(
+      fakeNative((e) => (e.includes('zz') ? 'Expression is not supported' : null)),
+      { onFallback: (p, why) => reasons.push(`${p}: ${why}`) },
+    );
+    const patterns = ['abc', '\\pL+x', 'zz+', 'b$', '(?m)a^b', 'c', 'zzz', '\\p{Greek}'];
+    agree(backend, patterns, ['abc', 'Ωx', 'zz', 'xb', 'a\nb', 'ccc', 'b\n', ''], false);
+    expect(backend.fallbackPatterns).toBe(5);
+    expect(reasons.some((r) => r.startsWith('\\pL+x: Unicode class'))).toBe(true);
+    expect(reasons.some((r) => r.startsWith('zz+: hyperscan: Expression is not supported'))).toBe(true);
+  });
+
+  it('finds many refused patterns one by one instead of recompiling the set for each', () => {
+    const stats = { compiles: 0 };
+    const backend = new HyperscanBackend(fakeNative((e) => (e.startsWith('q') ? 'refused' : null), stats));
+    const patterns = Array.from({ length: 200 }, (_, i) => (i % 10 === 0 ? `q${i}` : `p${i}x`));
+    agree(backend, patterns, ['p11x', 'q20', 'p19xq30', 'nothing'], false);
+    expect(backend.fallbackPatterns).toBe(20);
+    // A few whole-set attempts, one pass alone over the rest, and the final set: far below one per bad pattern times the set.
+    expect(stats.compiles).toBeLessThan(200 + 10);
+    expect(stats.compiles).toBeGreaterThan(5);
+  });
+
+  it('a failure that names no expression sends the whole set to the fallback', () => {
+    const backend = new HyperscanBackend(fakeNative((e) => (e === 'huge' ? 'whole set' : null)));
+    agree(backend, ['a', 'huge', 'b'], ['a', 'huge', 'b', 'c'], false);
+    expect(backend.fallbackPatterns).toBe(3);
+  });
+
+  it('answers values with lone surrogates by RE2 semantics, not by their UTF-8 replacement', () => {
+    const backend = new HyperscanBackend(fakeNative());
+    agree(backend, ['\\x{FFFD}', '^.$', 'a.b', '[^a]'], ['\ud800', 'a\udc00b', '\ufffd', 'a'], false);
+  });
+
+  for (const ci of [false, true]) {
+    it(`random sets agree with re2js (case-insensitive ${ci})`, () => {
+      for (let seed = 1; seed <= 40; seed++) {
+        const r = prng(1000 + seed);
+        const patterns = Array.from({ length: r.int(1, 40) }, () => randomPattern(r));
+        const backend = new HyperscanBackend(fakeNative((e) => (r.next() < 0.05 ? 'refused' : null)));
+        agree(backend, patterns, Array.from({ length: 30 }, () => randomValue(r, patterns)), ci);
+      }
+    });
+  }
+
+  it('routes every pattern of a match key to itself, in one set', () => {
+    const backend = new HyperscanBackend(fakeNative());
+    expect(backend.routing).toEqual({ prefilter: false, literals: true, shardSize: 100_000 });
+  });
+});
+
+describe('self-test of the system library', () => {
+  it('passes a library that answers like RE2', () => {
+    expect(selfTest(fakeNative())).toBeUndefined();
+  });
+
+  it("fails one that misses matches the way Debian bookworm's Vectorscan 5.4.9 does", () => {
+    // Misses a multi-byte class match 18..32 bytes in when an anchored pattern shares the database.
+    const buggy = fakeNative();
+    const Real = buggy.Database;
+    const Database = class extends Real {
+      constructor(private readonly exprs: readonly string[], flags: readonly number[]) {
+        super(exprs, flags);
+      }
+      override scan(value: string, out: Int32Array, offset: number): number {
+        const bytes = Buffer.byteLength(value);
+        if (this.exprs.some((e) => e.startsWith('\\A')) && bytes >= 20 && bytes <= 34) return offset;
+        return super.scan(value, out, offset);
+      }
+    };
+    const failed = selfTest({ ...buggy, Database });
+    expect(failed).toContain('gave [], expected [0]');
+    // The first failing value is the first one the simulated bug covers: 18 x's and the sigma (20 bytes).
+    expect(failed).toContain(`on ${JSON.stringify('x'.repeat(18) + '\u03a3')}`);
+  });
+});
+
+describe('when the addon is unavailable', () => {
+  it('hyperscanBackend() returns the default backend with a notice saying why and how to enable', () => {
+    const backend = hyperscanBackend({ addonPath: '/nonexistent/otel_policy_hs.node' });
+    expect(backend.name).toBe('re2js');
+    expect(backend.notice).toMatch(/regex backend "hyperscan" is unavailable \(native addon not built \(apt-get install libhyperscan-dev \(or libvectorscan-dev\), then `pnpm --filter @otel-policy\/hyperscan run build:native`\)\); using the re2js backend/);
+    agree(backend, ['a+b', '(?i)k'], ['aab', 'K', '\u212a', 'x'], false);
+    expect(hyperscanAvailability('/nonexistent/otel_policy_hs.node')).toEqual({ available: false, reason: expect.stringContaining('not built') });
+  });
+
+  it('an addon that fails to load is reported with the loader error', () => {
+    const backend = hyperscanBackend({ addonPath: new URL('./support/gen.ts', import.meta.url).pathname });
+    expect(backend.name).toBe('re2js');
+    expect(backend.notice).toContain('native addon failed to load');
+  });
+
+  it('OTEL_POLICY_HYPERSCAN=0 turns the addon off', () => {
+    const before = process.env.OTEL_POLICY_HYPERSCAN;
+    process.env.OTEL_POLICY_HYPERSCAN = '0';
+    try {
+      const backend = hyperscanBackend();
+      expect(backend.name).toBe('re2js');
+      expect(backend.notice).toContain('disabled by OTEL_POLICY_HYPERSCAN=0');
+    } finally {
+      if (before === undefined) delete process.env.OTEL_POLICY_HYPERSCAN;
+      else process.env.OTEL_POLICY_HYPERSCAN = before;
+    }
+  });
+
+  it('the engine says so once through its logger, however often it reloads, and still matches', () => {
+    const warnings: string[] = [];
+    const engine = new PolicyEngine({
+      regexBackend: hyperscanBackend({ addonPath: '/nonexistent/otel_policy_hs.node' }),
+      logger: { warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
+    });
+    const policies = JSON.stringify({
+      policies: [{ id: 'drop-debug', name: 'drop-debug', log: { match: [{ log_field: 'body', regex: '^DEBUG\\b' }], keep: 'none' } }],
+    });
+    for (let i = 0; i < 3; i++) expect(engine.load(policies).active).toBe(1);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('regex backend "hyperscan" is unavailable');
+  });
+});
