@@ -23,7 +23,7 @@ const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 21474836
 const pick = (a) => a[Math.floor(rand() * a.length)];
 
 /** Policy i's pattern, and a value that matches it. Literal parts are unique per i, as real policies' are. */
-function patternFor(i) {
+export function patternFor(i) {
   const svc = SERVICES[i % SERVICES.length];
   const w = WORDS[(i >> 3) % WORDS.length];
   switch (i % 4) {
@@ -39,7 +39,7 @@ function patternFor(i) {
 }
 
 /** A typical non-matching line of about 60 bytes. */
-function noiseLine() {
+export function noiseLine() {
   const id = Math.floor(rand() * 100000);
   return `${pick(['GET', 'POST', 'PUT'])} /api/v1/${pick(WORDS)}/${id} ${pick(['200', '201', '404'])} OK in ${Math.floor(rand() * 90) + 1}ms from 10.0.${id % 250}.7`;
 }

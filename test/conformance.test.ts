@@ -4,17 +4,37 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PolicyEngine, parsePolicyText } from '@otel-policy/core';
+import { PolicyEngine, parsePolicyText, type RegexBackend } from '@otel-policy/core';
+import { hyperscanBackend } from '@otel-policy/hyperscan';
 import { applyToLogs, applyToMetrics, applyToTraces } from '@otel-policy/adapters';
 import { canonical, listCases, mergeStats, normalize, providerStats, readJson, type StatsEntry } from './support/conformance.js';
 
 const cases = listCases();
 
+/**
+ * The Hyperscan backend on every value, however short (the corpus's values
+ * would otherwise go the default way). Where its addon is not built this is
+ * re2js again, which the suite's name then says.
+ */
+function everyValueThroughHyperscan(): RegexBackend {
+  const hs = hyperscanBackend();
+  return { name: hs.name, notice: hs.notice, routing: hs.routing && { ...hs.routing, shortValueLength: 0 }, compile: (p, ci) => hs.compile(p, ci) };
+}
+
+const hyperscan = everyValueThroughHyperscan();
+
 describe('conformance (in process)', () => {
   it('has the corpus', () => {
     expect(cases.length).toBeGreaterThan(150);
   });
+  suite(undefined);
+});
 
+describe(`conformance (in process, hyperscan requested: ${hyperscan.name} backend)`, () => {
+  suite(hyperscan);
+});
+
+function suite(regexBackend: RegexBackend | undefined): void {
   for (const c of cases) {
     it(c.name, () => {
       const set = parsePolicyText(readFileSync(c.policiesFile, 'utf8'));
@@ -22,7 +42,7 @@ describe('conformance (in process)', () => {
       let errorsSeen: StatsEntry[] = [];
       let hitsTotal = new Map<string, number>();
       for (const b of c.batches) {
-        const engine = new PolicyEngine({ policies: set });
+        const engine = new PolicyEngine({ policies: set, regexBackend });
         const data = readJson(b.input) as Record<string, unknown>;
         if (b.signal === 'log') applyToLogs(engine, data);
         else if (b.signal === 'metric') applyToMetrics(engine, data);
@@ -49,4 +69,4 @@ describe('conformance (in process)', () => {
       }
     });
   }
-});
+}

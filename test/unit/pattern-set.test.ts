@@ -445,6 +445,12 @@ describe('PatternSet.scan agrees with one RE2 regex per pattern', () => {
     differential(16, 40, (r, f) => genPatterns(r, r.int(1, 60), f), 20, { literalsToBackend: true, shardSize: 5 });
   });
 
+  it('options: short values the default way, long ones through the backend-heavy routing', () => {
+    // Values of length 0..12 straddle the threshold of 6.
+    differential(17, 60, (r, f) => genPatterns(r, r.int(1, 60), f), 30, { noPrefilter: true, literalsToBackend: true, shardSize: 10_000, shortValueLength: 6 });
+    differential(18, 60, (r, f) => genPatterns(r, r.int(1, 60), f), 30, { noPrefilter: true, literalsToBackend: true, foldInline: true, shardSize: 10_000 });
+  });
+
   it('case folding focus: k/K/KELVIN, s/S/LONG S, non-ASCII', () => {
     const frags = ['kk', 'ks', 'sk', 'Kiss', 'SKY', 'ask', 'ß', 'é', 'É', 'straSSe', KELVIN + 'elvin', 'mi' + LONG_S + LONG_S];
     const r = prng(15);

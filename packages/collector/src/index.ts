@@ -19,6 +19,8 @@ export {
   type DebugExporterConfig,
   type OtlpReceiverConfig,
   type PolicyProcessorConfig,
+  type RegexBackendName,
+  REGEX_BACKENDS,
   type ProviderConfig,
   type PipelineConfig,
   type QueueConfig,
@@ -46,5 +48,6 @@ export {
   type DecodedRequest,
 } from './otlp/codec.js';
 export { PolicyProcessor, type RecordResult } from './processor/policy.js';
+export { regexBackendNamed } from './processor/regex-backend.js';
 export { MetricsRegistry } from './telemetry/metrics.js';
 export { OtlpSink, type SinkRequest, type OtlpSinkOptions } from './sink.js';

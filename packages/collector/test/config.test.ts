@@ -174,6 +174,14 @@ service: { pipelines: { logs: { receivers: [otlp], exporters: [otlphttp] } } }`,
     expect(problems(minimal('connectors: { forward: }'))).toEqual(['connectors: is a Collector setting this service does not support']);
   });
 
+  it('reads the regex backend of a policy processor, default when absent, and refuses unknown ones', () => {
+    const processor = (line: string) => `processors:\n  policy:\n    providers: [{ type: file, id: local, path: ./policies.json }]\n${line}`;
+    expect(parse(ISSUE_EXAMPLE).processors.get('policy')!.regexBackend).toBe('default');
+    expect(parse(minimal(processor('    regex_backend: hyperscan'))).processors.get('policy')!.regexBackend).toBe('hyperscan');
+    expect(parse(minimal(processor('    regex_backend: re2js'))).processors.get('policy')!.regexBackend).toBe('re2js');
+    expect(problems(minimal(processor('    regex_backend: pcre')))).toEqual(['processors.policy.regex_backend: must be one of "default", "re2js", "hyperscan", got "pcre"']);
+  });
+
   it('rejects invalid values with their path, all at once', () => {
     const p = problems(`
 receivers:

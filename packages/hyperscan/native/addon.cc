@@ -5,7 +5,8 @@
 //   flags: { CASELESS, DOTALL, MULTILINE, SINGLEMATCH, ALLOWEMPTY, UTF8, UCP,
 //            PREFILTER, SOM_LEFTMOST }
 //   new Database(patterns: string[], flags: number[])
-//   Database#scan(value: string, out: Int32Array, offset: number): number
+//   Database#scan(value: string): number   (own property; ids in #results)
+//   Database#results: Int32Array           (one slot per expression)
 //   Database#patternCount: number   (getter)
 //   Database#databaseSize: number   (getter, bytes of the compiled database)
 //   Database#info(): string
@@ -15,6 +16,10 @@
 
 #include <hs.h>
 #include <napi.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <cstdint>
 #include <cstdlib>
@@ -88,7 +93,6 @@ class Database : public Napi::ObjectWrap<Database> {
     return DefineClass(
         env, "Database",
         {
-            InstanceMethod<&Database::Scan>("scan"),
             InstanceMethod<&Database::Info>("info"),
             InstanceAccessor<&Database::PatternCount>("patternCount"),
             InstanceAccessor<&Database::DatabaseSize>("databaseSize"),
@@ -223,111 +227,174 @@ class Database : public Napi::ObjectWrap<Database> {
     // Tell V8 about the native memory so dropped databases get collected.
     external_ = static_cast<int64_t>(dbSize + scratchSize + cap_);
     Napi::MemoryManagement::AdjustExternalMemory(env, external_);
+
+    // The hot path bypasses ObjectWrap: `this.scan` is a plain function whose
+    // data pointer is this object (no unwrap per call), and it writes match
+    // ids to `this.results`, an Int32Array allocated here once (no typed
+    // array lookup per call). SINGLEMATCH bounds the ids to one per pattern.
+    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, sizeof(int32_t) * n);
+    results_ = static_cast<int32_t*>(ab.Data());
+    resultsCap_ = n;
+    Napi::Object self = info.This().As<Napi::Object>();
+    self.Set("results", Napi::Int32Array::New(env, n, ab, 0));
+    napi_value fn;
+    if (napi_create_function(env, "scan", NAPI_AUTO_LENGTH, &Database::ScanCallback, this, &fn) != napi_ok) return;
+    // The function keeps its database alive: its data pointer is only valid while this object is.
+    Napi::Object(env, fn).Set("owner", self);
+    self.Set("scan", Napi::Value(env, fn));
   }
 
   ~Database() override {
     if (scratch_ != nullptr) hs_free_scratch(scratch_);
     if (db_ != nullptr) hs_free_database(db_);
     std::free(buf_);
+    std::free(buf16_);
     if (external_ != 0) {
       Napi::MemoryManagement::AdjustExternalMemory(Env(), -external_);
     }
   }
 
  private:
-  // scan(value: string, out: Int32Array, offset: number): number
-  Napi::Value Scan(const Napi::CallbackInfo& info) {
-    napi_env env = info.Env();
-    if (info.Length() < 3) {
-      Napi::TypeError::New(env,
-                           "scan(value: string, out: Int32Array, offset: "
-                           "number) expects 3 arguments")
-          .ThrowAsJavaScriptException();
-      return Napi::Value();
-    }
-    if (db_ == nullptr) {
-      Napi::Error::New(env, "scan: database is not initialised")
-          .ThrowAsJavaScriptException();
-      return Napi::Value();
-    }
-
-    // --- out / offset -----------------------------------------------------
-    napi_typedarray_type type;
-    size_t outLen = 0;
+  // scan(value: string): number — ids of the matching expressions are in results[0..n).
+  static napi_value ScanCallback(napi_env env, napi_callback_info info) {
+    size_t argc = 1;
+    napi_value argv[1];
     void* data = nullptr;
-    if (napi_get_typedarray_info(env, info[1], &type, &outLen, &data, nullptr,
-                                 nullptr) != napi_ok ||
-        type != napi_int32_array) {
-      Napi::TypeError::New(env, "scan: out must be an Int32Array")
-          .ThrowAsJavaScriptException();
-      return Napi::Value();
+    if (napi_get_cb_info(env, info, &argc, argv, nullptr, &data) != napi_ok) return nullptr;
+    Database* self = static_cast<Database*>(data);
+    if (argc < 1) {
+      napi_throw_type_error(env, nullptr, "scan(value: string) expects a string");
+      return nullptr;
     }
-    int64_t offset = 0;
-    if (napi_get_value_int64(env, info[2], &offset) != napi_ok) {
-      Napi::TypeError::New(env, "scan: offset must be a number")
-          .ThrowAsJavaScriptException();
-      return Napi::Value();
+    // UTF-16 from V8 is a plain copy (V8's own UTF-8 writer costs several
+    // times more on short strings); the conversion below is ours. One call
+    // when the value fits the buffer, which is the usual case.
+    size_t got = 0;
+    if (napi_get_value_string_utf16(env, argv[0], self->buf16_, self->cap16_, &got) != napi_ok) {
+      napi_throw_type_error(env, nullptr, "scan: value must be a string");
+      return nullptr;
     }
-    if (offset < 0 || static_cast<uint64_t>(offset) > outLen) {
-      Napi::RangeError::New(env, "scan: offset out of range")
-          .ThrowAsJavaScriptException();
-      return Napi::Value();
-    }
-
-    // --- value -> UTF-8 in the reusable buffer ----------------------------
-    size_t len16 = 0;
-    if (napi_get_value_string_utf16(env, info[0], nullptr, 0, &len16) !=
-        napi_ok) {
-      Napi::TypeError::New(env, "scan: value must be a string")
-          .ThrowAsJavaScriptException();
-      return Napi::Value();
-    }
-    // Each UTF-16 code unit becomes at most 3 UTF-8 bytes (a surrogate pair,
-    // 2 units, becomes 4), +1 for the terminating NUL napi always writes.
-    const size_t need = len16 * 3 + 1;
-    if (need > cap_) {
-      size_t newCap = cap_;
-      while (newCap < need) newCap *= 2;
-      char* nb = static_cast<char*>(std::realloc(buf_, newCap));
-      if (nb == nullptr) {
-        Napi::Error::New(env, "scan: out of memory")
-            .ThrowAsJavaScriptException();
-        return Napi::Value();
+    if (got + 1 >= self->cap16_) {
+      size_t len16 = 0;
+      napi_get_value_string_utf16(env, argv[0], nullptr, 0, &len16);
+      if (!self->Reserve(env, len16)) {
+        napi_throw_error(env, nullptr, "scan: out of memory");
+        return nullptr;
       }
-      Napi::MemoryManagement::AdjustExternalMemory(
-          info.Env(), static_cast<int64_t>(newCap - cap_));
-      external_ += static_cast<int64_t>(newCap - cap_);
-      buf_ = nb;
-      cap_ = newCap;
+      napi_get_value_string_utf16(env, argv[0], self->buf16_, self->cap16_, &got);
+    } else if (!self->Reserve(env, got)) {
+      napi_throw_error(env, nullptr, "scan: out of memory");
+      return nullptr;
     }
-    size_t len8 = 0;
-    if (napi_get_value_string_utf8(env, info[0], buf_, cap_, &len8) !=
-        napi_ok) {
-      Napi::TypeError::New(env, "scan: value must be a string")
-          .ThrowAsJavaScriptException();
-      return Napi::Value();
+    const size_t len8 = Utf16ToUtf8(self->buf16_, got, reinterpret_cast<unsigned char*>(self->buf_));
+    if (len8 == kIllFormed) {
+      // A lone surrogate: UTF-8 cannot carry it, so RE2 semantics are the caller's to apply.
+      napi_value minus;
+      napi_create_int32(env, -1, &minus);
+      return minus;
     }
 
-    // --- scan ----------------------------------------------------------------
-    MatchContext ctx{static_cast<int32_t*>(data), static_cast<size_t>(offset),
-                     outLen, false};
-    hs_error_t rc = hs_scan(db_, buf_, static_cast<unsigned int>(len8), 0,
-                            scratch_, OnMatch, &ctx);
+    MatchContext ctx{self->results_, 0, self->resultsCap_, false};
+    hs_error_t rc = hs_scan(self->db_, self->buf_, static_cast<unsigned int>(len8), 0, self->scratch_, OnMatch, &ctx);
     if (ctx.overflow) {
-      Napi::RangeError::New(env,
-                            "scan: out is too small for the matches "
-                            "(need more than out.length - offset slots)")
-          .ThrowAsJavaScriptException();
-      return Napi::Value();
+      napi_throw_range_error(env, nullptr, "scan: more matches than expressions (compiled without SINGLEMATCH?)");
+      return nullptr;
     }
     if (rc != HS_SUCCESS) {
-      ThrowHsError(info.Env(), "hs_scan", rc);
-      return Napi::Value();
+      ThrowHsError(Napi::Env(env), "hs_scan", rc);
+      return nullptr;
     }
-
     napi_value result;
     napi_create_uint32(env, static_cast<uint32_t>(ctx.pos), &result);
-    return Napi::Value(env, result);
+    return result;
+  }
+
+  /** Room for a value of len16 UTF-16 units: the units themselves and at most 3 UTF-8 bytes each. */
+  bool Reserve(napi_env env, size_t len16) {
+    const size_t before = cap16_ * sizeof(char16_t) + cap_;
+    if (len16 + 1 > cap16_) {
+      size_t c = cap16_ ? cap16_ : 256;
+      while (c < len16 + 1) c *= 2;
+      void* nb = std::realloc(buf16_, c * sizeof(char16_t));
+      if (nb == nullptr) return false;
+      buf16_ = static_cast<char16_t*>(nb);
+      cap16_ = c;
+    }
+    const size_t need8 = len16 * 3 + 1;
+    if (need8 > cap_) {
+      size_t c = cap_;
+      while (c < need8) c *= 2;
+      char* nb = static_cast<char*>(std::realloc(buf_, c));
+      if (nb == nullptr) return false;
+      buf_ = nb;
+      cap_ = c;
+    }
+    const int64_t grown = static_cast<int64_t>(cap16_ * sizeof(char16_t) + cap_) - static_cast<int64_t>(before);
+    if (grown != 0) {
+      int64_t ignored;
+      napi_adjust_external_memory(env, grown, &ignored);
+      external_ += grown;
+    }
+    return true;
+  }
+
+  static constexpr size_t kIllFormed = static_cast<size_t>(-1);
+
+  /** UTF-16 to UTF-8, or kIllFormed at a lone surrogate. */
+  static size_t Utf16ToUtf8(const char16_t* src, size_t n, unsigned char* dst) {
+    size_t i = 0;
+    size_t j = 0;
+    while (i < n) {
+#if defined(__SSE2__)
+      // ASCII runs, sixteen units at a time: test the high bits, then narrow with saturation.
+      const __m128i high = _mm_set1_epi16(static_cast<short>(0xFF80));
+      while (i + 16 <= n) {
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i + 8));
+        const __m128i h = _mm_and_si128(_mm_or_si128(a, b), high);
+        if (_mm_movemask_epi8(_mm_cmpeq_epi16(h, _mm_setzero_si128())) != 0xFFFF) break;
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + j), _mm_packus_epi16(a, b));
+        i += 16;
+        j += 16;
+      }
+#endif
+      // ASCII runs, four units at a time.
+      while (i + 4 <= n) {
+        uint64_t w;
+        std::memcpy(&w, src + i, 8);
+        if (w & 0xFF80FF80FF80FF80ULL) break;
+        dst[j] = static_cast<unsigned char>(src[i]);
+        dst[j + 1] = static_cast<unsigned char>(src[i + 1]);
+        dst[j + 2] = static_cast<unsigned char>(src[i + 2]);
+        dst[j + 3] = static_cast<unsigned char>(src[i + 3]);
+        i += 4;
+        j += 4;
+      }
+      if (i >= n) break;
+      uint32_t c = src[i++];
+      if (c < 0x80) {
+        dst[j++] = static_cast<unsigned char>(c);
+      } else if (c < 0x800) {
+        dst[j++] = static_cast<unsigned char>(0xC0 | (c >> 6));
+        dst[j++] = static_cast<unsigned char>(0x80 | (c & 0x3F));
+      } else {
+        if (c >= 0xD800 && c <= 0xDFFF) {
+          if (c <= 0xDBFF && i < n && src[i] >= 0xDC00 && src[i] <= 0xDFFF) {
+            c = 0x10000 + ((c - 0xD800) << 10) + (src[i++] - 0xDC00);
+            dst[j++] = static_cast<unsigned char>(0xF0 | (c >> 18));
+            dst[j++] = static_cast<unsigned char>(0x80 | ((c >> 12) & 0x3F));
+            dst[j++] = static_cast<unsigned char>(0x80 | ((c >> 6) & 0x3F));
+            dst[j++] = static_cast<unsigned char>(0x80 | (c & 0x3F));
+            continue;
+          }
+          return kIllFormed;
+        }
+        dst[j++] = static_cast<unsigned char>(0xE0 | (c >> 12));
+        dst[j++] = static_cast<unsigned char>(0x80 | ((c >> 6) & 0x3F));
+        dst[j++] = static_cast<unsigned char>(0x80 | (c & 0x3F));
+      }
+    }
+    return j;
   }
 
   Napi::Value Info(const Napi::CallbackInfo& info) {
@@ -356,6 +423,10 @@ class Database : public Napi::ObjectWrap<Database> {
   hs_scratch_t* scratch_ = nullptr;
   char* buf_ = nullptr;
   size_t cap_ = 0;
+  char16_t* buf16_ = nullptr;
+  size_t cap16_ = 0;
+  int32_t* results_ = nullptr;
+  size_t resultsCap_ = 0;
   uint32_t count_ = 0;
   size_t dbSize_ = 0;
   int64_t external_ = 0;

@@ -28,7 +28,7 @@ const ADDON = path.join(pkgDir, 'build', 'Release', 'otel_policy_hs.node');
 function notice(reason) {
   process.stderr.write(
     `${PKG}: native addon not built (${reason}); the engine will use the default re2js backend. ` +
-      'To enable: apt-get install libvectorscan-dev, then ' +
+      'To enable: apt-get install libhyperscan-dev (or libvectorscan-dev), then ' +
       `\`pnpm --filter ${PKG} run build:native\`\n`,
   );
 }
@@ -48,8 +48,8 @@ function firstReason(output) {
   const lines = output.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
   const patterns = [
     /Hyperscan\/Vectorscan headers not found.*/,
-    /fatal error: .*/,
-    /\berror: .*/,
+    /(?:\S+:\d+(?::\d+)?: )?fatal error: .*/,
+    /(?:\S+:\d+(?::\d+)?: )?error: .*/,
     /cannot find -l\S+.*/,
     /undefined reference to .*/,
     /Could not find any Python.*/i,

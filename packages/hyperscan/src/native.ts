@@ -8,8 +8,14 @@ import { fileURLToPath } from 'node:url';
 
 /** A compiled Hyperscan block-mode database with its own scratch space. */
 export interface NativeDatabase {
-  /** Write the index of every expression that matches `value` (as UTF-8) to `out` from `offset`; return the new offset. */
-  scan(value: string, out: Int32Array, offset: number): number;
+  /**
+   * Scan `value` (as UTF-8); the indexes of the matching expressions are then
+   * in `results[0..n)`. Returns n, or -1 without scanning when `value` holds a
+   * lone surrogate (not representable in UTF-8).
+   */
+  scan(value: string): number;
+  /** Where `scan` writes, one slot per expression (each reports at most once). */
+  readonly results: Int32Array;
 }
 
 /** The addon's exports. */
@@ -53,13 +59,12 @@ const KNOWN_ANSWERS: readonly { expressions: string[]; value: string; expected: 
 /** The first known-answer check the library fails, or undefined. */
 export function selfTest(native: NativeModule): string | undefined {
   const f = native.flags;
-  const out = new Int32Array(8);
   const dbs = new Map<string, NativeDatabase>();
   for (const t of KNOWN_ANSWERS) {
     const key = t.expressions.join('\n');
     let db = dbs.get(key);
     if (!db) dbs.set(key, (db = new native.Database(t.expressions, t.expressions.map(() => f.UTF8 | f.SINGLEMATCH))));
-    const got = Array.from(out.subarray(0, db.scan(t.value, out, 0))).sort((a, b) => a - b);
+    const got = Array.from(db.results.subarray(0, db.scan(t.value))).sort((a, b) => a - b);
     if (got.join() !== t.expected.join()) {
       return `${JSON.stringify(t.expressions)} on ${JSON.stringify(t.value)} gave [${got}], expected [${t.expected}]`;
     }

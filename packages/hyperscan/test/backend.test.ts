@@ -7,19 +7,21 @@
  */
 import { RE2JS } from 're2js';
 import { describe, expect, it } from 'vitest';
-import { PolicyEngine, Re2jsBackend, type RegexBackend } from '@otel-policy/core';
+import { PatternSet, PolicyEngine, Re2jsBackend, type Pattern, type RegexBackend } from '@otel-policy/core';
 import { HyperscanBackend, hyperscanBackend, hyperscanAvailability } from '../src/backend.js';
 import { selfTest, type NativeModule } from '../src/native.js';
 import { prng, randomPattern, randomValue, scanIds } from './support/gen.js';
 
 interface FakeStats {
   compiles: number;
+  scans?: number;
 }
 
 /** An addon look-alike: refuses expressions for which `refuse` says so, like hs_compile_multi (first bad index). */
 function fakeNative(refuse: (expr: string) => string | null = () => null, stats: FakeStats = { compiles: 0 }): NativeModule {
   class Database {
     private readonly res: RE2JS[];
+    readonly results: Int32Array;
     constructor(exprs: readonly string[]) {
       stats.compiles++;
       exprs.forEach((e, i) => {
@@ -28,10 +30,14 @@ function fakeNative(refuse: (expr: string) => string | null = () => null, stats:
         if (why) throw Object.assign(new Error(why), { expression: i });
       });
       this.res = exprs.map((e) => RE2JS.compile(e));
+      this.results = new Int32Array(exprs.length);
     }
-    scan(value: string, out: Int32Array, offset: number): number {
-      for (let i = 0; i < this.res.length; i++) if (this.res[i].test(value)) out[offset++] = i;
-      return offset;
+    scan(value: string): number {
+      if (stats.scans !== undefined) stats.scans++;
+      if (!value.isWellFormed()) return -1;
+      let n = 0;
+      for (let i = 0; i < this.res.length; i++) if (this.res[i].test(value)) this.results[n++] = i;
+      return n;
     }
   }
   return { version: () => 'fake', flags: { CASELESS: 1, DOTALL: 2, MULTILINE: 4, SINGLEMATCH: 8, ALLOWEMPTY: 16, UTF8: 32, UCP: 64 }, Database };
@@ -94,9 +100,26 @@ describe('HyperscanBackend (with a stand-in addon)', () => {
     });
   }
 
-  it('routes every pattern of a match key to itself, in one set', () => {
-    const backend = new HyperscanBackend(fakeNative());
-    expect(backend.routing).toEqual({ prefilter: false, literals: true, shardSize: 100_000 });
+  it('routes every pattern of a match key to itself, in one set, for values longer than 128 characters', () => {
+    const stats = { compiles: 0, scans: 0 };
+    const backend = new HyperscanBackend(fakeNative(() => null, stats));
+    expect(backend.routing).toEqual({ prefilter: false, literals: true, foldInline: true, shardSize: 100_000, shortValueLength: 128 });
+    const patterns: Pattern[] = [
+      { kind: 'regex', value: 'err(or)?\\d', ci: false },
+      { kind: 'contains', value: 'timeout', ci: false },
+      { kind: 'prefix', value: 'GET', ci: true },
+      { kind: 'exact', value: 'x', ci: false },
+    ];
+    const set = new PatternSet(patterns, backend);
+    expect(stats.compiles).toBe(1); // one database for the three non-exact patterns
+    const out = new Int32Array(8);
+    const ids = (v: string) => Array.from(out.subarray(0, set.scan(v, out, 0))).sort();
+    expect(ids('get error1 timeout')).toEqual([0, 1, 2]);
+    expect(ids('x')).toEqual([3]);
+    expect(stats.scans).toBe(0); // short values never reach the backend
+    const long = `get ${'.'.repeat(130)} error7`;
+    expect(ids(long)).toEqual([0, 2]);
+    expect(stats.scans).toBe(1);
   });
 });
 
@@ -113,10 +136,10 @@ describe('self-test of the system library', () => {
       constructor(private readonly exprs: readonly string[], flags: readonly number[]) {
         super(exprs, flags);
       }
-      override scan(value: string, out: Int32Array, offset: number): number {
+      override scan(value: string): number {
         const bytes = Buffer.byteLength(value);
-        if (this.exprs.some((e) => e.startsWith('\\A')) && bytes >= 20 && bytes <= 34) return offset;
-        return super.scan(value, out, offset);
+        if (this.exprs.some((e) => e.startsWith('\\A')) && bytes >= 20 && bytes <= 34) return 0;
+        return super.scan(value);
       }
     };
     const failed = selfTest({ ...buggy, Database });

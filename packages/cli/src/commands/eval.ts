@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import { PolicyEngine, PolicyRegistry, parsePolicyText, type EngineLogger, type Signal } from '@otel-policy/core';
+import { PolicyEngine, PolicyRegistry, parsePolicyText, Re2jsBackend, type EngineLogger, type RegexBackend, type Signal } from '@otel-policy/core';
 import { applyToLogs, applyToMetrics, applyToTraces } from '@otel-policy/adapters';
 import { flag, requireFlag, UsageError, type ParsedArgs } from '../args.js';
 
 export const EVAL_USAGE = `otel-policy eval (--policies FILE | --server URL | --grpc HOST:PORT) --input FILE
                 [--output FILE] [--stats FILE] [--signal log|metric|trace]
                 [--token TOKEN] [--content-type json|protobuf] [--timeout MS]
+                [--regex-backend default|re2js|hyperscan]
 
 Evaluate an OTLP/JSON payload against a policy file (JSON or YAML). Writes the
 payload with dropped records removed and transforms applied (stdout when
@@ -16,7 +17,10 @@ With --server (a full HTTP sync URL, e.g. http://127.0.0.1:8080/v1/policy/sync)
 or --grpc (a gRPC sync server), the policies come from a sync server instead:
 one sync, the evaluation, then a final report of the hits, misses and compile
 errors through sync. --token sends a bearer token; --content-type picks the
-HTTP encoding (default json); --timeout bounds each exchange (default 10000).`;
+HTTP encoding (default json); --timeout bounds each exchange (default 10000).
+
+--regex-backend picks the regex engine (default re2js; hyperscan needs the
+@otel-policy/hyperscan addon, and says on stderr when it falls back).`;
 
 /** Decide the signal from the payload when --signal is not given. */
 export function signalOfPayload(data: Record<string, unknown>): Signal | undefined {
@@ -52,12 +56,27 @@ export async function runEval(args: ParsedArgs): Promise<number> {
   const policiesPath = flag(args, 'policies');
   if (policiesPath === undefined) return runEvalSynced(args, inputPath);
   const set = parsePolicyText(await readFile(policiesPath, 'utf8'), { source: policiesPath });
-  const engine = new PolicyEngine({ policies: set, logger: stderrLogger });
+  const engine = new PolicyEngine({ policies: set, logger: stderrLogger, regexBackend: await regexBackendOf(args) });
   const data = JSON.parse(await readFile(inputPath, 'utf8')) as Record<string, unknown>;
   const signal = signalOf(args, data);
   applyPayload(engine, signal, data);
   await writeResults(args, engine, data);
   return 0;
+}
+
+/** --regex-backend: re2js unless told otherwise; the Hyperscan package loads only when asked for. */
+async function regexBackendOf(args: ParsedArgs): Promise<RegexBackend | undefined> {
+  const name = flag(args, 'regex-backend') ?? 'default';
+  switch (name) {
+    case 'default':
+      return undefined;
+    case 're2js':
+      return new Re2jsBackend();
+    case 'hyperscan':
+      return (await import('@otel-policy/hyperscan')).hyperscanBackend();
+    default:
+      throw new UsageError('--regex-backend must be default, re2js or hyperscan');
+  }
 }
 
 function signalOf(args: ParsedArgs, data: Record<string, unknown>): Signal {
@@ -107,7 +126,7 @@ async function runEvalSynced(args: ParsedArgs, inputPath: string): Promise<numbe
     provider = new providers.GrpcPolicyProvider({ ...common, target: grpcTarget! });
   }
   const errors: Error[] = [];
-  const engine = new PolicyEngine({ logger: stderrLogger });
+  const engine = new PolicyEngine({ logger: stderrLogger, regexBackend: await regexBackendOf(args) });
   const registry = new PolicyRegistry(engine, [provider], {}, (_id, err) => errors.push(err));
   await registry.start();
   if (provider.syncs === 0) {

@@ -53,7 +53,12 @@ export interface PolicyProcessorConfig {
   type: 'policy';
   providers: ProviderConfig[];
   serviceMetadata: ServiceMetadataConfig;
+  /** The regex engine: `default` (node `re2` when installed, else re2js), `re2js` or `hyperscan`. */
+  regexBackend: RegexBackendName;
 }
+
+export const REGEX_BACKENDS = ['default', 're2js', 'hyperscan'] as const;
+export type RegexBackendName = (typeof REGEX_BACKENDS)[number];
 
 export interface QueueConfig {
   enabled: boolean;
@@ -408,7 +413,7 @@ function headerList(c: Checker, v: unknown, p: string): Record<string, string> {
 }
 
 function policyProcessor(c: Checker, v: unknown, p: string, id: string, configDir: string): PolicyProcessorConfig | undefined {
-  const o = c.object(v, p, ['providers', 'service_metadata']);
+  const o = c.object(v, p, ['providers', 'service_metadata', 'regex_backend']);
   if (!o) return undefined;
   const providers: ProviderConfig[] = [];
   const pp = at(p, 'providers');
@@ -458,6 +463,7 @@ function policyProcessor(c: Checker, v: unknown, p: string, id: string, configDi
     id,
     type: 'policy',
     providers,
+    regexBackend: c.oneOf(o.regex_backend, at(p, 'regex_backend'), REGEX_BACKENDS, 'default'),
     serviceMetadata: {
       serviceName: c.string(sm.service_name, at(sp, 'service_name')),
       serviceNamespace: c.string(sm.service_namespace, at(sp, 'service_namespace')),

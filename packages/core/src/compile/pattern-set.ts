@@ -1,7 +1,7 @@
 import type { RE2JS } from 're2js';
 import { AhoCorasick, foldLiteral } from './aho-corasick.js';
 import { requiredLiterals } from './literal-prefilter.js';
-import { DEFAULT_ROUTING, type RegexBackend, type RegexMatcher } from './regex-backend.js';
+import { DEFAULT_ROUTING, Re2jsBackend, type BackendRouting, type RegexBackend, type RegexMatcher } from './regex-backend.js';
 import { compileRe2, quoteMeta } from './re2.js';
 
 /** The string match kinds that a match key's pattern set answers. */
@@ -25,6 +25,10 @@ export interface PatternSetOptions {
   noPrefilter?: boolean;
   /** Send literal patterns other than case-sensitive `exact` to the backend as regexes. */
   literalsToBackend?: boolean;
+  /** Compile case-insensitive patterns with the case-sensitive ones, as `(?i:...)`. */
+  foldInline?: boolean;
+  /** Answer values up to this length the default way (see {@link BackendRouting.shortValueLength}); 0 turns it off. */
+  shortValueLength?: number;
 }
 
 // Roles a literal plays for a pattern.
@@ -123,6 +127,9 @@ export class PatternSet {
   private scratch!: Int32Array;
   private onCs!: (id: number, end: number) => void;
   private onCi!: (id: number, end: number) => void;
+  /** The same patterns the default way, for values of at most shortMax units (null: none). */
+  private short!: PatternSet | null;
+  private shortMax!: number;
 
   /**
    * Build a pattern set. Compiling many regexes takes a while: to build one in
@@ -155,6 +162,10 @@ export class PatternSet {
     const shardSize = Math.max(1, options.shardSize ?? routing.shardSize);
     const noPrefilter = options.noPrefilter ?? !routing.prefilter;
     const literalsToBackend = options.literalsToBackend ?? routing.literals;
+    const shortMax = options.shortValueLength ?? routing.shortValueLength ?? 0;
+    this.short = shortMax > 0 ? yield* PatternSet.steps(patterns, new Re2jsBackend(), { shortValueLength: 0 }) : null;
+    // -1: no value is short enough, not even the empty one.
+    this.shortMax = this.short === null ? -1 : shortMax;
     const csTable = new LiteralTable();
     const ciTable = new LiteralTable();
     const regexIds: number[] = [];
@@ -205,6 +216,13 @@ export class PatternSet {
       for (const l of folded) (p.ci ? ciTable : csTable).add(l!, PREFILTER, ri);
     });
 
+    if (options.foldInline ?? routing.foldInline) {
+      for (const a of always) {
+        if (!a.ci) continue;
+        a.source = `(?i:${a.source})`;
+        a.ci = false;
+      }
+    }
     for (const ci of [false, true]) {
       const list = always.filter((a) => a.ci === ci);
       for (let i = 0; i < list.length; i += shardSize) {
@@ -288,6 +306,7 @@ export class PatternSet {
 
   /** Write the ids of the patterns that match `value` into `out`; return the new offset. */
   scan(value: string, out: Int32Array, offset: number): number {
+    if (value.length <= this.shortMax) return this.short!.scan(value, out, offset);
     if (this.gen === 0xffffffff) {
       this.seen.fill(0);
       this.candStamp.fill(0);

@@ -43,6 +43,14 @@ export interface BackendRouting {
   readonly literals: boolean;
   /** Most patterns compiled into one backend set. */
   readonly shardSize: number;
+  /** Compile case-insensitive patterns into the case-sensitive set as `(?i:...)`, so that one scan answers both. */
+  readonly foldInline?: boolean;
+  /**
+   * Values of at most this many UTF-16 code units are answered the default
+   * way (literal prefilter, re2js) instead: for short values one call into a
+   * native backend costs more than the JavaScript automaton's whole pass.
+   */
+  readonly shortValueLength?: number;
 }
 
 /** Routing for backends that scan pattern by pattern in JavaScript: prefilter everything, shards of 64. */
