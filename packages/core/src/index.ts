@@ -7,7 +7,7 @@ export { parsePolicyText, parsePolicyDocument, parsePolicy, PolicyParseError, ty
 export { RefKind, LogField, MetricField, TraceField, TRACE_ID_REF, TRACE_STATE_REF, type FieldRef } from './compile/field-ref.js';
 export { compilePolicies, compilePoliciesAsync, compileSteps, compareIds, TransformKind, type CompileOptions, type CompiledPolicySet, type CompiledPolicy, type CompiledSignal, type PolicyInfo } from './compile/compile.js';
 export { KeepKind } from './compile/keep.js';
-export { Re2jsBackend, DEFAULT_ROUTING, type RegexBackend, type RegexMatcher, type BackendRouting } from './compile/regex-backend.js';
+export { Re2jsBackend, DEFAULT_ROUTING, type RegexBackend, type RegexMatcher, type BackendRouting, type AsyncCompileStep, type CompileYield } from './compile/regex-backend.js';
 export { NodeRe2Backend, loadNodeRe2Backend } from './compile/node-re2-backend.js';
 export { PatternSet, type Pattern, type PatternKind, type PatternSetOptions } from './compile/pattern-set.js';
 export { requiredLiterals } from './compile/literal-prefilter.js';

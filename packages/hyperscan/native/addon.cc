@@ -99,49 +99,69 @@ class Database : public Napi::ObjectWrap<Database> {
         });
   }
 
-  explicit Database(const Napi::CallbackInfo& info)
-      : Napi::ObjectWrap<Database>(info) {
-    Napi::Env env = info.Env();
+  /** What hs_compile_multi needs, read from JS on the main thread. */
+  struct CompileInput {
+    std::vector<std::string> exprStore;
+    std::vector<const char*> exprs;
+    std::vector<unsigned int> flags;
+    std::vector<unsigned int> ids;
+  };
 
-    if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsArray()) {
+  /** A compiled database and its scratch, or why there is none. Built off the main thread by compileAsync. */
+  struct CompileOutput {
+    hs_database_t* db = nullptr;
+    hs_scratch_t* scratch = nullptr;
+    uint32_t count = 0;
+    bool ok = false;
+    bool compileError = false;  // else an hs call failed (message names it, rc says how)
+    std::string message;
+    int expression = -1;
+    hs_error_t rc = HS_SUCCESS;
+  };
+
+  static bool ReadExpressions(Napi::Env env, Napi::Value patternsVal, Napi::Value flagsVal, CompileInput& in) {
+    if (!patternsVal.IsArray() || !flagsVal.IsArray()) {
       Napi::TypeError::New(env,
                            "Database(patterns: string[], flags: number[]) "
                            "expects two arrays")
           .ThrowAsJavaScriptException();
-      return;
+      return false;
     }
-    Napi::Array patterns = info[0].As<Napi::Array>();
-    Napi::Array flagArr = info[1].As<Napi::Array>();
+    Napi::Array patterns = patternsVal.As<Napi::Array>();
+    Napi::Array flagArr = flagsVal.As<Napi::Array>();
     const uint32_t n = patterns.Length();
     if (n == 0) {
       Napi::TypeError::New(env,
                            "Database: patterns must be a non-empty array "
                            "(Hyperscan cannot compile an empty pattern set)")
           .ThrowAsJavaScriptException();
-      return;
+      return false;
     }
     if (flagArr.Length() != n) {
       Napi::TypeError::New(env,
                            "Database: flags must have the same length as "
                            "patterns")
           .ThrowAsJavaScriptException();
-      return;
+      return false;
     }
 
-    std::vector<std::string> exprStore;
+    std::vector<std::string>& exprStore = in.exprStore;
     exprStore.reserve(n);
-    std::vector<const char*> exprs(n);
-    std::vector<unsigned int> flags(n);
-    std::vector<unsigned int> ids(n);
+    std::vector<const char*>& exprs = in.exprs;
+    exprs.resize(n);
+    std::vector<unsigned int>& flags = in.flags;
+    flags.resize(n);
+    std::vector<unsigned int>& ids = in.ids;
+    ids.resize(n);
 
     for (uint32_t i = 0; i < n; i++) {
       Napi::Value p = patterns.Get(i);
-      if (env.IsExceptionPending()) return;
+      if (env.IsExceptionPending()) return false;
       if (!p.IsString()) {
         Napi::TypeError::New(env, "Database: patterns[" + std::to_string(i) +
                                       "] is not a string")
             .ThrowAsJavaScriptException();
-        return;
+        return false;
       }
       exprStore.push_back(p.As<Napi::String>().Utf8Value());
       if (exprStore.back().find('\0') != std::string::npos) {
@@ -151,16 +171,16 @@ class Database : public Napi::ObjectWrap<Database> {
                           "Pattern contains a literal NUL character (use "
                           "\\x00 instead)",
                           static_cast<int>(i));
-        return;
+        return false;
       }
 
       Napi::Value f = flagArr.Get(i);
-      if (env.IsExceptionPending()) return;
+      if (env.IsExceptionPending()) return false;
       if (!f.IsNumber()) {
         Napi::TypeError::New(env, "Database: flags[" + std::to_string(i) +
                                       "] is not a number")
             .ThrowAsJavaScriptException();
-        return;
+        return false;
       }
       double fd = f.As<Napi::Number>().DoubleValue();
       if (!(fd >= 0 && fd <= 4294967295.0) ||
@@ -168,41 +188,77 @@ class Database : public Napi::ObjectWrap<Database> {
         Napi::TypeError::New(env, "Database: flags[" + std::to_string(i) +
                                       "] is not a uint32")
             .ThrowAsJavaScriptException();
-        return;
+        return false;
       }
       flags[i] = static_cast<unsigned int>(fd);
       ids[i] = i;
     }
     for (uint32_t i = 0; i < n; i++) exprs[i] = exprStore[i].c_str();
+    return true;
+  }
 
-    hs_database_t* db = nullptr;
+  /** hs_compile_multi and hs_alloc_scratch; touches no JS, so it runs on any thread. */
+  static void Compile(const CompileInput& in, CompileOutput& out) {
+    const uint32_t n = static_cast<uint32_t>(in.exprs.size());
     hs_compile_error_t* compileErr = nullptr;
-    hs_error_t rc =
-        hs_compile_multi(exprs.data(), flags.data(), ids.data(), n,
-                         HS_MODE_BLOCK, nullptr, &db, &compileErr);
+    hs_error_t rc = hs_compile_multi(in.exprs.data(), in.flags.data(), in.ids.data(), n, HS_MODE_BLOCK, nullptr, &out.db, &compileErr);
     if (rc != HS_SUCCESS) {
-      std::string message = "hs_compile_multi failed";
-      int expression = -1;
+      out.compileError = true;
+      out.message = "hs_compile_multi failed";
       if (compileErr != nullptr) {
-        if (compileErr->message != nullptr) message = compileErr->message;
-        expression = compileErr->expression;
+        if (compileErr->message != nullptr) out.message = compileErr->message;
+        out.expression = compileErr->expression;
       } else {
-        message += std::string(": ") + HsErrorName(rc);
+        out.message += std::string(": ") + HsErrorName(rc);
       }
       if (compileErr != nullptr) hs_free_compile_error(compileErr);
-      if (db != nullptr) hs_free_database(db);
-      ThrowCompileError(env, message, expression);
+      if (out.db != nullptr) hs_free_database(out.db);
+      out.db = nullptr;
       return;
     }
     if (compileErr != nullptr) hs_free_compile_error(compileErr);
-
-    hs_scratch_t* scratch = nullptr;
-    rc = hs_alloc_scratch(db, &scratch);
+    rc = hs_alloc_scratch(out.db, &out.scratch);
     if (rc != HS_SUCCESS) {
-      hs_free_database(db);
-      ThrowHsError(env, "hs_alloc_scratch", rc);
+      hs_free_database(out.db);
+      out.db = nullptr;
+      out.rc = rc;
+      out.message = "hs_alloc_scratch";
       return;
     }
+    out.count = n;
+    out.ok = true;
+  }
+
+  static void ThrowFailure(Napi::Env env, const CompileOutput& out) {
+    if (out.compileError) ThrowCompileError(env, out.message, out.expression);
+    else ThrowHsError(env, out.message.c_str(), out.rc);
+  }
+
+  // new Database(patterns: string[], flags: number[]) compiles here;
+  // new Database(External<CompileOutput>) adopts what compileAsync built.
+  explicit Database(const Napi::CallbackInfo& info)
+      : Napi::ObjectWrap<Database>(info) {
+    Napi::Env env = info.Env();
+    CompileOutput compiled;
+    CompileOutput* adopted = nullptr;
+    if (info.Length() == 1 && info[0].IsExternal()) {
+      adopted = info[0].As<Napi::External<CompileOutput>>().Data();
+    } else {
+      CompileInput in;
+      if (!ReadExpressions(env, info.Length() > 0 ? info[0] : env.Undefined(), info.Length() > 1 ? info[1] : env.Undefined(), in)) return;
+      Compile(in, compiled);
+      if (!compiled.ok) {
+        ThrowFailure(env, compiled);
+        return;
+      }
+    }
+    CompileOutput& c = adopted != nullptr ? *adopted : compiled;
+    hs_database_t* db = c.db;
+    hs_scratch_t* scratch = c.scratch;
+    const uint32_t n = c.count;
+    // From here on this object owns them.
+    c.db = nullptr;
+    c.scratch = nullptr;
 
     char* buf = static_cast<char*>(std::malloc(kInitialBufferSize));
     if (buf == nullptr) {
@@ -432,6 +488,45 @@ class Database : public Napi::ObjectWrap<Database> {
   int64_t external_ = 0;
 };
 
+/** compileAsync: hs_compile_multi on the libuv thread pool, so a large set never blocks the event loop. */
+class CompileWorker : public Napi::AsyncWorker {
+ public:
+  CompileWorker(Napi::Env env, Napi::FunctionReference* ctor)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), ctor_(ctor) {}
+  ~CompileWorker() override {
+    if (out_.scratch != nullptr) hs_free_scratch(out_.scratch);
+    if (out_.db != nullptr) hs_free_database(out_.db);
+  }
+  Database::CompileInput in;
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override { Database::Compile(in, out_); }
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    if (!out_.ok) {
+      Napi::Error e = Napi::Error::New(env, out_.compileError ? out_.message : out_.message + " failed: " + HsErrorName(out_.rc));
+      if (out_.compileError) e.Set("expression", Napi::Number::New(env, out_.expression));
+      deferred_.Reject(e.Value());
+      return;
+    }
+    Napi::Object db = ctor_->New({Napi::External<Database::CompileOutput>::New(env, &out_)});
+    if (env.IsExceptionPending()) {
+      deferred_.Reject(env.GetAndClearPendingException().Value());
+      return;
+    }
+    deferred_.Resolve(db);
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::FunctionReference* ctor_;
+  Database::CompileOutput out_;
+};
+
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   hs_error_t rc = hs_valid_platform();
   if (rc != HS_SUCCESS) {
@@ -468,7 +563,22 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   flags.Freeze();
   exports.Set("flags", flags);
 
-  exports.Set("Database", Database::Init(env));
+  Napi::Function ctor = Database::Init(env);
+  exports.Set("Database", ctor);
+  // Kept for the life of the environment (each worker thread loads its own copy).
+  auto* ctorRef = new Napi::FunctionReference(Napi::Persistent(ctor));
+  env.SetInstanceData<Napi::FunctionReference>(ctorRef);
+  exports.Set("compileAsync", Napi::Function::New(env, [ctorRef](const Napi::CallbackInfo& info) -> Napi::Value {
+    Napi::Env env = info.Env();
+    auto* worker = new CompileWorker(env, ctorRef);
+    if (!Database::ReadExpressions(env, info.Length() > 0 ? info[0] : env.Undefined(), info.Length() > 1 ? info[1] : env.Undefined(), worker->in)) {
+      delete worker;
+      return Napi::Value();
+    }
+    Napi::Promise promise = worker->Promise();
+    worker->Queue();
+    return promise;
+  }, "compileAsync"));
   return exports;
 }
 

@@ -45,6 +45,46 @@ export class HyperscanBackend implements RegexBackend {
   }
 
   compile(patterns: readonly string[], caseInsensitive: boolean): RegexMatcher {
+    const plan = this.plan(patterns, caseInsensitive);
+    let r = plan.next();
+    while (!r.done) {
+      let answer: NativeDatabase | Error;
+      try {
+        answer = new this.native.Database(r.value, this.flagsFor(r.value));
+      } catch (err) {
+        answer = err as Error;
+      }
+      r = plan.next(answer);
+    }
+    return r.value;
+  }
+
+  /** Like {@link compile}, with Hyperscan's compiler on the libuv thread pool: a large set never blocks the event loop. */
+  async compileAsync(patterns: readonly string[], caseInsensitive: boolean): Promise<RegexMatcher> {
+    const plan = this.plan(patterns, caseInsensitive);
+    let r = plan.next();
+    while (!r.done) {
+      let answer: NativeDatabase | Error;
+      try {
+        answer = await this.native.compileAsync(r.value, this.flagsFor(r.value));
+      } catch (err) {
+        answer = err as Error;
+      }
+      r = plan.next(answer);
+    }
+    return r.value;
+  }
+
+  private flagsFor(expressions: readonly string[]): number[] {
+    return new Array<number>(expressions.length).fill(this.flags);
+  }
+
+  /**
+   * The compilation, whichever way databases get built: yields the
+   * expressions of each database it needs and is sent back the database or
+   * the compiler's error.
+   */
+  private *plan(patterns: readonly string[], caseInsensitive: boolean): Generator<string[], RegexMatcher, NativeDatabase | Error> {
     const onHs: { id: number; expr: string }[] = [];
     const onFallback: { id: number; pattern: string }[] = [];
     const refuse = (id: number, reason: string) => {
@@ -63,20 +103,29 @@ export class HyperscanBackend implements RegexBackend {
 
     let db: NativeDatabase | null = null;
     for (let attempt = 0; onHs.length > 0; attempt++) {
-      try {
-        db = this.database(onHs.map((e) => e.expr));
+      const answer = yield onHs.map((e) => e.expr);
+      if (!(answer instanceof Error)) {
+        db = answer;
         break;
-      } catch (err) {
-        const index = (err as { expression?: unknown }).expression;
-        const reason = `hyperscan: ${(err as Error).message}`;
-        if (typeof index !== 'number' || index < 0 || index >= onHs.length) {
-          // Not one expression's fault (e.g. the set is too large): the whole set goes to the fallback.
-          for (const e of onHs.splice(0)) refuse(e.id, reason);
-          break;
+      }
+      const index = (answer as { expression?: unknown }).expression;
+      const reason = `hyperscan: ${answer.message}`;
+      if (typeof index !== 'number' || index < 0 || index >= onHs.length) {
+        // Not one expression's fault (e.g. the set is too large): the whole set goes to the fallback.
+        for (const e of onHs.splice(0)) refuse(e.id, reason);
+        break;
+      }
+      refuse(onHs[index].id, reason);
+      onHs.splice(index, 1);
+      if (attempt >= MAX_SET_RETRIES) {
+        // Many bad patterns: finding them one by one is cheaper than recompiling the set for each.
+        for (let i = onHs.length - 1; i >= 0; i--) {
+          const alone = yield [onHs[i].expr];
+          if (alone instanceof Error) {
+            refuse(onHs[i].id, `hyperscan: ${alone.message}`);
+            onHs.splice(i, 1);
+          }
         }
-        refuse(onHs[index].id, reason);
-        onHs.splice(index, 1);
-        if (attempt >= MAX_SET_RETRIES) this.weedOut(onHs, refuse);
       }
     }
     onFallback.sort((a, b) => a.id - b.id);
@@ -90,22 +139,6 @@ export class HyperscanBackend implements RegexBackend {
       patterns.length,
       () => this.fallback.compile(patterns, caseInsensitive),
     );
-  }
-
-  private database(expressions: readonly string[]): NativeDatabase {
-    return new this.native.Database(expressions, new Array<number>(expressions.length).fill(this.flags));
-  }
-
-  /** Compile each expression alone and drop those Hyperscan refuses (many bad patterns: cheaper than retrying the set). */
-  private weedOut(list: { id: number; expr: string }[], refuse: (id: number, reason: string) => void): void {
-    for (let i = list.length - 1; i >= 0; i--) {
-      try {
-        this.database([list[i].expr]);
-      } catch (err) {
-        refuse(list[i].id, `hyperscan: ${(err as Error).message}`);
-        list.splice(i, 1);
-      }
-    }
   }
 }
 

@@ -32,6 +32,8 @@ export interface NativeModule {
   };
   /** Compiles with hs_compile_multi; on failure throws an Error whose `expression` is the failing index (or -1). */
   Database: new (expressions: readonly string[], flags: readonly number[]) => NativeDatabase;
+  /** The same compilation on the libuv thread pool; rejects like the constructor throws. */
+  compileAsync(expressions: readonly string[], flags: readonly number[]): Promise<NativeDatabase>;
 }
 
 /** Where the build puts the addon. */

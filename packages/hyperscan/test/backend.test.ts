@@ -22,7 +22,7 @@ function fakeNative(refuse: (expr: string) => string | null = () => null, stats:
   class Database {
     private readonly res: RE2JS[];
     readonly results: Int32Array;
-    constructor(exprs: readonly string[]) {
+    constructor(exprs: readonly string[], _flags?: readonly number[]) {
       stats.compiles++;
       exprs.forEach((e, i) => {
         const why = refuse(e);
@@ -40,7 +40,15 @@ function fakeNative(refuse: (expr: string) => string | null = () => null, stats:
       return n;
     }
   }
-  return { version: () => 'fake', flags: { CASELESS: 1, DOTALL: 2, MULTILINE: 4, SINGLEMATCH: 8, ALLOWEMPTY: 16, UTF8: 32, UCP: 64 }, Database };
+  return {
+    version: () => 'fake',
+    flags: { CASELESS: 1, DOTALL: 2, MULTILINE: 4, SINGLEMATCH: 8, ALLOWEMPTY: 16, UTF8: 32, UCP: 64 },
+    Database,
+    compileAsync: async (exprs, flags) => {
+      await new Promise((r) => setImmediate(r));
+      return new Database(exprs, flags);
+    },
+  };
 }
 
 function agree(backend: RegexBackend, patterns: string[], values: string[], ci: boolean): void {
@@ -76,6 +84,18 @@ describe('HyperscanBackend (with a stand-in addon)', () => {
     // A few whole-set attempts, one pass alone over the rest, and the final set: far below one per bad pattern times the set.
     expect(stats.compiles).toBeLessThan(200 + 10);
     expect(stats.compiles).toBeGreaterThan(5);
+  });
+
+  it('compileAsync: the same plan with the compiler off the event loop, refusals included', async () => {
+    const stats = { compiles: 0 };
+    const backend = new HyperscanBackend(fakeNative((e) => (e.startsWith('q') ? 'refused' : null), stats));
+    const patterns = Array.from({ length: 60 }, (_, i) => (i % 6 === 0 ? `q${i}` : i % 7 === 0 ? `\\pL${i}` : `p${i}x`));
+    const a = await backend.compileAsync(patterns, false);
+    const b = new Re2jsBackend().compile(patterns, false);
+    for (const v of ['p11x', 'q12', 'Ω14', 'p13xq18', 'none']) {
+      expect(scanIds((x, o, i) => a.scan(x, o, i), v, 60)).toEqual(scanIds((x, o, i) => b.scan(x, o, i), v, 60));
+    }
+    expect(backend.fallbackPatterns).toBe(10 + 7);
   });
 
   it('a failure that names no expression sends the whole set to the fallback', () => {

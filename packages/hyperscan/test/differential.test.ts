@@ -111,6 +111,24 @@ describe(`differential: ${backend.name} backend vs re2js`, () => {
     });
   }
 
+  it('sets compiled off the event loop (compileAsync) answer the same', async () => {
+    const compileAsync = (backend as { compileAsync?: (p: readonly string[], ci: boolean) => Promise<import('@otel-policy/core').RegexMatcher> }).compileAsync;
+    for (let seed = 1; seed <= 10; seed++) {
+      const r = prng(seed + 30_000);
+      const patterns = Array.from({ length: r.int(1, 40) }, () => randomPattern(r));
+      const ci = seed % 2 === 0;
+      const a = compileAsync ? await compileAsync.call(backend, patterns, ci) : backend.compile(patterns, ci);
+      const b = reference.compile(patterns, ci);
+      for (let v = 0; v < 30; v++) {
+        const value = randomValue(r, patterns);
+        expect(scanIds((x, o, i) => a.scan(x, o, i), value, patterns.length), `seed ${seed}: ${JSON.stringify(value)}`).toEqual(
+          scanIds((x, o, i) => b.scan(x, o, i), value, patterns.length),
+        );
+      }
+    }
+    expect(typeof compileAsync).toBe(availability.available ? 'function' : 'undefined');
+  });
+
   it('edge values: empty, newlines at the ends, long, multi-byte, astral', () => {
     const patterns = ['^$', '$', '^', 'a$', '^a', '(?m)^$', '(?m)^a$', '(?m)^\\z', '(?s).+', '.+', '\\b', '\\B', 'x*', '(?i)k+$', '[^a]', '\\x{1F600}', '😀.', '\\w+\\b', 'ſ', '(?i)s{3}'];
     const long = 'ab\n'.repeat(3000) + 'K\u212a';

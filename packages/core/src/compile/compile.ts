@@ -4,7 +4,7 @@ import { SAMPLING_MODES, resolveEnum } from '../policy/enums.js';
 import { FieldRefTable, RefKind, type FieldRef } from './field-ref.js';
 import { KeepKind, logKeepScore, parseLogKeep, percentScore } from './keep.js';
 import { PatternSet, type Pattern, type PatternKind } from './pattern-set.js';
-import { Re2jsBackend, type RegexBackend } from './regex-backend.js';
+import { Re2jsBackend, type CompileYield, type RegexBackend } from './regex-backend.js';
 import { compileRe2 } from './re2.js';
 import { compileTemplate, type CompiledTemplate } from '../evaluate/redact.js';
 import { compileTraceSampler, rejectionThreshold, type CompiledTraceSampler, type SamplingMode } from '../evaluate/trace-sampler.js';
@@ -202,9 +202,17 @@ export async function compilePoliciesAsync(set: PolicySet, options: CompileOptio
   const sliceMs = options.sliceMs ?? 10;
   const steps = compileSteps(set, options);
   let sliceStart = performance.now();
+  let answer: unknown;
   for (;;) {
-    const r = steps.next();
+    const r = steps.next(answer);
+    answer = undefined;
     if (r.done) return r.value;
+    if (r.value) {
+      // Work that can leave the event loop (a native backend's compiler); should it fail, the step redoes it synchronously.
+      answer = await r.value.run().catch(() => undefined);
+      sliceStart = performance.now();
+      continue;
+    }
     if (performance.now() - sliceStart >= sliceMs) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       sliceStart = performance.now();
@@ -213,7 +221,7 @@ export async function compilePoliciesAsync(set: PolicySet, options: CompileOptio
 }
 
 /** The compiler as a sequence of steps (see {@link compilePoliciesAsync}). */
-export function* compileSteps(set: PolicySet, options: CompileOptions = {}): Generator<void, CompiledPolicySet> {
+export function* compileSteps(set: PolicySet, options: CompileOptions = {}): Generator<CompileYield, CompiledPolicySet, unknown> {
   const backend = options.regexBackend ?? new Re2jsBackend();
   const clock = options.clock ?? Date.now;
   const refs = new FieldRefTable();
@@ -587,7 +595,7 @@ function* buildSignal(
   backend: RegexBackend,
   clock: Clock,
   statsOf: (id: string) => PolicyStats,
-): Generator<void, CompiledSignal> {
+): Generator<CompileYield, CompiledSignal, unknown> {
   const policies: CompiledPolicy[] = [];
   const stringByKey = new Map<string, { ref: FieldRef; patterns: Map<string, { pattern: Pattern; entries: [number, boolean][] }> }>();
   const existsByKey = new Map<string, { ref: FieldRef; policy: number[]; must: number[] }>();

@@ -1,7 +1,7 @@
 import type { RE2JS } from 're2js';
 import { AhoCorasick, foldLiteral } from './aho-corasick.js';
 import { requiredLiterals } from './literal-prefilter.js';
-import { DEFAULT_ROUTING, Re2jsBackend, type BackendRouting, type RegexBackend, type RegexMatcher } from './regex-backend.js';
+import { DEFAULT_ROUTING, Re2jsBackend, type AsyncCompileStep, type BackendRouting, type CompileYield, type RegexBackend, type RegexMatcher } from './regex-backend.js';
 import { compileRe2, quoteMeta } from './re2.js';
 
 /** The string match kinds that a match key's pattern set answers. */
@@ -143,13 +143,13 @@ export class PatternSet {
   }
 
   /** Build in steps: yields between expensive parts (each regex shard). */
-  static *steps(patterns: readonly Pattern[], backend: RegexBackend, options: PatternSetOptions = {}): Generator<void, PatternSet> {
+  static *steps(patterns: readonly Pattern[], backend: RegexBackend, options: PatternSetOptions = {}): Generator<CompileYield, PatternSet, unknown> {
     const set = Object.create(PatternSet.prototype) as PatternSet;
     yield* set.init(patterns, backend, options);
     return set;
   }
 
-  private *init(patterns: readonly Pattern[], backend: RegexBackend, options: PatternSetOptions): Generator<void, void> {
+  private *init(patterns: readonly Pattern[], backend: RegexBackend, options: PatternSetOptions): Generator<CompileYield, void, unknown> {
     this.size = patterns.length;
     this.exact = new Map();
     this.shards = [];
@@ -227,7 +227,13 @@ export class PatternSet {
       const list = always.filter((a) => a.ci === ci);
       for (let i = 0; i < list.length; i += shardSize) {
         const part = list.slice(i, i + shardSize);
-        this.shards.push({ matcher: backend.compile(part.map((a) => a.source), ci), ids: Int32Array.from(part, (a) => a.id) });
+        const sources = part.map((a) => a.source);
+        let matcher: RegexMatcher | undefined;
+        if (backend.compileAsync) {
+          const step: AsyncCompileStep = { run: () => backend.compileAsync!(sources, ci) };
+          matcher = (yield step) as RegexMatcher | undefined;
+        }
+        this.shards.push({ matcher: matcher ?? backend.compile(sources, ci), ids: Int32Array.from(part, (a) => a.id) });
         yield;
       }
     }

@@ -21,6 +21,11 @@ export interface RegexMatcher {
 export interface RegexBackend {
   readonly name: string;
   compile(patterns: readonly string[], caseInsensitive: boolean): RegexMatcher;
+  /**
+   * The same, off the event loop (e.g. on a native thread pool). When
+   * present, an asynchronous reload ({@link PolicyEngine.loadAsync}) uses it.
+   */
+  compileAsync?(patterns: readonly string[], caseInsensitive: boolean): Promise<RegexMatcher>;
   /** How a pattern set divides its work with this backend; omitted means {@link DEFAULT_ROUTING}. */
   readonly routing?: BackendRouting;
   /**
@@ -52,6 +57,18 @@ export interface BackendRouting {
    */
   readonly shortValueLength?: number;
 }
+
+/**
+ * Yielded by the compiler's steps where work can leave the event loop. A
+ * driver that can wait runs it and sends the result back into the steps; one
+ * that cannot sends nothing, and the step does the work synchronously.
+ */
+export interface AsyncCompileStep {
+  readonly run: () => Promise<unknown>;
+}
+
+/** What compile steps yield: nothing (a place to pause) or work that can run asynchronously. */
+export type CompileYield = void | AsyncCompileStep;
 
 /** Routing for backends that scan pattern by pattern in JavaScript: prefilter everything, shards of 64. */
 export const DEFAULT_ROUTING: BackendRouting = { prefilter: true, literals: false, shardSize: 64 };
