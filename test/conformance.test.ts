@@ -12,13 +12,13 @@ import { canonical, listCases, mergeStats, normalize, providerStats, readJson, t
 const cases = listCases();
 
 /**
- * The Hyperscan backend on every value, however short (the corpus's values
- * would otherwise go the default way). Where its addon is not built this is
+ * The Hyperscan backend on every value, however short, and for single
+ * patterns too (the corpus's would otherwise go the default way). Where its addon is not built this is
  * re2js again, which the suite's name then says.
  */
 function everyValueThroughHyperscan(): RegexBackend {
   const hs = hyperscanBackend();
-  return { name: hs.name, notice: hs.notice, routing: hs.routing && { ...hs.routing, shortValueLength: 0 }, compile: (p, ci) => hs.compile(p, ci) };
+  return { name: hs.name, notice: hs.notice, routing: hs.routing && { ...hs.routing, shortValueLength: 0, minPatterns: 0 }, compile: (p, ci) => hs.compile(p, ci) };
 }
 
 const hyperscan = everyValueThroughHyperscan();

@@ -449,6 +449,7 @@ describe('PatternSet.scan agrees with one RE2 regex per pattern', () => {
     // Values of length 0..12 straddle the threshold of 6.
     differential(17, 60, (r, f) => genPatterns(r, r.int(1, 60), f), 30, { noPrefilter: true, literalsToBackend: true, shardSize: 10_000, shortValueLength: 6 });
     differential(18, 60, (r, f) => genPatterns(r, r.int(1, 60), f), 30, { noPrefilter: true, literalsToBackend: true, foldInline: true, shardSize: 10_000 });
+    differential(19, 60, (r, f) => genPatterns(r, r.int(1, 4), f), 30, { noPrefilter: true, literalsToBackend: true, minPatterns: 3 });
   });
 
   it('case folding focus: k/K/KELVIN, s/S/LONG S, non-ASCII', () => {

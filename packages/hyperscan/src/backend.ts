@@ -25,10 +25,11 @@ export class HyperscanBackend implements RegexBackend {
   /**
    * One pass over the value answers every pattern, literals included, faster
    * than the JavaScript prefilter could, once the value is long enough to
-   * repay the call into native code: the measured crossover (bench
-   * regex-backend, 10 to 1000 patterns) lies between 128 and 192 characters.
+   * repay the call into native code (measured crossover, 10 to 1000
+   * patterns: 128 to 192 characters) and the key has more than one pattern
+   * (a lone pattern's literal is found faster by the native `indexOf`).
    */
-  readonly routing: BackendRouting = { prefilter: false, literals: true, foldInline: true, shardSize: 100_000, shortValueLength: 128 };
+  readonly routing: BackendRouting = { prefilter: false, literals: true, foldInline: true, shardSize: 100_000, shortValueLength: 128, minPatterns: 2 };
   /** Patterns sent to the fallback so far. */
   fallbackPatterns = 0;
   private readonly fallback: RegexBackend;

@@ -123,7 +123,7 @@ describe('HyperscanBackend (with a stand-in addon)', () => {
   it('routes every pattern of a match key to itself, in one set, for values longer than 128 characters', () => {
     const stats = { compiles: 0, scans: 0 };
     const backend = new HyperscanBackend(fakeNative(() => null, stats));
-    expect(backend.routing).toEqual({ prefilter: false, literals: true, foldInline: true, shardSize: 100_000, shortValueLength: 128 });
+    expect(backend.routing).toEqual({ prefilter: false, literals: true, foldInline: true, shardSize: 100_000, shortValueLength: 128, minPatterns: 2 });
     const patterns: Pattern[] = [
       { kind: 'regex', value: 'err(or)?\\d', ci: false },
       { kind: 'contains', value: 'timeout', ci: false },
@@ -139,6 +139,11 @@ describe('HyperscanBackend (with a stand-in addon)', () => {
     expect(stats.scans).toBe(0); // short values never reach the backend
     const long = `get ${'.'.repeat(130)} error7`;
     expect(ids(long)).toEqual([0, 2]);
+    expect(stats.scans).toBe(1);
+    // A key with a single pattern is answered the default way whatever the value.
+    const single = new PatternSet([{ kind: 'regex', value: 'error\\d', ci: false }], backend);
+    expect(stats.compiles).toBe(1);
+    expect(single.scan(`${'.'.repeat(200)} error3`, out, 0)).toBe(1);
     expect(stats.scans).toBe(1);
   });
 });

@@ -27,6 +27,8 @@ export interface PatternSetOptions {
   literalsToBackend?: boolean;
   /** Compile case-insensitive patterns with the case-sensitive ones, as `(?i:...)`. */
   foldInline?: boolean;
+  /** Build sets smaller than this the default way (see {@link BackendRouting.minPatterns}); 0 turns it off. */
+  minPatterns?: number;
   /** Answer values up to this length the default way (see {@link BackendRouting.shortValueLength}); 0 turns it off. */
   shortValueLength?: number;
 }
@@ -159,6 +161,10 @@ export class PatternSet {
     this.offset = 0;
     this.lastIndex = 0;
     const routing = backend.routing ?? DEFAULT_ROUTING;
+    if (patterns.length < (options.minPatterns ?? routing.minPatterns ?? 0)) {
+      yield* this.init(patterns, new Re2jsBackend(), { shardSize: options.shardSize });
+      return;
+    }
     const shardSize = Math.max(1, options.shardSize ?? routing.shardSize);
     const noPrefilter = options.noPrefilter ?? !routing.prefilter;
     const literalsToBackend = options.literalsToBackend ?? routing.literals;

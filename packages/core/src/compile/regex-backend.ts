@@ -56,6 +56,8 @@ export interface BackendRouting {
    * native backend costs more than the JavaScript automaton's whole pass.
    */
   readonly shortValueLength?: number;
+  /** Pattern sets with fewer patterns than this are answered the default way altogether (one literal is found faster by `indexOf`). */
+  readonly minPatterns?: number;
 }
 
 /**
