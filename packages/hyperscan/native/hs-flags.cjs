@@ -15,7 +15,7 @@ const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const NOT_FOUND = 'Hyperscan/Vectorscan headers not found (apt-get install libvectorscan-dev)';
+const NOT_FOUND = 'Hyperscan/Vectorscan headers not found (apt-get install libhyperscan-dev or libvectorscan-dev)';
 
 function hasHeader(dir) {
   try {
