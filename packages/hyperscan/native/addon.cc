@@ -5,7 +5,9 @@
 //   flags: { CASELESS, DOTALL, MULTILINE, SINGLEMATCH, ALLOWEMPTY, UTF8, UCP,
 //            PREFILTER, SOM_LEFTMOST }
 //   new Database(patterns: string[], flags: number[])
-//   Database#scan(value: string): number   (own property; ids in #results)
+//   compileAsync(patterns, flags): Promise<Database>  (compiled on the libuv pool)
+//   Database#scan(value: string): number   (own property; ids in #results;
+//                                           -1 for a lone surrogate, unscanned)
 //   Database#results: Int32Array           (one slot per expression)
 //   Database#patternCount: number   (getter)
 //   Database#databaseSize: number   (getter, bytes of the compiled database)
