@@ -5,12 +5,12 @@
 // generated patterns, which are safe for RegExp; never a user's).
 // Also: compile time for 1000 policies, event-loop blocking during an async
 // reload, and GC activity over 1M no-match evaluations.
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { RE2JS } from 're2js';
 import { Bench } from 'tinybench';
 import { compilePolicies, parsePolicyDocument, PolicyEngine } from '@otel-policy/core';
 import { otlpJsonDataPointAccessor, otlpJsonLogAccessor, otlpJsonSpanAccessor } from '@otel-policy/adapters';
-import { environment, printTable, quick, writeResults } from './support.js';
+import { environment, measureAsyncReload, printTable, quick, writeResults } from './support.js';
 
 const SIZES = [1, 10, 100, 1000];
 const BATCH = 256; // records per benchmark iteration
@@ -169,22 +169,11 @@ export async function run() {
   {
     const engine = new PolicyEngine({ policies: policiesFor('log', 10) });
     const records = makeRecords('log', 10, 0);
-    const h = monitorEventLoopDelay({ resolution: 1 });
-    let evaluated = 0;
-    let flowing = true;
-    const pump = () => {
+    const evaluate = () => {
       for (const r of records) engine.evaluateLog(r, otlpJsonLogAccessor);
-      evaluated += records.length;
-      if (flowing) setImmediate(pump);
+      return records.length;
     };
-    h.enable();
-    setImmediate(pump);
-    const t = performance.now();
-    await engine.loadAsync(policiesFor('log', 1000), 10);
-    const ms = performance.now() - t;
-    flowing = false;
-    h.disable();
-    results.reload = { policies: 1000, total_ms: round(ms), max_event_loop_block_ms: round(h.max / 1e6), records_evaluated_meanwhile: evaluated };
+    results.reload = { policies: 1000, ...(await measureAsyncReload(engine, policiesFor('log', 1000), evaluate)) };
   }
 
   // Allocation on the no-match path: GC events over 1M evaluations.

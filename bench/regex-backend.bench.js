@@ -7,13 +7,12 @@
 // out: the common and the costly case). A third column, raw, is the backend's
 // matcher alone, without the routing that sends short values and single
 // patterns the default way.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Bench } from 'tinybench';
 import { PatternSet, PolicyEngine, Re2jsBackend, parsePolicyDocument } from '@otel-policy/core';
 import { otlpJsonLogAccessor } from '@otel-policy/adapters';
 import { hyperscanAvailability, hyperscanBackend } from '@otel-policy/hyperscan';
 import { noiseLine, patternFor } from './engine.bench.js';
-import { environment, printTable, quick, writeResults } from './support.js';
+import { environment, measureAsyncReload, printTable, quick, writeResults } from './support.js';
 
 const SIZES = [1, 10, 100, 1000];
 const VALUE_BYTES = [64, 1024, 4096];
@@ -123,22 +122,11 @@ export async function run() {
     if (name === 'hyperscan' && !hs) continue;
     const engine = new PolicyEngine({ policies: logPolicies(10), regexBackend: backend });
     const records = Array.from({ length: 64 }, (_, k) => logRecord(valueOf(1024, k)));
-    const h = monitorEventLoopDelay({ resolution: 1 });
-    let evaluated = 0;
-    let flowing = true;
-    const pump = () => {
+    const evaluate = () => {
       for (const r of records) engine.evaluateLog(r, otlpJsonLogAccessor);
-      evaluated += records.length;
-      if (flowing) setImmediate(pump);
+      return records.length;
     };
-    h.enable();
-    setImmediate(pump);
-    const t = performance.now();
-    await engine.loadAsync(logPolicies(1000), 10);
-    const ms = performance.now() - t;
-    flowing = false;
-    h.disable();
-    results.reload[name] = { policies: 1000, total_ms: round(ms), max_event_loop_block_ms: round(h.max / 1e6), records_evaluated_meanwhile: evaluated };
+    results.reload[name] = { policies: 1000, ...(await measureAsyncReload(engine, logPolicies(1000), evaluate)) };
   }
 
   const at = (n, b) => results.configs.find((c) => c.policies === n && c.value_bytes === b);

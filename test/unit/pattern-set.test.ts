@@ -16,6 +16,7 @@ import { MIN_LITERAL, requiredLiterals } from '../../packages/core/src/compile/l
 import { PatternSet, type Pattern, type PatternKind, type PatternSetOptions } from '../../packages/core/src/compile/pattern-set.js';
 import { compileRe2, quoteMeta, type Re2Compiled } from '../../packages/core/src/compile/re2.js';
 import { Re2jsBackend } from '../../packages/core/src/compile/regex-backend.js';
+import { prng, type Rng } from '../support/prng.js';
 
 const R = String.raw;
 type RE2JS = Extract<Re2Compiled, { ok: true }>['re'];
@@ -27,31 +28,7 @@ const LONG_S = '\u017f';
 // PRNG and generators
 // ---------------------------------------------------------------------------
 
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): Rng {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)),
-    chance: (p) => next() < p,
-    pick: (xs) => xs[Math.floor(next() * xs.length)],
-  };
-}
 
-interface Rng {
-  next(): number;
-  /** Integer in [lo, hi]. */
-  int(lo: number, hi: number): number;
-  chance(p: number): boolean;
-  pick<T>(xs: readonly T[]): T;
-}
 
 /** Fragments that patterns and values share, so that hits are likely. */
 const VOCABULARY = [

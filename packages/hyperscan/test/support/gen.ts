@@ -6,29 +6,9 @@
  * astral code points).
  */
 import { RE2JS } from 're2js';
+import type { Rng } from '../../../../test/support/prng.js';
 
-export interface Rng {
-  next(): number;
-  int(lo: number, hi: number): number;
-  pick<T>(xs: readonly T[]): T;
-}
-
-/** Deterministic (mulberry32), so a failure names its seed. */
-export function prng(seed: number): Rng {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)),
-    pick: (xs) => xs[Math.floor(next() * xs.length)],
-  };
-}
+export { prng, type Rng } from '../../../../test/support/prng.js';
 
 /** Characters values are made of. */
 export const ALPHABET = ['a', 'b', 'c', 'k', 'K', '\u212a', 's', 'S', '\u017f', 'x', 'Z', '0', '7', '_', '-', '.', ' ', '\t', '\n', 'é', 'É', 'σ', 'ς', 'Σ', 'ß', 'ẞ', 'ı', 'I', 'i', '😀', '中', '{', '}', '\\', '$', '^'];
