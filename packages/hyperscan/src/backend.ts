@@ -8,6 +8,8 @@ export interface HyperscanBackendOptions {
   fallback?: RegexBackend;
   /** Told about every pattern that went to the fallback, and why. */
   onFallback?: (pattern: string, reason: string) => void;
+  /** How many compiled sets to keep for reuse by later reloads (default 64; 0 keeps none). */
+  cacheSize?: number;
 }
 
 /** After this many failed set compilations, find the remaining bad patterns one by one instead. */
@@ -34,18 +36,30 @@ export class HyperscanBackend implements RegexBackend {
   fallbackPatterns = 0;
   private readonly fallback: RegexBackend;
   private readonly flags: number;
+  /**
+   * Matchers of the sets compiled last, by their patterns. A reload
+   * recompiles every match key, and a thousand patterns take Hyperscan a
+   * second or two; keys whose patterns did not change get their matcher back.
+   * A matcher keeps no state between scans, so old and new snapshots can share it.
+   */
+  private readonly recent = new Map<string, RegexMatcher>();
+  private readonly cacheSize: number;
 
   constructor(
     private readonly native: NativeModule,
     private readonly options: HyperscanBackendOptions = {},
   ) {
     this.fallback = options.fallback ?? new Re2jsBackend();
+    this.cacheSize = Math.max(0, options.cacheSize ?? 64);
     const f = native.flags;
     // Every construct is spelled out by the translation, so no case, dot-all or multi-line flags.
     this.flags = f.UTF8 | f.SINGLEMATCH | f.ALLOWEMPTY;
   }
 
   compile(patterns: readonly string[], caseInsensitive: boolean): RegexMatcher {
+    const key = cacheKey(patterns, caseInsensitive);
+    const cached = this.recent.get(key);
+    if (cached) return this.remember(key, cached);
     const plan = this.plan(patterns, caseInsensitive);
     let r = plan.next();
     while (!r.done) {
@@ -57,11 +71,14 @@ export class HyperscanBackend implements RegexBackend {
       }
       r = plan.next(answer);
     }
-    return r.value;
+    return this.remember(key, r.value);
   }
 
   /** Like {@link compile}, with Hyperscan's compiler on the libuv thread pool: a large set never blocks the event loop. */
   async compileAsync(patterns: readonly string[], caseInsensitive: boolean): Promise<RegexMatcher> {
+    const key = cacheKey(patterns, caseInsensitive);
+    const cached = this.recent.get(key);
+    if (cached) return this.remember(key, cached);
     const plan = this.plan(patterns, caseInsensitive);
     let r = plan.next();
     while (!r.done) {
@@ -73,7 +90,15 @@ export class HyperscanBackend implements RegexBackend {
       }
       r = plan.next(answer);
     }
-    return r.value;
+    return this.remember(key, r.value);
+  }
+
+  /** Most recently used first: Map order is insertion order, so re-insert on use and drop the oldest. */
+  private remember(key: string, matcher: RegexMatcher): RegexMatcher {
+    this.recent.delete(key);
+    this.recent.set(key, matcher);
+    if (this.recent.size > this.cacheSize) this.recent.delete(this.recent.keys().next().value!);
+    return matcher;
   }
 
   private flagsFor(expressions: readonly string[]): number[] {
@@ -141,6 +166,13 @@ export class HyperscanBackend implements RegexBackend {
       () => this.fallback.compile(patterns, caseInsensitive),
     );
   }
+}
+
+/** The set as one string; length prefixes keep it unambiguous whatever the patterns contain. */
+function cacheKey(patterns: readonly string[], caseInsensitive: boolean): string {
+  let key = caseInsensitive ? 'i' : 'c';
+  for (const p of patterns) key += `${p.length}:${p}`;
+  return key;
 }
 
 class HyperscanMatcher implements RegexMatcher {

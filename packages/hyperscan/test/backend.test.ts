@@ -98,6 +98,23 @@ describe('HyperscanBackend (with a stand-in addon)', () => {
     expect(backend.fallbackPatterns).toBe(10 + 7);
   });
 
+  it('gives a set compiled before its matcher back (a reload of unchanged keys compiles nothing), and bounds what it keeps', async () => {
+    const stats = { compiles: 0 };
+    const backend = new HyperscanBackend(fakeNative(() => null, stats), { cacheSize: 2 });
+    const a = backend.compile(['a+', 'b'], false);
+    expect(backend.compile(['a+', 'b'], false)).toBe(a);
+    expect(await backend.compileAsync(['a+', 'b'], false)).toBe(a);
+    expect(stats.compiles).toBe(1);
+    expect(backend.compile(['a+', 'b'], true)).not.toBe(a); // another case mode is another set
+    expect(backend.compile(['a+b'], false)).not.toBe(a); // and so is another split of the same text
+    expect(stats.compiles).toBe(3);
+    // Two kept: the oldest (a) is gone now.
+    expect(backend.compile(['a+', 'b'], false)).not.toBe(a);
+    expect(stats.compiles).toBe(4);
+    const none = new HyperscanBackend(fakeNative(() => null, stats), { cacheSize: 0 });
+    expect(none.compile(['x'], false)).not.toBe(none.compile(['x'], false));
+  });
+
   it('a failure that names no expression sends the whole set to the fallback', () => {
     const backend = new HyperscanBackend(fakeNative((e) => (e === 'huge' ? 'whole set' : null)));
     agree(backend, ['a', 'huge', 'b'], ['a', 'huge', 'b', 'c'], false);
