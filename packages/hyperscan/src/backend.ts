@@ -1,6 +1,6 @@
 import { Re2jsBackend, type BackendRouting, type RegexBackend, type RegexMatcher } from '@otel-policy/core';
 import { loadNative, type NativeDatabase, type NativeModule } from './native.js';
-import { translate, Untranslatable } from './translate.js';
+import { translateForHyperscan, Untranslatable } from './translate.js';
 
 /** Options for {@link HyperscanBackend}. */
 export interface HyperscanBackendOptions {
@@ -36,6 +36,8 @@ export class HyperscanBackend implements RegexBackend {
   fallbackPatterns = 0;
   private readonly fallback: RegexBackend;
   private readonly flags: number;
+  /** For expressions that match ASCII only: byte mode, about a quarter faster on long values. */
+  private readonly byteFlags: number;
   /**
    * Matchers of the sets compiled last, by their patterns. A reload
    * recompiles every match key, and a thousand patterns take Hyperscan a
@@ -54,6 +56,7 @@ export class HyperscanBackend implements RegexBackend {
     const f = native.flags;
     // Every construct is spelled out by the translation, so no case, dot-all or multi-line flags.
     this.flags = f.UTF8 | f.SINGLEMATCH | f.ALLOWEMPTY;
+    this.byteFlags = f.SINGLEMATCH | f.ALLOWEMPTY;
   }
 
   compile(patterns: readonly string[], caseInsensitive: boolean): RegexMatcher {
@@ -65,7 +68,7 @@ export class HyperscanBackend implements RegexBackend {
     while (!r.done) {
       let answer: NativeDatabase | Error;
       try {
-        answer = new this.native.Database(r.value, this.flagsFor(r.value));
+        answer = new this.native.Database(r.value.expressions, r.value.flags);
       } catch (err) {
         answer = err as Error;
       }
@@ -84,7 +87,7 @@ export class HyperscanBackend implements RegexBackend {
     while (!r.done) {
       let answer: NativeDatabase | Error;
       try {
-        answer = await this.native.compileAsync(r.value, this.flagsFor(r.value));
+        answer = await this.native.compileAsync(r.value.expressions, r.value.flags);
       } catch (err) {
         answer = err as Error;
       }
@@ -101,17 +104,14 @@ export class HyperscanBackend implements RegexBackend {
     return matcher;
   }
 
-  private flagsFor(expressions: readonly string[]): number[] {
-    return new Array<number>(expressions.length).fill(this.flags);
-  }
 
   /**
    * The compilation, whichever way databases get built: yields the
    * expressions of each database it needs and is sent back the database or
    * the compiler's error.
    */
-  private *plan(patterns: readonly string[], caseInsensitive: boolean): Generator<string[], RegexMatcher, NativeDatabase | Error> {
-    const onHs: { id: number; expr: string }[] = [];
+  private *plan(patterns: readonly string[], caseInsensitive: boolean): Generator<DatabaseRequest, RegexMatcher, NativeDatabase | Error> {
+    const onHs: { id: number; expr: string; flags: number }[] = [];
     const onFallback: { id: number; pattern: string }[] = [];
     const refuse = (id: number, reason: string) => {
       onFallback.push({ id, pattern: patterns[id] });
@@ -120,7 +120,8 @@ export class HyperscanBackend implements RegexBackend {
     };
     patterns.forEach((p, id) => {
       try {
-        onHs.push({ id, expr: translate(p, caseInsensitive) });
+        const t = translateForHyperscan(p, caseInsensitive);
+        onHs.push({ id, expr: t.expression, flags: t.utf8 ? this.flags : this.byteFlags });
       } catch (err) {
         if (!(err instanceof Untranslatable)) throw err;
         refuse(id, err.message);
@@ -129,7 +130,7 @@ export class HyperscanBackend implements RegexBackend {
 
     let db: NativeDatabase | null = null;
     for (let attempt = 0; onHs.length > 0; attempt++) {
-      const answer = yield onHs.map((e) => e.expr);
+      const answer = yield { expressions: onHs.map((e) => e.expr), flags: onHs.map((e) => e.flags) };
       if (!(answer instanceof Error)) {
         db = answer;
         break;
@@ -146,7 +147,7 @@ export class HyperscanBackend implements RegexBackend {
       if (attempt >= MAX_SET_RETRIES) {
         // Many bad patterns: finding them one by one is cheaper than recompiling the set for each.
         for (let i = onHs.length - 1; i >= 0; i--) {
-          const alone = yield [onHs[i].expr];
+          const alone = yield { expressions: [onHs[i].expr], flags: [onHs[i].flags] };
           if (alone instanceof Error) {
             refuse(onHs[i].id, `hyperscan: ${alone.message}`);
             onHs.splice(i, 1);
@@ -166,6 +167,12 @@ export class HyperscanBackend implements RegexBackend {
       () => this.fallback.compile(patterns, caseInsensitive),
     );
   }
+}
+
+/** One database to build: its expressions and their flags. */
+interface DatabaseRequest {
+  expressions: string[];
+  flags: number[];
 }
 
 /** The set as one string; length prefixes keep it unambiguous whatever the patterns contain. */

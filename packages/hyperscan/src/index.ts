@@ -5,5 +5,5 @@
  * default backend and the engine says so once.
  */
 export { hyperscanBackend, hyperscanAvailability, HyperscanBackend, type HyperscanBackendOptions, type LoadHyperscanOptions } from './backend.js';
-export { translate, Untranslatable } from './translate.js';
+export { translate, translateForHyperscan, Untranslatable, type Translation } from './translate.js';
 export { loadNative, selfTest, DEFAULT_ADDON_PATH, type NativeModule, type NativeDatabase, type NativeLoad } from './native.js';

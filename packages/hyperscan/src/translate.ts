@@ -160,10 +160,32 @@ export function translate(pattern: string, caseInsensitive: boolean): string {
   return new Translator(pattern, caseInsensitive).run();
 }
 
+/** A translation, and whether it needs Hyperscan's UTF-8 mode. */
+export interface Translation {
+  expression: string;
+  /**
+   * False when the expression matches ASCII only (no `.`, no literal or class
+   * beyond U+007F, no `\B`): in valid UTF-8 an ASCII byte is always a whole
+   * character and a multi-byte character has no ASCII bytes, so byte mode
+   * finds the same matches, faster. `\B` is the exception: between two bytes
+   * of one character byte mode sees a non-boundary that UTF-8 mode does not.
+   */
+  utf8: boolean;
+}
+
+/** {@link translate}, saying whether the result needs UTF-8 mode. */
+export function translateForHyperscan(pattern: string, caseInsensitive: boolean): Translation {
+  const t = new Translator(pattern, caseInsensitive);
+  const expression = t.run();
+  return { expression, utf8: !t.asciiOnly };
+}
+
 class Translator {
   private readonly runes: number[];
   private pos = 0;
   private depth = 0;
+  /** Nothing written so far can match a non-ASCII character (see {@link Translation.utf8}). */
+  asciiOnly = true;
   private flags: Flags;
 
   constructor(private readonly pattern: string, caseInsensitive: boolean) {
@@ -227,7 +249,11 @@ class Translator {
       case '.':
         this.pos++;
         // RE2's `.` excludes only \n unless (?s); Hyperscan's `.` in UTF-8 mode is the same.
-        return { text: this.flags.s ? this.classText([0, MAX_RUNE]) : '.', zeroWidth: false };
+        if (!this.flags.s) {
+          this.asciiOnly = false;
+          return { text: '.', zeroWidth: false };
+        }
+        return { text: this.classText([0, MAX_RUNE]), zeroWidth: false };
       case '^':
         this.pos++;
         if (!this.flags.m) return { text: '\\A', zeroWidth: true };
@@ -260,6 +286,7 @@ class Translator {
       const orbit = caseOrbit(c);
       if (orbit.length > 1) return this.classText(orbit.flatMap((f) => [f, f]));
     }
+    if (c > 0x7f) this.asciiOnly = false;
     return escapeRune(c);
   }
 
@@ -374,6 +401,7 @@ class Translator {
       case 'b':
       case 'B':
         this.pos++;
+        if (c === 'B') this.asciiOnly = false;
         return { text: `\\${c}`, zeroWidth: true };
       case 'Q': {
         // \Q...\E: literal text (to the end of the pattern when \E is missing).
@@ -525,6 +553,7 @@ class Translator {
   private classText(r: Ranges): string {
     const ranges = withoutSurrogates(normalize(r));
     if (ranges.length === 0) throw this.fail('empty character class');
+    if (ranges[ranges.length - 1] > 0x7f) this.asciiOnly = false;
     if (ranges.length === 2 && ranges[0] === ranges[1]) return escapeRune(ranges[0]);
     let out = '[';
     for (let i = 0; i < ranges.length; i += 2) {

@@ -130,9 +130,10 @@ describe(`differential: ${backend.name} backend vs re2js`, () => {
   });
 
   it('edge values: empty, newlines at the ends, long, multi-byte, astral', () => {
-    const patterns = ['^$', '$', '^', 'a$', '^a', '(?m)^$', '(?m)^a$', '(?m)^\\z', '(?s).+', '.+', '\\b', '\\B', 'x*', '(?i)k+$', '[^a]', '\\x{1F600}', '😀.', '\\w+\\b', 'ſ', '(?i)s{3}'];
+    // \\B alone: between two bytes of one character byte mode would see a non-boundary ("aéa" has none).
+    const patterns = ['\\B', '\\b', 'a\\b', '^$', '$', '^', 'a$', '^a', '(?m)^$', '(?m)^a$', '(?m)^\\z', '(?s).+', '.+', '\\b', '\\B', 'x*', '(?i)k+$', '[^a]', '\\x{1F600}', '😀.', '\\w+\\b', 'ſ', '(?i)s{3}'];
     const long = 'ab\n'.repeat(3000) + 'K\u212a';
-    const values = ['', '\n', '\n\n', 'a\n', '\na', 'a', 'é', '😀', '😀x', 'x😀', long, long + '\n', `é${long}é`, 'ssſ', 'SSS', 'ſſſ'];
+    const values = ['', '\n', '\n\n', 'a\n', '\na', 'a', 'é', '😀', '😀x', 'x😀', long, long + '\n', `é${long}é`, 'ssſ', 'SSS', 'ſſſ', 'aéa', 'x😀y', 'a中b'];
     for (const ci of [false, true]) agree(patterns, values, ci, 'edges');
   });
 

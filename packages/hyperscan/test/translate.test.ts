@@ -4,7 +4,7 @@
  */
 import { RE2JS } from 're2js';
 import { describe, expect, it } from 'vitest';
-import { translate, Untranslatable } from '../src/translate.js';
+import { translate, translateForHyperscan, Untranslatable } from '../src/translate.js';
 import { prng, randomPattern, randomValue } from './support/gen.js';
 
 const KELVIN = '\u212a';
@@ -51,6 +51,23 @@ describe('translate', () => {
   ])('refuses %j (%s)', (pattern, reason) => {
     expect(() => translate(pattern, false)).toThrow(Untranslatable);
     expect(() => translate(pattern, false)).toThrow(reason);
+  });
+
+  it.each([
+    ['abc\\d+\\z', false, false],
+    ['[^\\n]x', false, true],
+    ['a.b', false, true],
+    ['(?s)a.b', false, true],
+    ['é', false, true],
+    ['[a-z]+', false, false],
+    ['[a-z]+', true, true], // KELVIN SIGN and LONG S fold into it
+    ['(?i)abc', false, false],
+    ['(?i)ks', false, true],
+    ['\\bword\\b', false, false],
+    ['x\\B', false, true],
+    ['\\W', false, true],
+  ])('%j (ci %s) needs UTF-8 mode: %s', (pattern, ci, utf8) => {
+    expect(translateForHyperscan(pattern, ci).utf8).toBe(utf8);
   });
 
   it('refuses a lone surrogate in the pattern', () => {
