@@ -35,7 +35,8 @@ export class HyperscanBackend implements RegexBackend {
   /** Patterns sent to the fallback so far. */
   fallbackPatterns = 0;
   private readonly fallback: RegexBackend;
-  private readonly flags: number;
+  /** For everything else: UTF-8 mode (the translation spells out case, dot-all and multi-line, so no flags for those). */
+  private readonly utf8Flags: number;
   /** For expressions that match ASCII only: byte mode, about a quarter faster on long values. */
   private readonly byteFlags: number;
   /**
@@ -54,8 +55,7 @@ export class HyperscanBackend implements RegexBackend {
     this.fallback = options.fallback ?? new Re2jsBackend();
     this.cacheSize = Math.max(0, options.cacheSize ?? 64);
     const f = native.flags;
-    // Every construct is spelled out by the translation, so no case, dot-all or multi-line flags.
-    this.flags = f.UTF8 | f.SINGLEMATCH | f.ALLOWEMPTY;
+    this.utf8Flags = f.UTF8 | f.SINGLEMATCH | f.ALLOWEMPTY;
     this.byteFlags = f.SINGLEMATCH | f.ALLOWEMPTY;
   }
 
@@ -121,7 +121,7 @@ export class HyperscanBackend implements RegexBackend {
     patterns.forEach((p, id) => {
       try {
         const t = translateForHyperscan(p, caseInsensitive);
-        onHs.push({ id, expr: t.expression, flags: t.utf8 ? this.flags : this.byteFlags });
+        onHs.push({ id, expr: t.expression, flags: t.utf8 ? this.utf8Flags : this.byteFlags });
       } catch (err) {
         if (!(err instanceof Untranslatable)) throw err;
         refuse(id, err.message);
