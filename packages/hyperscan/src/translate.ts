@@ -9,12 +9,13 @@
  * `\b` Unicode. So the translation never relies on Hyperscan's flags or
  * shorthands: it parses the RE2 pattern and writes every construct out
  * explicitly — classes as code point ranges (case folded here, negated here),
- * anchors as `\A`/`\z`, groups as non-capturing. Only `.`, `\b`/`\B` and the
- * multi-line anchors are left to Hyperscan, whose meaning for them matches RE2
+ * anchors as `\A`/`\z`, groups as non-capturing. Only `.`, `\b`/`\B` and
+ * the multi-line `$` are left to Hyperscan, whose meaning for them matches RE2
  * in UTF-8 mode without UCP (the differential tests hold both to that).
  *
  * Anything the translation does not model (Unicode property classes `\pL`,
- * repeated empty-width assertions, lone surrogates in a pattern) throws
+ * a multi-line `^` that does not lead a top-level branch, a class that
+ * matches nothing, lone surrogates in a pattern) throws
  * {@link Untranslatable}; the backend then runs that one pattern with the
  * default engine. Patterns reach here already validated by re2js, so the
  * parser only needs to be right on valid input and to refuse the rest.
