@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 export const CASES_DIR = fileURLToPath(new URL('../conformance/cases/', import.meta.url));
 
@@ -145,4 +146,47 @@ export function providerStats(s: { policies?: StatsEntry[] }): { policies: Stats
     .filter((p) => (p.hits ?? 0) > 0 || (p.errors ?? []).length > 0)
     .sort((a, b) => cmp(a.policy_id, b.policy_id));
   return { policies };
+}
+
+/** The parts of an engine's per-policy report that the stats comparison reads. */
+export interface ReportedStats {
+  policyId: string;
+  hits: number;
+  misses: number;
+  errors: readonly string[];
+}
+
+/**
+ * A case's stats, batch by batch (each from a fresh engine, as the reference
+ * runs a fresh process per batch), checked against its expected_stats.json
+ * the way ../shared/conformance/check compares them.
+ */
+export class CaseStats {
+  private readonly perBatch: { policies: StatsEntry[] }[] = [];
+  private errorsSeen: StatsEntry[] = [];
+  private readonly hitsTotal = new Map<string, number>();
+
+  /** Record one batch's stats. */
+  addBatch(stats: readonly ReportedStats[]): void {
+    this.perBatch.push({
+      policies: stats
+        .filter((s) => s.hits > 0 || s.misses > 0)
+        .map((s) => (s.misses > 0 ? { policy_id: s.policyId, hits: s.hits, misses: s.misses } : { policy_id: s.policyId, hits: s.hits })),
+    });
+    this.errorsSeen = stats.filter((s) => s.errors.length > 0).map((s) => ({ policy_id: s.policyId, errors: [...s.errors] }));
+    for (const s of stats) this.hitsTotal.set(s.policyId, (this.hitsTotal.get(s.policyId) ?? 0) + s.hits);
+  }
+
+  /** Provider-only cases as a sync server sees them (hits and compile errors), batched ones as totals, others batch by batch. */
+  expectToMatch(c: ConformanceCase): void {
+    const expectedStats = readJson(`${c.dir}/expected_stats.json`) as { policies: StatsEntry[] };
+    if (c.providerOnly) {
+      const got = [...this.hitsTotal].map(([policy_id, hits]) => ({ policy_id, hits, errors: this.errorsSeen.find((e) => e.policy_id === policy_id)?.errors }));
+      expect(providerStats({ policies: got })).toEqual(providerStats(expectedStats));
+    } else if (c.batched) {
+      expect(canonical(mergeStats(this.perBatch))).toEqual(canonical(mergeStats([expectedStats])));
+    } else {
+      expect(canonical(this.perBatch[0])).toEqual(canonical(expectedStats));
+    }
+  }
 }

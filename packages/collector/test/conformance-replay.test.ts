@@ -12,8 +12,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeRequest, encodeRequest, OtlpSink, type Collector, type SignalType } from '@otel-policy/collector';
-import { canonical, listCases, mergeStats, normalize, providerStats, readJson, type StatsEntry } from '../../../test/support/conformance.js';
+import { decodeRequest, encodeRequest, OtlpSink, type SignalType } from '@otel-policy/collector';
+import { CaseStats, listCases, normalize, readJson } from '../../../test/support/conformance.js';
 import { closeGrpcClients, grpcExport, grpcTarget, httpBase, postOtlp, SIGNAL_KEYS, startCollector } from './support.js';
 
 const cases = listCases();
@@ -78,23 +78,12 @@ function protobufOf(signal: SignalType, file: string): Uint8Array {
   return encodeRequest(signal, decoded.data, 'proto');
 }
 
-function statsOf(c: Collector): { policies: StatsEntry[] } {
-  const stats = c.processors.get('policy')!.engine.stats();
-  return {
-    policies: stats
-      .filter((s) => s.hits > 0 || s.misses > 0)
-      .map((s) => (s.misses > 0 ? { policy_id: s.policyId, hits: s.hits, misses: s.misses } : { policy_id: s.policyId, hits: s.hits })),
-  };
-}
-
 for (const transport of ['http', 'http-json', 'grpc'] as const) {
   describe(`conformance replayed over ${TITLES[transport]}`, () => {
     it('has the corpus', () => expect(cases.length).toBeGreaterThan(150));
 
     it.concurrent.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-      const perBatch: { policies: StatsEntry[] }[] = [];
-      const hitsTotal = new Map<string, number>();
-      let errorsSeen: StatsEntry[] = [];
+      const caseStats = new CaseStats();
       for (const [i, b] of c.batches.entries()) {
         const signal = SIGNAL[b.signal];
         const tag = `${transport}/${c.name}/${i}`;
@@ -118,23 +107,12 @@ for (const transport of ['http', 'http-json', 'grpc'] as const) {
           if (got.length > 0) expect(got[0]).toMatchObject(how);
           const received = { [SIGNAL_KEYS[signal]]: got.flatMap((r) => (r.data as Record<string, unknown[]>)[SIGNAL_KEYS[signal]]) };
           expect(normalize(received)).toEqual(normalize(readJson(b.expected)));
-          perBatch.push(statsOf(collector));
-          const stats = collector.processors.get('policy')!.engine.stats();
-          errorsSeen = stats.filter((s) => s.errors.length > 0).map((s) => ({ policy_id: s.policyId, errors: [...s.errors] }));
-          for (const s of stats) hitsTotal.set(s.policyId, (hitsTotal.get(s.policyId) ?? 0) + s.hits);
+          caseStats.addBatch(collector.processors.get('policy')!.engine.stats());
         } finally {
           await collector.shutdown();
         }
       }
-      const expectedStats = readJson(`${c.dir}/expected_stats.json`) as { policies: StatsEntry[] };
-      if (c.providerOnly) {
-        const got = [...hitsTotal].map(([policy_id, hits]) => ({ policy_id, hits, errors: errorsSeen.find((e) => e.policy_id === policy_id)?.errors }));
-        expect(providerStats({ policies: got })).toEqual(providerStats(expectedStats));
-      } else if (c.batched) {
-        expect(canonical(mergeStats(perBatch))).toEqual(canonical(mergeStats([expectedStats])));
-      } else {
-        expect(canonical(perBatch[0])).toEqual(canonical(expectedStats));
-      }
+      caseStats.expectToMatch(c);
     });
   });
 }

@@ -56,7 +56,7 @@ import { PolicyEngine, parsePolicyText } from '@otel-policy/core';
 import { applyToLogs, applyToMetrics, applyToTraces } from '@otel-policy/adapters';
 import { openPolicies, PolicyLogRecordProcessor, PolicySpanProcessor, type PolicyHandle } from '@otel-policy/sdk-processor';
 import type { AnyValue, KeyValue, LogRecord, LogsData, Span, TracesData } from '../../adapters/src/otlp-json/types.js';
-import { canonical, listCases, mergeStats, normalize, providerStats, readJson, type Batch, type StatsEntry } from '../../../test/support/conformance.js';
+import { CaseStats, listCases, normalize, readJson, type Batch } from '../../../test/support/conformance.js';
 
 /**
  * Batches not replayed through the SDK, and why: a case name excludes all its
@@ -409,9 +409,7 @@ describe('conformance replay through the SDK processors', () => {
   for (const c of replayable) {
     it(c.name, async () => {
       const policyDoc = JSON.parse(readFileSync(c.policiesFile, 'utf8'));
-      const perBatch: { policies: StatsEntry[] }[] = [];
-      let errorsSeen: StatsEntry[] = [];
-      const hitsTotal = new Map<string, number>();
+      const caseStats = new CaseStats();
       let sdkBatches = 0;
       for (const [i, b] of c.batches.entries()) {
         const data = readJson(b.input) as Record<string, unknown>;
@@ -440,23 +438,9 @@ describe('conformance replay through the SDK processors', () => {
             await handle.shutdown();
           }
         }
-        perBatch.push({
-          policies: stats
-            .filter((s) => s.hits > 0 || s.misses > 0)
-            .map((s) => (s.misses > 0 ? { policy_id: s.policyId, hits: s.hits, misses: s.misses } : { policy_id: s.policyId, hits: s.hits })),
-        });
-        errorsSeen = stats.filter((s) => s.errors.length > 0).map((s) => ({ policy_id: s.policyId, errors: [...s.errors] }));
-        for (const s of stats) hitsTotal.set(s.policyId, (hitsTotal.get(s.policyId) ?? 0) + s.hits);
+        caseStats.addBatch(stats);
       }
-      const expectedStats = readJson(`${c.dir}/expected_stats.json`) as { policies: StatsEntry[] };
-      if (c.providerOnly) {
-        const got = [...hitsTotal].map(([policy_id, hits]) => ({ policy_id, hits, errors: errorsSeen.find((e) => e.policy_id === policy_id)?.errors }));
-        expect(providerStats({ policies: got })).toEqual(providerStats(expectedStats));
-      } else if (c.batched) {
-        expect(canonical(mergeStats(perBatch))).toEqual(canonical(mergeStats([expectedStats])));
-      } else {
-        expect(canonical(perBatch[0])).toEqual(canonical(expectedStats));
-      }
+      caseStats.expectToMatch(c);
       const nonMetric = c.batches.filter((b) => b.signal !== 'metric').length;
       (sdkBatches === nonMetric ? coverage.replayed : coverage.partial).push(c.name);
     });

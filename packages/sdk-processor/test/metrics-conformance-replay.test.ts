@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { PolicyEngine, parsePolicyText } from '@otel-policy/core';
 import { applyToLogs, applyToResourceMetrics, applyToTraces, type SdkDataPoint, type SdkMetricData, type SdkResourceMetrics, type SdkScopeMetrics } from '@otel-policy/adapters';
 import type { AnyValue, DataPoint, KeyValue, Metric, MetricsData, ResourceMetrics, ScopeMetrics } from '../../adapters/src/otlp-json/types.js';
-import { canonical, listCases, mergeStats, normalize, providerStats, readJson, type StatsEntry } from '../../../test/support/conformance.js';
+import { CaseStats, listCases, normalize, readJson } from '../../../test/support/conformance.js';
 
 /** Cases not replayed, and why. */
 const EXCLUDED: Record<string, string> = {
@@ -168,9 +168,7 @@ describe('metrics conformance cases through the SDK adapter', () => {
   for (const c of cases) {
     it(c.name, () => {
       const set = parsePolicyText(readFileSync(c.policiesFile, 'utf8'));
-      const perBatch: { policies: StatsEntry[] }[] = [];
-      let errorsSeen: StatsEntry[] = [];
-      const hitsTotal = new Map<string, number>();
+      const caseStats = new CaseStats();
       for (const b of c.batches) {
         const engine = new PolicyEngine({ policies: set });
         const data = readJson(b.input) as Record<string, unknown>;
@@ -178,24 +176,9 @@ describe('metrics conformance cases through the SDK adapter', () => {
         else if (b.signal === 'log') applyToLogs(engine, data);
         else applyToTraces(engine, data);
         expect(normalize(JSON.parse(JSON.stringify(data)))).toEqual(normalize(readJson(b.expected)));
-        const stats = engine.stats();
-        perBatch.push({
-          policies: stats
-            .filter((s) => s.hits > 0 || s.misses > 0)
-            .map((s) => (s.misses > 0 ? { policy_id: s.policyId, hits: s.hits, misses: s.misses } : { policy_id: s.policyId, hits: s.hits })),
-        });
-        errorsSeen = stats.filter((s) => s.errors.length > 0).map((s) => ({ policy_id: s.policyId, errors: [...s.errors] }));
-        for (const s of stats) hitsTotal.set(s.policyId, (hitsTotal.get(s.policyId) ?? 0) + s.hits);
+        caseStats.addBatch(engine.stats());
       }
-      const expectedStats = readJson(`${c.dir}/expected_stats.json`) as { policies: StatsEntry[] };
-      if (c.providerOnly) {
-        const got = [...hitsTotal].map(([policy_id, hits]) => ({ policy_id, hits, errors: errorsSeen.find((e) => e.policy_id === policy_id)?.errors }));
-        expect(providerStats({ policies: got })).toEqual(providerStats(expectedStats));
-      } else if (c.batched) {
-        expect(canonical(mergeStats(perBatch))).toEqual(canonical(mergeStats([expectedStats])));
-      } else {
-        expect(canonical(perBatch[0])).toEqual(canonical(expectedStats));
-      }
+      caseStats.expectToMatch(c);
     });
   }
 });
