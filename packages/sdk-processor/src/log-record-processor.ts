@@ -1,7 +1,8 @@
 import { diag, type Context } from '@opentelemetry/api';
 import { SdkLogRecordAccessor, type InstrumentationScopeLike, type SdkLogRecordLike } from '@otel-policy/adapters';
 import { EvalResult, isDropped } from '@otel-policy/core';
-import { resolvePolicies, type PolicyConfig, type PolicyHandle } from './policy-source.js';
+import { DelegatingPolicyProcessor } from './delegating-processor.js';
+import type { PolicyConfig, PolicyHandle } from './policy-source.js';
 
 /**
  * The SDK `LogRecordProcessor` contract (sdk-logs 0.2xx), structurally, so
@@ -48,13 +49,9 @@ export interface LogRecordEnabledOptions {
  * });
  * ```
  */
-export class PolicyLogRecordProcessor implements LogRecordProcessorLike {
-  private readonly delegates: readonly LogRecordProcessorLike[];
-  private readonly handle: PolicyHandle;
-  private readonly ownsHandle: boolean;
+export class PolicyLogRecordProcessor extends DelegatingPolicyProcessor<LogRecordProcessorLike> implements LogRecordProcessorLike {
   private readonly accessor = new SdkLogRecordAccessor({ journal: true });
   private readonly logger = diag.createComponentLogger({ namespace: '@otel-policy/sdk-processor' });
-  private shutdownPromise: Promise<void> | undefined;
 
   /**
    * @param delegate the processor(s) that receive the records the policies keep
@@ -63,15 +60,7 @@ export class PolicyLogRecordProcessor implements LogRecordProcessorLike {
    *   processor), plus optional stats metrics and regex engine
    */
   constructor(delegate: LogRecordProcessorLike | readonly LogRecordProcessorLike[], config: PolicyConfig) {
-    this.delegates = Array.isArray(delegate) ? [...delegate] : [delegate as LogRecordProcessorLike];
-    const { handle, owned } = resolvePolicies(config);
-    this.handle = handle;
-    this.ownsHandle = owned;
-  }
-
-  /** The policies this processor evaluates (e.g. to wait for `ready` or read stats). */
-  get policies(): PolicyHandle {
-    return this.handle;
+    super(delegate, config);
   }
 
   /**
@@ -92,24 +81,6 @@ export class PolicyLogRecordProcessor implements LogRecordProcessorLike {
   enabled(options: LogRecordEnabledOptions): boolean {
     for (const d of this.delegates) if (!d.enabled || d.enabled(options)) return true;
     return false;
-  }
-
-  /** Flush every delegate. */
-  async forceFlush(): Promise<void> {
-    await Promise.all(this.delegates.map((d) => d.forceFlush()));
-  }
-
-  /**
-   * Shut down every delegate, and the policy source when this processor
-   * created it (not a shared {@link PolicyHandle}). Later records are
-   * ignored. Idempotent.
-   */
-  shutdown(): Promise<void> {
-    this.shutdownPromise ??= Promise.all([
-      ...this.delegates.map((d) => d.shutdown()),
-      this.ownsHandle ? this.handle.shutdown() : undefined,
-    ]).then(() => undefined);
-    return this.shutdownPromise;
   }
 
   /** Evaluate with fail-open: on an error, undo any partial change and keep the record. */

@@ -1,7 +1,8 @@
 import { createTraceState, diag, TraceFlags, type Context, type SpanContext, type TraceState } from '@opentelemetry/api';
 import { SdkSpanCursor, sdkSpanAccessor, type ReadableSpanLike } from '@otel-policy/adapters';
 import { EvalResult, isDropped } from '@otel-policy/core';
-import { resolvePolicies, type PolicyConfig, type PolicyHandle } from './policy-source.js';
+import { DelegatingPolicyProcessor } from './delegating-processor.js';
+import type { PolicyConfig, PolicyHandle } from './policy-source.js';
 
 /**
  * The SDK `SpanProcessor` contract (sdk-trace-base 2.x), structurally, so
@@ -63,13 +64,9 @@ export function withTraceState<S extends ReadableSpanLike>(span: S, traceState: 
  * });
  * ```
  */
-export class PolicySpanProcessor implements SpanProcessorLike {
-  private readonly delegates: readonly SpanProcessorLike[];
-  private readonly handle: PolicyHandle;
-  private readonly ownsHandle: boolean;
+export class PolicySpanProcessor extends DelegatingPolicyProcessor<SpanProcessorLike> implements SpanProcessorLike {
   private readonly cursor = new SdkSpanCursor();
   private readonly logger = diag.createComponentLogger({ namespace: '@otel-policy/sdk-processor' });
-  private shutdownPromise: Promise<void> | undefined;
   /** Sampled tracestates the API's TraceState could not carry as written. */
   private alteredTraceStates = 0;
 
@@ -80,15 +77,7 @@ export class PolicySpanProcessor implements SpanProcessorLike {
    *   processor), plus optional stats metrics and regex engine
    */
   constructor(delegate: SpanProcessorLike | readonly SpanProcessorLike[], config: PolicyConfig) {
-    this.delegates = Array.isArray(delegate) ? [...delegate] : [delegate as SpanProcessorLike];
-    const { handle, owned } = resolvePolicies(config);
-    this.handle = handle;
-    this.ownsHandle = owned;
-  }
-
-  /** The policies this processor evaluates (e.g. to wait for `ready` or read stats). */
-  get policies(): PolicyHandle {
-    return this.handle;
+    super(delegate, config);
   }
 
   /** Forward to every delegate. */
@@ -114,24 +103,6 @@ export class PolicySpanProcessor implements SpanProcessorLike {
     }
     const delegates = this.delegates;
     for (let i = 0; i < delegates.length; i++) delegates[i].onEnd(out);
-  }
-
-  /** Flush every delegate. */
-  async forceFlush(): Promise<void> {
-    await Promise.all(this.delegates.map((d) => d.forceFlush()));
-  }
-
-  /**
-   * Shut down every delegate, and the policy source when this processor
-   * created it (not a shared {@link PolicyHandle}). Later spans are ignored.
-   * Idempotent.
-   */
-  shutdown(): Promise<void> {
-    this.shutdownPromise ??= Promise.all([
-      ...this.delegates.map((d) => d.shutdown()),
-      this.ownsHandle ? this.handle.shutdown() : undefined,
-    ]).then(() => undefined);
-    return this.shutdownPromise;
   }
 
   /**
