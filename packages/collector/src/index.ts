@@ -19,8 +19,6 @@ export {
   type DebugExporterConfig,
   type OtlpReceiverConfig,
   type PolicyProcessorConfig,
-  type RegexBackendName,
-  REGEX_BACKENDS,
   type ProviderConfig,
   type PipelineConfig,
   type QueueConfig,
@@ -48,6 +46,5 @@ export {
   type DecodedRequest,
 } from './otlp/codec.js';
 export { PolicyProcessor, type RecordResult } from './processor/policy.js';
-export { regexBackendNamed } from './processor/regex-backend.js';
 export { MetricsRegistry } from './telemetry/metrics.js';
 export { OtlpSink, type SinkRequest, type OtlpSinkOptions } from './sink.js';

@@ -7,3 +7,4 @@
 export { hyperscanBackend, hyperscanAvailability, HyperscanBackend, type HyperscanBackendOptions, type LoadHyperscanOptions } from './backend.js';
 export { translate, translateForHyperscan, Untranslatable, type Translation } from './translate.js';
 export { loadNative, selfTest, DEFAULT_ADDON_PATH, type NativeModule, type NativeDatabase, type NativeLoad } from './native.js';
+export { regexBackendNamed, REGEX_BACKEND_NAMES, type RegexBackendName } from './by-name.js';

@@ -9,6 +9,7 @@ import { RE2JS } from 're2js';
 import { describe, expect, it } from 'vitest';
 import { PatternSet, PolicyEngine, Re2jsBackend, type Pattern, type RegexBackend } from '@otel-policy/core';
 import { HyperscanBackend, hyperscanBackend, hyperscanAvailability } from '../src/backend.js';
+import { regexBackendNamed } from '../src/by-name.js';
 import { selfTest, type NativeModule } from '../src/native.js';
 import { prng, randomPattern, randomValue, scanIds } from './support/gen.js';
 
@@ -231,5 +232,15 @@ describe('when the addon is unavailable', () => {
     for (let i = 0; i < 3; i++) expect(engine.load(policies).active).toBe(1);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('regex backend "hyperscan" is unavailable');
+  });
+});
+
+describe('backends by name (collector regex_backend, CLI --regex-backend)', () => {
+  it('default is what the caller says (the engine default when nothing), re2js and hyperscan are themselves', () => {
+    const custom = new Re2jsBackend();
+    expect(regexBackendNamed('default')).toBeUndefined();
+    expect(regexBackendNamed('default', () => custom)).toBe(custom);
+    expect(regexBackendNamed('re2js')).toBeInstanceOf(Re2jsBackend);
+    expect(regexBackendNamed('hyperscan')!.name).toBe(hyperscanAvailability().available ? 'hyperscan' : 're2js');
   });
 });

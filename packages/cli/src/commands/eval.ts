@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import { PolicyEngine, PolicyRegistry, parsePolicyText, Re2jsBackend, type EngineLogger, type RegexBackend, type Signal } from '@otel-policy/core';
+import { PolicyEngine, PolicyRegistry, parsePolicyText, type EngineLogger, type RegexBackend, type Signal } from '@otel-policy/core';
 import { applyToLogs, applyToMetrics, applyToTraces } from '@otel-policy/adapters';
 import { flag, requireFlag, UsageError, type ParsedArgs } from '../args.js';
 
@@ -64,19 +64,13 @@ export async function runEval(args: ParsedArgs): Promise<number> {
   return 0;
 }
 
-/** --regex-backend: re2js unless told otherwise; the Hyperscan package loads only when asked for. */
+/** --regex-backend: re2js unless told otherwise; the Hyperscan package loads only when the flag is given. */
 async function regexBackendOf(args: ParsedArgs): Promise<RegexBackend | undefined> {
-  const name = flag(args, 'regex-backend') ?? 'default';
-  switch (name) {
-    case 'default':
-      return undefined;
-    case 're2js':
-      return new Re2jsBackend();
-    case 'hyperscan':
-      return (await import('@otel-policy/hyperscan')).hyperscanBackend();
-    default:
-      throw new UsageError('--regex-backend must be default, re2js or hyperscan');
-  }
+  const name = flag(args, 'regex-backend');
+  if (name === undefined) return undefined;
+  const { REGEX_BACKEND_NAMES, regexBackendNamed } = await import('@otel-policy/hyperscan');
+  if (!(REGEX_BACKEND_NAMES as readonly string[]).includes(name)) throw new UsageError('--regex-backend must be default, re2js or hyperscan');
+  return regexBackendNamed(name as (typeof REGEX_BACKEND_NAMES)[number]);
 }
 
 function signalOf(args: ParsedArgs, data: Record<string, unknown>): Signal {

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import { REGEX_BACKEND_NAMES, type RegexBackendName } from '@otel-policy/hyperscan';
 import { SIGNALS, type SignalType } from '../otlp/schema.js';
 import { at, Checker, ConfigError, describe, isObj, parseEndpoint, type Endpoint, type Obj } from './values.js';
 
@@ -57,8 +58,7 @@ export interface PolicyProcessorConfig {
   regexBackend: RegexBackendName;
 }
 
-export const REGEX_BACKENDS = ['default', 're2js', 'hyperscan'] as const;
-export type RegexBackendName = (typeof REGEX_BACKENDS)[number];
+
 
 export interface QueueConfig {
   enabled: boolean;
@@ -463,7 +463,7 @@ function policyProcessor(c: Checker, v: unknown, p: string, id: string, configDi
     id,
     type: 'policy',
     providers,
-    regexBackend: c.oneOf(o.regex_backend, at(p, 'regex_backend'), REGEX_BACKENDS, 'default'),
+    regexBackend: c.oneOf(o.regex_backend, at(p, 'regex_backend'), REGEX_BACKEND_NAMES, 'default'),
     serviceMetadata: {
       serviceName: c.string(sm.service_name, at(sp, 'service_name')),
       serviceNamespace: c.string(sm.service_namespace, at(sp, 'service_namespace')),

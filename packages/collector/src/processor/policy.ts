@@ -6,7 +6,8 @@
  */
 import { credentials as grpcCredentials } from '@grpc/grpc-js';
 import { BatchOutcome, type LogsData, type MetricsData, type TracesData } from '@otel-policy/adapters';
-import { PolicyEngine, PolicyRegistry, type PolicyProvider, type PolicyProviderListener, type PolicyStatusReport } from '@otel-policy/core';
+import { loadNodeRe2Backend, PolicyEngine, PolicyRegistry, type PolicyProvider, type PolicyProviderListener, type PolicyStatusReport } from '@otel-policy/core';
+import { regexBackendNamed } from '@otel-policy/hyperscan';
 import { FilePolicyProvider, GrpcPolicyProvider, HttpPolicyProvider, JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, type ClientMetadataOptions } from '@otel-policy/providers';
 import type { PolicyProcessorConfig, ProviderConfig } from '../config/config.js';
 import { engineLogger, type Logger } from '../logger.js';
@@ -14,7 +15,6 @@ import type { OtlpData } from '../otlp/codec.js';
 import type { SignalType } from '../otlp/schema.js';
 import type { MetricsRegistry } from '../telemetry/metrics.js';
 import { applyLogs, applyMetrics, applyTraces } from './apply.js';
-import { regexBackendNamed } from './regex-backend.js';
 
 /** Result labels of `processor_policy_records`, as the Tero processor names them. */
 export type RecordResult = 'dropped' | 'kept' | 'no_match' | 'sampled' | 'transformed';
@@ -65,7 +65,7 @@ export class PolicyProcessor {
     ctx: PolicyProcessorContext,
   ) {
     this.log = ctx.logger.with({ kind: 'processor', name: config.id });
-    this.engine = new PolicyEngine({ regexBackend: regexBackendNamed(config.regexBackend), logger: engineLogger(this.log) });
+    this.engine = new PolicyEngine({ regexBackend: regexBackendNamed(config.regexBackend, loadNodeRe2Backend), logger: engineLogger(this.log) });
     const providerErrors = ctx.metrics.counter('processor_policy_provider_errors', 'Failed policy fetches or parses, by provider (the last good set stays in force)');
     const providers = config.providers.map((p) => new LoggedProvider(createProvider(p, config, ctx.resource), this.log));
     this.registry = new PolicyRegistry(this.engine, providers, {}, (providerId, err) => {
