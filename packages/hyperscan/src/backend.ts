@@ -60,9 +60,6 @@ export class HyperscanBackend implements RegexBackend {
   }
 
   compile(patterns: readonly string[], caseInsensitive: boolean): RegexMatcher {
-    const key = cacheKey(patterns, caseInsensitive);
-    const cached = this.recent.get(key);
-    if (cached) return this.remember(key, cached);
     const plan = this.plan(patterns, caseInsensitive);
     let r = plan.next();
     while (!r.done) {
@@ -74,14 +71,11 @@ export class HyperscanBackend implements RegexBackend {
       }
       r = plan.next(answer);
     }
-    return this.remember(key, r.value);
+    return r.value;
   }
 
   /** Like {@link compile}, with Hyperscan's compiler on the libuv thread pool: a large set never blocks the event loop. */
   async compileAsync(patterns: readonly string[], caseInsensitive: boolean): Promise<RegexMatcher> {
-    const key = cacheKey(patterns, caseInsensitive);
-    const cached = this.recent.get(key);
-    if (cached) return this.remember(key, cached);
     const plan = this.plan(patterns, caseInsensitive);
     let r = plan.next();
     while (!r.done) {
@@ -93,24 +87,25 @@ export class HyperscanBackend implements RegexBackend {
       }
       r = plan.next(answer);
     }
-    return this.remember(key, r.value);
+    return r.value;
   }
 
-  /** Most recently used first: Map order is insertion order, so re-insert on use and drop the oldest. */
-  private remember(key: string, matcher: RegexMatcher): RegexMatcher {
+  /**
+   * The compilation, whichever way databases get built: yields the
+   * expressions of each database it needs and is sent back the database or
+   * the compiler's error. A set compiled recently needs none.
+   */
+  private *plan(patterns: readonly string[], caseInsensitive: boolean): Generator<DatabaseRequest, RegexMatcher, NativeDatabase | Error> {
+    const key = cacheKey(patterns, caseInsensitive);
+    const matcher = this.recent.get(key) ?? (yield* this.build(patterns, caseInsensitive));
+    // Most recently used last: Map order is insertion order, so re-insert on use and drop the first.
     this.recent.delete(key);
     this.recent.set(key, matcher);
     if (this.recent.size > this.cacheSize) this.recent.delete(this.recent.keys().next().value!);
     return matcher;
   }
 
-
-  /**
-   * The compilation, whichever way databases get built: yields the
-   * expressions of each database it needs and is sent back the database or
-   * the compiler's error.
-   */
-  private *plan(patterns: readonly string[], caseInsensitive: boolean): Generator<DatabaseRequest, RegexMatcher, NativeDatabase | Error> {
+  private *build(patterns: readonly string[], caseInsensitive: boolean): Generator<DatabaseRequest, RegexMatcher, NativeDatabase | Error> {
     const onHs: { id: number; expr: string; flags: number }[] = [];
     const onFallback: { id: number; pattern: string }[] = [];
     const refuse = (id: number, reason: string) => {
