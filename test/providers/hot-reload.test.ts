@@ -68,7 +68,9 @@ describe('hot reload through the registry', () => {
     };
     write('A');
     const engine = new PolicyEngine();
-    const provider = new FilePolicyProvider({ path: file, debounceMs: 5, pollIntervalSecs: 0.05 });
+    // A short settle interval, so that in-place rewrites (which must hold still that long) reload while
+    // records stream; truncate-then-write inside one writeFileSync never pauses for 20 ms.
+    const provider = new FilePolicyProvider({ path: file, debounceMs: 5, pollIntervalSecs: 0.05, settleMs: 20 });
     const errors: Error[] = [];
     const registry = new PolicyRegistry(engine, [provider], { sliceMs: 1 }, (_id, err) => errors.push(err));
     await registry.start();
@@ -109,7 +111,8 @@ describe('hot reload through the registry', () => {
       last = i % 2 === 0 ? 'B' : 'A';
       write(last);
       // Let a few batches and (usually) a reload happen between rewrites.
-      await new Promise((r) => setTimeout(r, 15 + (i % 3) * 10));
+      // (in place: some gaps are longer than the settle interval).
+      await new Promise((r) => setTimeout(r, 15 + (i % 3) * 15));
     }
     last = 'B';
     write(last);

@@ -1,4 +1,21 @@
-import { watch, type FSWatcher } from 'node:fs';
+/**
+ * Policies from a local file or directory.
+ *
+ * The hard part is deciding when a changed file is complete. A writer that
+ * rewrites a file in place (truncate, write, maybe pause, write more) leaves
+ * prefixes of the new file on disk, and a prefix of a policy file is often
+ * valid YAML that simply lacks its last policies: a redact transform, say.
+ * Taking it would let through exactly what the policies exist to stop. So a
+ * file changed in place is taken only once it has held still (same size,
+ * same modification time to the nanosecond, same content) for a settle
+ * interval; a file renamed into place is complete by construction and is
+ * taken as soon as the rename is seen. Watching is done on directories (the
+ * parent, or the nearest ancestor that exists; the directory itself for a
+ * directory of policies), so that rename-over, deletion and late creation
+ * are all seen as events; polling is only the fallback for file systems
+ * without events.
+ */
+import { readdirSync, readFileSync, statSync, watch, type BigIntStats, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parsePolicyText, type PolicyProvider, type PolicyProviderListener, type PolicySet } from '@otel-policy/core';
@@ -14,143 +31,504 @@ export interface FileProviderOptions {
   /** Polling interval in seconds, the fallback when file events are missed (default 5; 0 disables). */
   pollIntervalSecs?: number;
   /**
-   * Quiet time after a change event before reloading, in ms (default 100).
-   * A change is also delivered only once two reads this far apart agree, so
-   * that a file caught in the middle of a rewrite (truncated, half written)
-   * is never taken for the new policies.
+   * Quiet time after a file-system event before looking, in ms (default
+   * 100): tools write and rename in several steps. A file renamed into place
+   * is taken after two looks this far apart agree.
    */
   debounceMs?: number;
+  /**
+   * How long a file changed in place must hold still (size, modification
+   * time and content all unchanged) before it is taken, in ms (default
+   * 1000). A writer that pauses longer than this in the middle of a write
+   * can have its partial file taken; write to a temporary file and rename it
+   * into place to have changes taken at once and never partially.
+   */
+  settleMs?: number;
 }
 
 const POLICY_FILE = /\.(json|ya?ml)$/i;
 
 /**
- * Policies from a file or directory, reloaded when it changes: file-system
- * events (debounced, as editors write in several steps) with a polling
- * fallback. A broken edit is reported and the last good set stays in force.
+ * Default settle interval. Pauses inside a write come from buffered writers
+ * flushing in chunks, shell pipelines waiting on their producer, editors'
+ * multi-step saves and network file systems; they are typically tens to a
+ * few hundred ms (the red-team writer paused 300 ms). One second is several
+ * times that, yet keeps an in-place edit applying within about a second.
+ */
+const DEFAULT_SETTLE_MS = 1000;
+const DEFAULT_DEBOUNCE_MS = 100;
+
+/**
+ * Whether fs.watch reports a file's creation or rename ('rename') apart from
+ * writes to it ('change'), one event per kernel event: inotify on Linux and
+ * ReadDirectoryChangesW on Windows do. macOS FSEvents coalesces a creation
+ * and the writes after it into one 'rename', which would make a file
+ * created and written in place look renamed into place; there (and
+ * elsewhere) every change waits for the settle interval.
+ */
+const RENAME_EVENTS_ARE_RELIABLE = process.platform === 'linux' || process.platform === 'win32';
+
+/** One policy file as read: its identity (device and inode) and its text. */
+interface FileRead {
+  file: string;
+  id: string;
+  text: string;
+}
+
+/** The source as read once. */
+interface Snapshot {
+  /** Names and texts of the policy files: what a delivered set is made of. */
+  content: string;
+  /** Names, identities, sizes and times: changes on any write, replace or touch. */
+  stamp: string;
+  files: FileRead[];
+  /** A file changed while it was read, or vanished after it was listed. */
+  moving: boolean;
+}
+
+/** A file-system operation, run synchronously (loadSync) or asynchronously (start). */
+type Op = { op: 'stat'; p: string } | { op: 'readdir'; p: string } | { op: 'read'; p: string };
+
+const BIGINT = { bigint: true } as const;
+
+function stampOf(file: string, st: BigIntStats): string {
+  return `${file}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+}
+
+function codeOf(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** One line for a failed read: the path, and what is wrong, without Node's syscall noise. */
+function readError(p: string, err: unknown): Error {
+  const code = codeOf(err);
+  const why =
+    code === 'ENOENT'
+      ? 'no such file or directory'
+      : code === 'ENOTDIR'
+        ? 'a parent is not a directory'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : ((err as Error | undefined)?.message ?? String(err)).split('\n')[0];
+  return new Error(`cannot read policies from ${p}: ${why}`);
+}
+
+/**
+ * Read the source once: the file, or the directory's policy files in name
+ * order. A file whose stamp differs before and after its read is read again
+ * (a few times), then reported as moving.
+ */
+function* snapshot(root: string): Generator<Op, Snapshot, unknown> {
+  let rootStat: BigIntStats;
+  try {
+    rootStat = (yield { op: 'stat', p: root }) as BigIntStats;
+  } catch (err) {
+    throw readError(root, err);
+  }
+  let names: string[];
+  if (rootStat.isDirectory()) {
+    try {
+      names = ((yield { op: 'readdir', p: root }) as string[]).filter((n) => POLICY_FILE.test(n)).sort();
+    } catch (err) {
+      throw readError(root, err);
+    }
+    names = names.map((n) => path.join(root, n));
+  } else {
+    names = [root];
+  }
+  const files: FileRead[] = [];
+  const stamps: string[] = [];
+  let moving = false;
+  for (const file of names) {
+    let read: { text: string; before: BigIntStats; after: BigIntStats } | undefined;
+    try {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const before = (yield { op: 'stat', p: file }) as BigIntStats;
+        const text = (yield { op: 'read', p: file }) as string;
+        const after = (yield { op: 'stat', p: file }) as BigIntStats;
+        read = { text, before, after };
+        if (stampOf(file, before) === stampOf(file, after)) break;
+      }
+    } catch (err) {
+      // Listed a moment ago and gone now: the directory is changing under us.
+      if (file !== root && codeOf(err) === 'ENOENT') {
+        moving = true;
+        continue;
+      }
+      throw readError(file, err);
+    }
+    if (!read) continue;
+    if (stampOf(file, read.before) !== stampOf(file, read.after)) moving = true;
+    stamps.push(stampOf(file, read.after));
+    files.push({ file, id: `${read.after.dev}:${read.after.ino}`, text: read.text });
+  }
+  return { content: files.map((f) => `${f.file}\0${f.text}`).join('\0'), stamp: stamps.join('\0'), files, moving };
+}
+
+function runSync<T>(gen: Generator<Op, T, unknown>): T {
+  let step = gen.next();
+  while (!step.done) {
+    const op = step.value;
+    let result: unknown;
+    try {
+      result = op.op === 'stat' ? statSync(op.p, BIGINT) : op.op === 'readdir' ? readdirSync(op.p) : readFileSync(op.p, 'utf8');
+    } catch (err) {
+      step = gen.throw(err);
+      continue;
+    }
+    step = gen.next(result);
+  }
+  return step.value;
+}
+
+async function runAsync<T>(gen: Generator<Op, T, unknown>): Promise<T> {
+  let step = gen.next();
+  while (!step.done) {
+    const op = step.value;
+    let result: unknown;
+    try {
+      result = op.op === 'stat' ? await stat(op.p, BIGINT) : op.op === 'readdir' ? await readdir(op.p) : await readFile(op.p, 'utf8');
+    } catch (err) {
+      step = gen.throw(err);
+      continue;
+    }
+    step = gen.next(result);
+  }
+  return step.value;
+}
+
+function parseSnapshot(snap: Snapshot): PolicySet {
+  return { policies: snap.files.flatMap((f) => parsePolicyText(f.text, { source: f.file }).policies) };
+}
+
+/**
+ * Policies from a file or directory, reloaded when it changes.
+ *
+ * How to change the policies:
+ * - Write the new file under a temporary name in the same directory and
+ *   rename it over the old one (what `mv`, config-management tools and
+ *   atomic-write libraries do): the change is taken as soon as the rename
+ *   is seen, about two `debounceMs` later.
+ * - Anything else (a file written in place, as many editors do; a swapped
+ *   symlink, as in a Kubernetes ConfigMap volume) is taken only after it
+ *   has held still for `settleMs` (default 1 s), so a half-written file is
+ *   never taken unless its writer pauses longer than that mid-write.
+ * - In a directory of policy files the whole set must hold still; files
+ *   renamed into an existing directory are taken at once, a directory that
+ *   appears or is replaced waits for the settle interval.
+ *
+ * A missing file or directory is reported (once) and picked up when it
+ * appears; a broken edit is reported once per distinct error and the last
+ * good set stays in force. Changes are seen through file-system events on
+ * the directories involved, with polling as a fallback.
  */
 export class FilePolicyProvider implements PolicyProvider {
   readonly id: string;
+  private readonly root: string;
+  private readonly target: string;
+  private readonly settleMs: number;
+  private readonly debounceMs: number;
+  private readonly watching: boolean;
   private listener: PolicyProviderListener | undefined;
-  private watcher: FSWatcher | undefined;
+  /** What is in force from this provider (delivered by start or returned by loadSync). */
+  private inForce: { content: string; files: Map<string, FileRead>; eventSeq: number } | undefined;
+  /** The last state acted on (delivered, rejected or reported): nothing to do while it stays. */
+  private settledKey: string | undefined;
+  /** Error messages reported since the last good set, so that each is reported once. */
+  private readonly reported = new Set<string>();
+  /** A changed state waiting to prove it holds still. */
+  private pending: { key: string; stamp: string; since: number } | undefined;
+  /** Per policy file (absolute path): sequence numbers of its last 'rename' and 'change' events. */
+  private readonly events = new Map<string, { rename: number; change: number }>();
+  private eventSeq = 0;
+  private readonly watchers = new Map<string, { watcher: FSWatcher; id: string }>();
+  private loadSyncCalled = false;
+  private eventTimer: NodeJS.Timeout | undefined;
+  private recheckTimer: NodeJS.Timeout | undefined;
   private poller: NodeJS.Timeout | undefined;
-  private debounce: NodeJS.Timeout | undefined;
-  private lastContent: string | undefined;
-  /** Changed content seen once, delivered when the next read agrees. */
-  private candidate: string | undefined;
-  private confirm: NodeJS.Timeout | undefined;
-  private firstReadDone = false;
   private reading: Promise<void> = Promise.resolve();
   private stopped = false;
 
   constructor(private readonly options: FileProviderOptions) {
     this.id = options.id ?? options.path;
+    this.root = options.path;
+    this.target = path.resolve(options.path);
+    this.settleMs = Math.max(options.settleMs ?? DEFAULT_SETTLE_MS, 0);
+    this.debounceMs = Math.max(options.debounceMs ?? DEFAULT_DEBOUNCE_MS, 1);
+    this.watching = options.watch !== false;
   }
 
+  /**
+   * Read and parse the file or directory now, synchronously. Throws an
+   * Error naming the path (or the file that does not parse); the error
+   * counts as reported, so `start` does not report it again. The set
+   * returned is not delivered again by `start`; a change made after this
+   * call is delivered by `start` under the usual rules (rename: promptly;
+   * in place: once it has held still).
+   *
+   * If a writer is rewriting the file at this instant, what is on disk is
+   * taken as long as it parses: a synchronous load cannot wait for the file
+   * to settle, and the complete version replaces it once written. Only this
+   * first load can be partial; reloads never are.
+   */
+  loadSync(): PolicySet {
+    this.loadSyncCalled = true;
+    let snap: Snapshot;
+    try {
+      snap = runSync(snapshot(this.root));
+    } catch (err) {
+      this.settledKey = `error\0${(err as Error).message}`;
+      this.reported.add((err as Error).message);
+      throw err;
+    }
+    const key = `content\0${snap.content}`;
+    let set: PolicySet;
+    try {
+      set = parseSnapshot(snap);
+    } catch (err) {
+      this.settledKey = key;
+      this.reported.add((err as Error).message);
+      throw err;
+    }
+    this.settledKey = key;
+    this.reported.clear();
+    this.inForce = { content: snap.content, files: new Map(snap.files.map((f) => [f.file, f])), eventSeq: this.eventSeq };
+    return set;
+  }
+
+  /**
+   * Deliver the current set (unless `loadSync` already returned it) and
+   * watch for changes. Resolves after the first read. Without `loadSync`,
+   * the first read is taken as it is if it parses (as for `loadSync`).
+   */
   async start(listener: PolicyProviderListener): Promise<void> {
     this.listener = listener;
-    await this.read(true);
-    if (this.options.watch === false) return;
-    this.startWatching();
+    // Watch before the first read, so that no change between the two is missed.
+    this.syncWatches();
+    await this.read(this.loadSyncCalled && this.watching ? 'change' : 'first');
+    if (!this.watching || this.stopped) return;
     const poll = this.options.pollIntervalSecs ?? 5;
     if (poll > 0) {
-      this.poller = setInterval(() => void this.read(false), poll * 1000);
+      this.poller = setInterval(() => void this.read('change'), poll * 1000);
       this.poller.unref();
     }
   }
 
-  private startWatching(): void {
-    try {
-      // Watch the directory: editors often replace a file by renaming a new one over it.
-      const target = this.options.path;
-      this.watcher = watch(target, { persistent: false }, () => this.schedule());
-      this.watcher.on('error', () => {
-        this.watcher?.close();
-        this.watcher = undefined;
-      });
-      const dir = path.dirname(target);
-      const base = path.basename(target);
-      const dirWatcher = watch(dir, { persistent: false }, (_event, name) => {
-        if (name === null || name === base || POLICY_FILE.test(String(name))) this.schedule();
-      });
-      dirWatcher.on('error', () => dirWatcher.close());
-      const prevClose = this.watcher.close.bind(this.watcher);
-      this.watcher.close = () => {
-        dirWatcher.close();
-        prevClose();
-      };
-    } catch {
-      // No file events here (some network file systems): polling covers it.
-    }
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => void this.read(false), this.options.debounceMs ?? 100);
-    this.debounce.unref();
-  }
-
-  /** Read and deliver now, if the content changed. Serialised with the watcher's and poller's reads. */
+  /**
+   * Look at the source now, as a file-system event would make it. A change
+   * is delivered under the usual rules, so possibly after this resolves.
+   */
   reload(): Promise<void> {
-    return this.read(true);
-  }
-
-  /** `immediate`: deliver a change at once; otherwise only once a second read agrees (see `debounceMs`). */
-  private read(immediate: boolean): Promise<void> {
-    this.reading = this.reading.then(() => this.readOnce(immediate));
-    return this.reading;
-  }
-
-  private async readOnce(immediate: boolean): Promise<void> {
-    if (this.stopped || !this.listener) return;
-    const atOnce = immediate || !this.firstReadDone;
-    this.firstReadDone = true;
-    try {
-      const files = await this.files();
-      const texts = await Promise.all(files.map(async (f) => [f, await readFile(f, 'utf8')] as const));
-      const content = texts.map(([f, t]) => `${f}\0${t}`).join('\0');
-      if (content === this.lastContent) {
-        this.candidate = undefined;
-        return;
-      }
-      // The first load is taken at once; later changes must hold still for one debounce period.
-      if (!atOnce && content !== this.candidate) {
-        this.candidate = content;
-        this.scheduleConfirm();
-        return;
-      }
-      this.candidate = undefined;
-      const set: PolicySet = { policies: texts.flatMap(([f, t]) => parsePolicyText(t, { source: f }).policies) };
-      this.lastContent = content;
-      this.listener.onPolicies(set);
-    } catch (err) {
-      this.candidate = undefined;
-      this.listener.onError?.(err as Error);
-    }
-  }
-
-  private scheduleConfirm(): void {
-    if (this.stopped) return;
-    clearTimeout(this.confirm);
-    this.confirm = setTimeout(() => void this.read(false), Math.max(this.options.debounceMs ?? 100, 1));
-    this.confirm.unref();
-  }
-
-  private async files(): Promise<string[]> {
-    const p = this.options.path;
-    const st = await stat(p);
-    if (!st.isDirectory()) return [p];
-    const names = (await readdir(p)).filter((n) => POLICY_FILE.test(n)).sort();
-    return names.map((n) => path.join(p, n));
+    return this.read('change');
   }
 
   async shutdown(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.debounce);
-    clearTimeout(this.confirm);
+    clearTimeout(this.eventTimer);
+    clearTimeout(this.recheckTimer);
     clearInterval(this.poller);
-    this.watcher?.close();
+    for (const { watcher } of this.watchers.values()) watcher.close();
+    this.watchers.clear();
     await this.reading;
+  }
+
+  /** Serialised with every other read (events, polls, settle rechecks). */
+  private read(mode: 'first' | 'change'): Promise<void> {
+    // An unexpected failure must not break the chain (later reads would never run): report it, fail open.
+    this.reading = this.reading.then(() => this.check(mode)).catch((err: unknown) => this.report(err instanceof Error ? err : new Error(String(err))));
+    return this.reading;
+  }
+
+  private async check(mode: 'first' | 'change'): Promise<void> {
+    if (this.stopped || !this.listener) return;
+    this.syncWatches();
+    // Events up to here happened before the read: a rename among them is reflected in what is read.
+    const seq = this.eventSeq;
+    let snap: Snapshot | undefined;
+    let error: Error | undefined;
+    try {
+      snap = await runAsync(snapshot(this.root));
+    } catch (err) {
+      error = err as Error;
+    }
+    if (this.stopped) return;
+    this.forgetEvents(snap, seq);
+    const key = snap ? `content\0${snap.content}` : `error\0${error!.message}`;
+
+    if (snap && this.inForce?.content === snap.content) {
+      // Unchanged, or back to what is in force: nothing to deliver, and later errors are news again.
+      this.inForce.files = new Map(snap.files.map((f) => [f.file, f]));
+      this.inForce.eventSeq = seq;
+      this.settledKey = key;
+      this.reported.clear();
+      this.pending = undefined;
+      return;
+    }
+    if (key === this.settledKey) {
+      this.pending = undefined;
+      return;
+    }
+    if (mode === 'first') {
+      // Nothing is in force yet, and start() must report its first attempt.
+      // If a writer is in the middle of this file right now, its partial
+      // content is taken if it parses; the complete file replaces it once it
+      // has held still. Later changes never take this path.
+      this.act(key, snap, error, seq);
+      return;
+    }
+
+    const now = performance.now();
+    const stamp = snap ? snap.stamp : key;
+    const same = this.pending !== undefined && this.pending.key === key && this.pending.stamp === stamp && !snap?.moving;
+    if (!same) this.pending = { key, stamp, since: now };
+    const heldFor = now - this.pending!.since;
+    const renamed = snap !== undefined && !snap.moving && this.renamedIntoPlace(snap);
+    if (heldFor >= this.settleMs || (renamed && same && heldFor >= this.debounceMs)) {
+      this.pending = undefined;
+      this.act(key, snap, error, seq);
+      return;
+    }
+    // Look again once the interval that would let it through has passed.
+    this.recheck(Math.max(renamed ? this.debounceMs - heldFor : this.settleMs - heldFor, 1));
+  }
+
+  /**
+   * Whether every policy file that differs from what is in force arrived by
+   * rename: a new inode, a 'rename' event for its name since the set in
+   * force was read, no 'change' event (a write) after that, and not empty.
+   * A file created in place shows a 'rename' (its creation) followed by
+   * 'change' events (its writes), so it does not qualify. Removed files
+   * qualify (removal is atomic).
+   */
+  private renamedIntoPlace(snap: Snapshot): boolean {
+    if (!RENAME_EVENTS_ARE_RELIABLE) return false;
+    const since = this.inForce?.eventSeq ?? 0;
+    for (const f of snap.files) {
+      const before = this.inForce?.files.get(f.file);
+      if (before && before.id === f.id && before.text === f.text) continue;
+      if (before?.id === f.id || f.text.length === 0) return false;
+      const ev = this.events.get(path.resolve(f.file));
+      if (!ev || ev.rename <= since || ev.change > ev.rename) return false;
+    }
+    return true;
+  }
+
+  /** Drop the event records of files that are gone (names come and go in a busy directory); keep any newer than this read. */
+  private forgetEvents(snap: Snapshot | undefined, seq: number): void {
+    if (this.events.size === 0) return;
+    const present = new Set(snap?.files.map((f) => path.resolve(f.file)));
+    for (const [file, ev] of this.events) {
+      if (!present.has(file) && ev.rename <= seq && ev.change <= seq) this.events.delete(file);
+    }
+  }
+
+  private act(key: string, snap: Snapshot | undefined, error: Error | undefined, seq: number): void {
+    this.settledKey = key;
+    if (!snap) {
+      this.report(error!);
+      return;
+    }
+    let set: PolicySet;
+    try {
+      set = parseSnapshot(snap);
+    } catch (err) {
+      this.report(err as Error);
+      return;
+    }
+    this.inForce = { content: snap.content, files: new Map(snap.files.map((f) => [f.file, f])), eventSeq: seq };
+    this.reported.clear();
+    try {
+      this.listener!.onPolicies(set);
+    } catch (err) {
+      this.report(err as Error);
+    }
+  }
+
+  private report(error: Error): void {
+    if (this.reported.has(error.message)) return;
+    this.reported.add(error.message);
+    this.listener?.onError?.(error);
+  }
+
+  private recheck(ms: number): void {
+    if (this.stopped || !this.watching) return;
+    clearTimeout(this.recheckTimer);
+    this.recheckTimer = setTimeout(() => void this.read('change'), ms);
+    this.recheckTimer.unref();
+  }
+
+  /** A look `debounceMs` after the first of a burst of events (not reset by later ones, so a busy directory cannot starve it). */
+  private onEvent(dir: string, event: string, name: string | Buffer | null): void {
+    if (this.stopped) return;
+    if (name !== null) {
+      const full = path.join(dir, name.toString());
+      const relevant = full === this.target || (path.dirname(full) === this.target && POLICY_FILE.test(full));
+      if (relevant) {
+        const seen = this.events.get(full) ?? { rename: 0, change: 0 };
+        if (event === 'rename') seen.rename = ++this.eventSeq;
+        else seen.change = ++this.eventSeq;
+        this.events.set(full, seen);
+      }
+    }
+    if (this.eventTimer) return;
+    this.eventTimer = setTimeout(() => {
+      this.eventTimer = undefined;
+      void this.read('change');
+    }, this.debounceMs);
+    this.eventTimer.unref();
+  }
+
+  /**
+   * Keep directory watches on: the nearest existing ancestor of the path
+   * (its parent once that exists: creation, deletion and rename-over of the
+   * path show up there), and the path itself when it is a directory (its
+   * files' changes). A directory replaced or deleted is watched anew.
+   * Watching a directory rather than the file keeps working when the file
+   * is replaced by rename, which would leave a watch on the file stale.
+   */
+  private syncWatches(): void {
+    if (!this.watching || this.stopped) return;
+    const want = new Map<string, string>();
+    const statOf = (p: string): BigIntStats | undefined => {
+      try {
+        return statSync(p, { bigint: true, throwIfNoEntry: false });
+      } catch {
+        return undefined; // a parent is not a directory, no permission: nothing to watch there
+      }
+    };
+    for (let dir = path.dirname(this.target); ; ) {
+      const st = statOf(dir);
+      if (st?.isDirectory()) {
+        want.set(dir, `${st.dev}:${st.ino}`);
+        break;
+      }
+      const up = path.dirname(dir);
+      if (up === dir) break;
+      dir = up;
+    }
+    const self = statOf(this.target);
+    if (self?.isDirectory()) want.set(this.target, `${self.dev}:${self.ino}`);
+    for (const [dir, w] of this.watchers) {
+      if (want.get(dir) === w.id) continue;
+      w.watcher.close();
+      this.watchers.delete(dir);
+    }
+    for (const [dir, id] of want) {
+      if (this.watchers.has(dir)) continue;
+      try {
+        const watcher = watch(dir, { persistent: false }, (event, name) => this.onEvent(dir, event, name));
+        watcher.on('error', () => {
+          // The directory went away (or the watch broke): look again, which re-establishes watches.
+          watcher.close();
+          if (this.watchers.get(dir)?.watcher === watcher) this.watchers.delete(dir);
+          this.onEvent(dir, 'rename', null);
+        });
+        this.watchers.set(dir, { watcher, id });
+      } catch {
+        // No file events here (some network file systems, watch limits reached): polling covers it.
+      }
+    }
   }
 }

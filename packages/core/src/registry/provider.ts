@@ -36,4 +36,17 @@ export interface PolicyProvider {
   shutdown(): Promise<void>;
   /** Sync providers: where the registry's stats for this provider's policies come from when reporting. */
   setStatsSource?(source: () => PolicyStatusReport[]): void;
+  /**
+   * Local sources (a file, a directory, a last-known-good cache): read the
+   * current set synchronously, so that policies apply from the very first
+   * record instead of after an asynchronous load. Throws when the source is
+   * missing or unreadable; the caller reports that once and starts without
+   * this provider's set (fail-open) until `start` delivers one. A set
+   * returned here is not delivered again by `start` unless it changed.
+   * Returns undefined when there is nothing local yet (e.g. a remote
+   * provider's last-known-good cache was never written): the caller then
+   * waits for `start` to deliver the first set, as for a provider without
+   * `loadSync`.
+   */
+  loadSync?(): PolicySet | undefined;
 }
