@@ -3,6 +3,9 @@
  * server that misbehaves on demand: sync, deltas, failures keeping the last
  * good set, recovery, final report, bearer token. Loopback only.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PolicyEngine, PolicyRegistry } from '@otel-policy/core';
 import { GrpcPolicyProvider, PolicySyncServer, type GrpcProviderOptions } from '@otel-policy/providers';
@@ -138,5 +141,28 @@ describe('GrpcPolicyProvider', () => {
     const viaMetadata = new RecordingListener();
     await provider({ target, metadata: { authorization: 'Bearer t0ken' } }).start(viaMetadata);
     expect(viaMetadata.ids).toEqual(['a']);
+  });
+});
+
+describe('GrpcPolicyProvider: last-known-good cache (cachePath)', () => {
+  it('keeps each new set on disk and a restart with the server down starts from it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'otel-policy-grpc-cache-'));
+    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'policies.json');
+    const server = await flaky(['a', 'b']);
+    const target = server.target;
+    const first = provider({ target, cachePath: file, finalReport: false });
+    const listener = new RecordingListener();
+    await first.start(listener);
+    expect(listener.ids).toEqual(['a', 'b']);
+    await first.shutdown();
+    await server.stop();
+
+    const restarted = provider({ target, cachePath: file, finalReport: false, timeoutMs: 500 });
+    expect(restarted.loadSync()?.policies.map((p) => p.id)).toEqual(['a', 'b']);
+    const again = new RecordingListener();
+    await restarted.start(again);
+    expect(again.sets).toEqual([]);
+    expect(again.errors.length).toBeGreaterThan(0);
   });
 });

@@ -4,6 +4,9 @@
  * recommended interval, backoff, failures keeping the last good set,
  * recovery, the final report and bearer tokens. Loopback only.
  */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parsePolicyText, PolicyEngine, PolicyRegistry } from '@otel-policy/core';
 import { applyToLogs } from '@otel-policy/adapters';
@@ -333,3 +336,89 @@ describe('HttpPolicyProvider', () => {
   });
 });
 
+
+describe('HttpPolicyProvider: last-known-good cache (cachePath)', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  const cacheFile = (): string => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'otel-policy-cache-'));
+    dirs.push(dir);
+    return path.join(dir, 'nested', 'policies.cache.json');
+  };
+
+  it('without a cache path, or before the cache is written, loadSync has nothing and reports nothing', async () => {
+    const server = await flaky(['a']);
+    expect(provider({ url: server.url }).loadSync()).toBeUndefined();
+    const p = provider({ url: server.url, cachePath: cacheFile(), finalReport: false });
+    expect(p.loadSync()).toBeUndefined();
+    const listener = new RecordingListener();
+    await p.start(listener);
+    expect(listener.errors).toEqual([]);
+    expect(listener.ids).toEqual(['a']);
+  });
+
+  it('writes each new set atomically and a restart reads it synchronously, even with the server down', async () => {
+    const server = await flaky(['a', 'b']);
+    const file = cacheFile();
+    const first = provider({ url: server.url, cachePath: file, finalReport: false });
+    await first.start(new RecordingListener());
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ format: 'otel-policy-sync-cache/v1', key: `hash:${server.logic.currentHash}` });
+    server.logic.setPolicies(logPolicies('c'));
+    await first.syncNow();
+    // Only the cache itself: no temporary file left behind.
+    expect(readdirSync(path.dirname(file))).toEqual([path.basename(file)]);
+
+    // Same server, same policies: the cached set is not delivered again, but the first request still asks for everything.
+    const again = provider({ url: server.url, cachePath: file, finalReport: false });
+    expect(again.loadSync()?.policies.map((p) => p.id)).toEqual(['c']);
+    const listener = new RecordingListener();
+    await again.start(listener);
+    expect(listener.sets).toEqual([]);
+    expect(server.requests.at(-1)?.fullSync).toBe(true);
+
+    // The server is down: the cache still gives the policies; the failed sync is reported.
+    const url = server.url;
+    await server.stop();
+    const restarted = provider({ url, cachePath: file, finalReport: false });
+    const set = restarted.loadSync();
+    expect(set?.policies.map((p) => p.id)).toEqual(['c']);
+    const engine = new PolicyEngine();
+    const registry = new PolicyRegistry(engine, [restarted]);
+    const started = registry.start();
+    expect(registry.hasFirstSet).toBe(true);
+    await started;
+  });
+
+  it('a corrupt cache is reported once, at start, and ignored', async () => {
+    const server = await flaky(['a']);
+    const file = cacheFile();
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, '{"format":"otel-policy-sync-cache/v1","key":"hash:x","policies":[{"id"');
+    const p = provider({ url: server.url, cachePath: file, finalReport: false });
+    expect(p.loadSync()).toBeUndefined();
+    const listener = new RecordingListener();
+    await p.start(listener);
+    expect(listener.errors.map((e) => e.message)).toEqual([expect.stringContaining(`ignoring the corrupt policy cache ${file}`)]);
+    expect(listener.ids).toEqual(['a']);
+    // Rewritten with the good set.
+    expect(provider({ url: server.url, cachePath: file }).loadSync()?.policies.map((x) => x.id)).toEqual(['a']);
+  });
+
+  it('a cache that cannot be written is reported once; the policies are still delivered', async () => {
+    const server = await flaky(['a']);
+    const dir = mkdtempSync(path.join(tmpdir(), 'otel-policy-cache-'));
+    dirs.push(dir);
+    writeFileSync(path.join(dir, 'file'), 'x');
+    const p = provider({ url: server.url, cachePath: path.join(dir, 'file', 'cache.json'), finalReport: false });
+    const listener = new RecordingListener();
+    await p.start(listener);
+    server.logic.setPolicies(logPolicies('b'));
+    await p.syncNow();
+    expect(listener.ids).toEqual(['b']);
+    expect(listener.errors.length).toBe(1);
+    expect(listener.errors[0].message).toContain('cannot write the policy cache');
+    expect(p.cacheWriteFailures).toBe(2);
+  });
+});

@@ -1,7 +1,7 @@
 /**
  * @otel-policy/sdk-processor: Tero policies inside the OpenTelemetry JS SDK.
  */
-export { PolicyHandle, openPolicies, diagEngineLogger, type PolicyConfig, type PolicySource } from './policy-source.js';
+export { PolicyHandle, openPolicies, diagEngineLogger, type PolicyConfig, type PolicySource, type PolicyLoadingStats, type WhileLoading } from './policy-source.js';
 export { registerStatsMetrics } from './stats-metrics.js';
 export { PolicyMetricExporter } from './metric-exporter.js';
 export { dropViewsFor, type DropViewsOptions, type PolicyDropViews, type PolicyDropView, type SkippedPolicy } from './views.js';

@@ -23,6 +23,30 @@ export interface LogRecordEnabledOptions {
   eventName?: string;
 }
 
+/** A log record held while the first policy set loads, with the context it was emitted in. */
+interface HeldLogRecord {
+  readonly record: SdkLogRecordLike;
+  readonly context: Context | undefined;
+}
+
+const own = (value: unknown): PropertyDescriptor => ({ value, writable: true, enumerable: true, configurable: true });
+
+/**
+ * An object whose prototype is `record` (every other property and method
+ * reads through to it) with its own, writable copies of the fields the SDK
+ * guards with setters once a record is emitted. Attribute maps are the
+ * record's own objects and stay writable; resource and scope writes give
+ * the view its own copies, as for any record.
+ */
+function writableView(record: SdkLogRecordLike): SdkLogRecordLike {
+  return Object.create(record, {
+    body: own(record.body),
+    severityText: own(record.severityText),
+    eventName: own(record.eventName),
+    spanContext: own(record.spanContext),
+  }) as SdkLogRecordLike;
+}
+
 /**
  * A log record processor that applies Tero policies before handing records
  * to its delegates (typically a `BatchLogRecordProcessor` or
@@ -38,6 +62,12 @@ export interface LogRecordEnabledOptions {
  * Fail-open: if evaluation fails, the record is forwarded unmodified (any
  * partial change is rolled back) and the error is reported through `diag`.
  *
+ * Startup: a policy file, directory or inline set is in force from the first
+ * record. Records that arrive before a sync server's first set are held
+ * (bounded; see {@link PolicyConfig.whileLoading}) and forwarded, evaluated
+ * and in order, once it is installed; `forceFlush` and `shutdown` release
+ * them first.
+ *
  * @example
  * ```ts
  * const provider = new LoggerProvider({
@@ -49,7 +79,7 @@ export interface LogRecordEnabledOptions {
  * });
  * ```
  */
-export class PolicyLogRecordProcessor extends DelegatingPolicyProcessor<LogRecordProcessorLike> implements LogRecordProcessorLike {
+export class PolicyLogRecordProcessor extends DelegatingPolicyProcessor<LogRecordProcessorLike, HeldLogRecord> implements LogRecordProcessorLike {
   private readonly accessor = new SdkLogRecordAccessor({ journal: true });
   private readonly logger = diag.createComponentLogger({ namespace: '@otel-policy/sdk-processor' });
 
@@ -69,9 +99,25 @@ export class PolicyLogRecordProcessor extends DelegatingPolicyProcessor<LogRecor
    */
   onEmit(logRecord: SdkLogRecordLike, context?: Context): void {
     if (this.shutdownPromise !== undefined) return;
+    // Before the first policy set is in: held, dropped or passed per `whileLoading`.
+    if ((!this.handle.gate.loaded || this.held.size > 0) && this.held.take({ record: logRecord, context })) return;
+    this.process(logRecord, context);
+  }
+
+  /** Evaluate and forward what is kept. */
+  private process(logRecord: SdkLogRecordLike, context: Context | undefined): void {
     if (isDropped(this.evaluate(logRecord))) return;
     const delegates = this.delegates;
     for (let i = 0; i < delegates.length; i++) delegates[i].onEmit(logRecord, context);
+  }
+
+  /**
+   * A held record is read-only by now (the SDK locks a record once `onEmit`
+   * returns; its setters ignore writes): evaluate and forward a writable
+   * view of it instead, so that redactions apply.
+   */
+  protected releaseHeld(item: HeldLogRecord): void {
+    this.process(writableView(item.record), item.context);
   }
 
   /**

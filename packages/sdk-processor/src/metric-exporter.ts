@@ -20,8 +20,10 @@ const FAILED = 1 as ExportResultCode.FAILED;
  * - When every point of a batch is dropped, nothing is exported and the
  *   export reports success: like `PeriodicExportingMetricReader`, which does
  *   not export a collection without scope metrics.
- * - Exports wait for the policies' first load (a policy file or remote
- *   provider), so that metrics collected early are not let through unfiltered.
+ * - Policy files, directories and inline sets are in force from the start.
+ *   While a sync server's first set is not installed, an export waits for it
+ *   (`whileLoading: 'hold'`, within the hold bound, then exports unfiltered),
+ *   is exported unfiltered (`pass`), or dropped, reporting success (`drop`).
  * - Fails open: if filtering throws, the batch is exported unfiltered and the
  *   error reported through `diag`.
  * - `selectAggregationTemporality` and `selectAggregation` are those of the
@@ -48,7 +50,6 @@ export class PolicyMetricExporter implements PushMetricExporter {
   private readonly _exporter: PushMetricExporter;
   private readonly _ownsPolicies: boolean;
   private readonly _diag: DiagLogger;
-  private _ready = false;
   private _shutdown: Promise<void> | undefined;
 
   /**
@@ -61,10 +62,6 @@ export class PolicyMetricExporter implements PushMetricExporter {
     const { handle, owned } = resolvePolicies(config);
     this.policies = handle;
     this._ownsPolicies = owned;
-    const ready = () => {
-      this._ready = true;
-    };
-    handle.ready.then(ready, ready);
     if (typeof exporter.selectAggregationTemporality === 'function') {
       this.selectAggregationTemporality = exporter.selectAggregationTemporality.bind(exporter);
     }
@@ -79,12 +76,25 @@ export class PolicyMetricExporter implements PushMetricExporter {
       resultCallback({ code: FAILED, error: new Error('PolicyMetricExporter is shut down') });
       return;
     }
-    if (this._ready) {
+    const gate = this.policies.gate;
+    if (!gate.loading) {
       this._filterAndExport(metrics, resultCallback);
       return;
     }
-    const go = () => this._filterAndExport(metrics, resultCallback);
-    this.policies.ready.then(go, go);
+    switch (gate.whileLoading) {
+      case 'pass':
+        this._filterAndExport(metrics, resultCallback);
+        return;
+      case 'drop':
+        this._diag.debug('metrics dropped: the policies are still loading');
+        resultCallback(SUCCESS);
+        return;
+      default: {
+        // Resolves within the hold bound, set or not (then unfiltered: fail-open).
+        const go = () => this._filterAndExport(metrics, resultCallback);
+        gate.ended.then(go, go);
+      }
+    }
   }
 
   /** Flush the wrapped exporter. */

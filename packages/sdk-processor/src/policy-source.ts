@@ -9,7 +9,10 @@ import {
   type RegexBackend,
 } from '@otel-policy/core';
 import { FilePolicyProvider } from '@otel-policy/providers';
+import { LoadingGate, type PolicyLoadingStats, type WhileLoading } from './loading-gate.js';
 import { registerStatsMetrics } from './stats-metrics.js';
+
+export type { PolicyLoadingStats, WhileLoading } from './loading-gate.js';
 
 /**
  * Where a processor's policies come from: a policy file path (JSON or YAML,
@@ -25,7 +28,26 @@ export interface PolicyConfig {
   meterProvider?: MeterProvider;
   /** Regex engine for the policies (re2js by default). */
   regexBackend?: RegexBackend;
+  /**
+   * Records that arrive before the first set of a source with nothing local
+   * to read (an HTTP or gRPC sync server without a cache) is installed
+   * (default `hold`). Files, directories, caches and inline sets are loaded
+   * synchronously at construction: no wait.
+   */
+  whileLoading?: WhileLoading;
+  /**
+   * Longest wait for the first set in `hold` mode, in ms from the policies'
+   * creation (default 5000). Then the held records, and later ones until the
+   * set arrives, pass unfiltered (fail-open), with one diag warning. (`drop`
+   * and `pass` last until the set arrives.)
+   */
+  holdTimeoutMs?: number;
+  /** Most records held (all processors of the policies together) before giving up the same way (default 5000). */
+  holdMaxRecords?: number;
 }
+
+const DEFAULT_HOLD_TIMEOUT_MS = 5000;
+const DEFAULT_HOLD_MAX_RECORDS = 5000;
 
 /** A set from parsePolicyText/parsePolicyDocument (its policies carry their parse problems) rather than a raw document. */
 const isParsedSet = (v: { policies: readonly unknown[] }): v is PolicySet =>
@@ -48,17 +70,42 @@ export function diagEngineLogger(logger: DiagLogger = diag.createComponentLogger
  * A policy engine fed by its sources: what processors evaluate against.
  * Create one with {@link openPolicies} to share it between a log, span and
  * metric processor (one file watch, one set of stats).
+ *
+ * Startup: inline sets, and sources that can be read synchronously (policy
+ * files and directories, a sync provider's last-known-good cache), are
+ * installed before the constructor returns, so that the very first record
+ * is evaluated. Until a source with nothing local (a sync server) delivers
+ * its first set, processors act per {@link PolicyConfig.whileLoading}: by
+ * default they hold records, bounded in time and count, and evaluate them in
+ * order once the set is installed.
  */
 export class PolicyHandle {
   readonly engine: PolicyEngine;
   /** Resolves once every provider made its first attempt and the result is installed. */
   readonly ready: Promise<void>;
+  /**
+   * Resolves when processors stop waiting: the first policy set is
+   * installed, holding gave up (see {@link PolicyConfig.holdTimeoutMs}), or
+   * the handle was shut down. Already resolved when everything loaded
+   * synchronously. Never rejects.
+   */
+  readonly loaded: Promise<void>;
+  /** @internal The wait for the first set, shared by this handle's processors. */
+  readonly gate: LoadingGate;
   private readonly registry: PolicyRegistry | undefined;
+  private readonly diag = diag.createComponentLogger({ namespace: '@otel-policy/sdk-processor' });
   private closed = false;
 
   /** @internal use {@link openPolicies} */
   constructor(source: Exclude<PolicySource, PolicyHandle>, config: Omit<PolicyConfig, 'policies'> = {}) {
-    const logger = diagEngineLogger();
+    const logger = diagEngineLogger(this.diag);
+    this.gate = new LoadingGate({
+      whileLoading: config.whileLoading ?? 'hold',
+      holdTimeoutMs: Math.max(0, config.holdTimeoutMs ?? DEFAULT_HOLD_TIMEOUT_MS),
+      holdMaxRecords: Math.max(1, config.holdMaxRecords ?? DEFAULT_HOLD_MAX_RECORDS),
+      diag: this.diag,
+    });
+    this.loaded = this.gate.ended;
     this.engine = new PolicyEngine({ logger, regexBackend: config.regexBackend });
     let providers: PolicyProvider[] = [];
     if (typeof source === 'string') providers = [new FilePolicyProvider({ path: source })];
@@ -69,12 +116,33 @@ export class PolicyHandle {
       this.engine.load(isParsedSet(doc) ? doc : parsePolicyDocument(doc));
     }
     if (providers.length) {
-      this.registry = new PolicyRegistry(this.engine, providers, {}, (id, err) =>
+      const registry = new PolicyRegistry(this.engine, providers, {}, (id, err) =>
         logger.warn(`policy provider ${JSON.stringify(id)} failed; keeping the last good policies: ${err.message}`),
       );
-      this.ready = this.registry.start().catch((err: Error) => logger.error(`policy providers failed to start: ${err.message}`));
-    } else this.ready = Promise.resolve();
+      this.registry = registry;
+      // start() installs what can be read synchronously before it returns.
+      this.ready = registry.start().catch((err: Error) => logger.error(`policy providers failed to start: ${err.message}`));
+      if (registry.hasFirstSet) this.gate.markLoaded();
+      else this.gate.wait(registry.firstSet);
+    } else {
+      this.ready = Promise.resolve();
+      this.gate.markLoaded();
+    }
     if (config.meterProvider) registerStatsMetrics(this.engine, config.meterProvider);
+  }
+
+  /**
+   * Whether processors are still waiting for the first policy set (neither
+   * installed nor given up): they hold, drop or pass records per
+   * {@link PolicyConfig.whileLoading}.
+   */
+  get loading(): boolean {
+    return this.gate.loading;
+  }
+
+  /** How the wait for the first policy set went: whether it arrived, and what happened to records meanwhile. */
+  loadingStats(): PolicyLoadingStats {
+    return this.gate.stats();
   }
 
   /** Per-policy counters and errors, in ID order. */
@@ -88,9 +156,11 @@ export class PolicyHandle {
     await this.registry?.settled();
   }
 
+  /** Stop the sources; processors still holding records release them (nothing more will arrive). */
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.gate.giveUp('were not loaded before shutdown', true);
     await this.registry?.shutdown();
   }
 }

@@ -53,6 +53,11 @@ export function withTraceState<S extends ReadableSpanLike>(span: S, traceState: 
  * Fail-open: if evaluation fails, the span is forwarded unmodified and the
  * error is reported through `diag`.
  *
+ * Startup: a policy file, directory or inline set is in force from the first
+ * span. Spans that end before a sync server's first set are held in `onEnd`
+ * (bounded; see {@link PolicyConfig.whileLoading}; `onStart` is forwarded
+ * as it comes) and evaluated once it is installed.
+ *
  * @example
  * ```ts
  * const provider = new NodeTracerProvider({
@@ -64,7 +69,7 @@ export function withTraceState<S extends ReadableSpanLike>(span: S, traceState: 
  * });
  * ```
  */
-export class PolicySpanProcessor extends DelegatingPolicyProcessor<SpanProcessorLike> implements SpanProcessorLike {
+export class PolicySpanProcessor extends DelegatingPolicyProcessor<SpanProcessorLike, ReadableSpanLike> implements SpanProcessorLike {
   private readonly cursor = new SdkSpanCursor();
   private readonly logger = diag.createComponentLogger({ namespace: '@otel-policy/sdk-processor' });
   /** Sampled tracestates the API's TraceState could not carry as written. */
@@ -95,6 +100,17 @@ export class PolicySpanProcessor extends DelegatingPolicyProcessor<SpanProcessor
   /** Evaluate the span; forward it (or its view with a new tracestate) unless a policy drops it. */
   onEnd(span: ReadableSpanLike): void {
     if (this.shutdownPromise !== undefined) return;
+    // Before the first policy set is in: held, dropped or passed per `whileLoading`.
+    if ((!this.handle.gate.loaded || this.held.size > 0) && this.held.take(span)) return;
+    this.process(span);
+  }
+
+  /** Ended spans are immutable: a held span is evaluated as it is. */
+  protected releaseHeld(span: ReadableSpanLike): void {
+    this.process(span);
+  }
+
+  private process(span: ReadableSpanLike): void {
     let out = span;
     if (((span.spanContext().traceFlags ?? 0) & TraceFlags.SAMPLED) !== 0) {
       const traceState = this.evaluate(span);

@@ -13,6 +13,12 @@ export interface PolicyRegistryOptions {
  * into an engine: each provider's latest set replaces its previous one, the
  * union is compiled in slices, then swapped in atomically. A provider that
  * fails keeps its last good set.
+ *
+ * Startup: {@link start} (or {@link loadSync}) first installs, synchronously,
+ * the sets of the providers that can read theirs locally (`loadSync`: a
+ * file, a directory, a last-known-good cache), so that policies apply from
+ * the very first record. {@link firstSet} then tells when the providers that
+ * could not (remote sources) have delivered theirs too.
  */
 export class PolicyRegistry {
   private readonly sets = new Map<string, PolicySet>();
@@ -26,21 +32,103 @@ export class PolicyRegistry {
   private owners = new Map<string, string>();
   private pending: Promise<void> = Promise.resolve();
   private version = 0;
+  /** Whether {@link loadSync} ran. */
+  private syncLoaded = false;
+  /** Providers whose first set is not installed yet (those that had nothing to load synchronously). */
+  private readonly awaiting = new Set<string>();
+  private resolveFirstSet!: () => void;
+  private firstSetInstalled = false;
   /** Reloads completed (for tests and diagnostics). */
   reloads = 0;
+  /**
+   * Resolves once every provider has a first set installed: read
+   * synchronously by {@link loadSync}, or delivered by `start` and compiled.
+   * A provider whose `loadSync` threw is not waited for (fail-open). Does
+   * not resolve while a remote provider has delivered nothing; callers bound
+   * their wait.
+   */
+  readonly firstSet: Promise<void>;
 
   constructor(
     readonly engine: PolicyEngine,
     private readonly providers: readonly PolicyProvider[],
     private readonly options: PolicyRegistryOptions = {},
     private readonly onError: (providerId: string, err: Error) => void = () => {},
-  ) {}
+  ) {
+    this.firstSet = new Promise((resolve) => (this.resolveFirstSet = resolve));
+  }
 
-  /** Start every provider; resolves when each has made its first attempt and the result is installed. */
+  /** Whether {@link firstSet} has resolved (synchronously readable). */
+  get hasFirstSet(): boolean {
+    return this.firstSetInstalled;
+  }
+
+  /**
+   * Install, synchronously, the union of what the providers with `loadSync`
+   * read locally. A provider whose `loadSync` throws is reported once through
+   * the error callback and starts with no set (fail-open); one that returns
+   * undefined, or has no `loadSync`, is waited for through {@link firstSet}.
+   * Runs once (later calls do nothing); {@link start} calls it first.
+   * Returns {@link hasFirstSet}.
+   */
+  loadSync(): boolean {
+    if (this.syncLoaded) return this.firstSetInstalled;
+    this.syncLoaded = true;
+    for (const p of this.providers) {
+      if (typeof p.loadSync !== 'function') {
+        this.awaiting.add(p.id);
+        continue;
+      }
+      let set: PolicySet | undefined;
+      try {
+        set = p.loadSync();
+      } catch (err) {
+        this.onError(p.id, asError(err));
+        continue;
+      }
+      if (set === undefined) this.awaiting.add(p.id);
+      else this.sets.set(p.id, set);
+    }
+    if (this.sets.size > 0) {
+      try {
+        this.engine.load(this.union());
+        this.reloads++;
+        this.owners = this.ownersOf();
+      } catch (err) {
+        // Nothing installed: the engine keeps its (empty) snapshot; start() delivers again.
+        this.onError([...this.sets.keys()].join(', '), asError(err));
+      }
+    }
+    this.checkFirstSet();
+    return this.firstSetInstalled;
+  }
+
+  private union(): PolicySet {
+    return { policies: [...this.sets.values()].flatMap((s) => s.policies) };
+  }
+
+  private ownersOf(): Map<string, string> {
+    const owners = new Map<string, string>();
+    for (const [provider, set] of this.sets) for (const p of set.policies) owners.set(p.id, provider);
+    return owners;
+  }
+
+  private checkFirstSet(): void {
+    if (!this.syncLoaded || this.firstSetInstalled || this.awaiting.size > 0) return;
+    this.firstSetInstalled = true;
+    this.resolveFirstSet();
+  }
+
+  /**
+   * Install what can be read synchronously ({@link loadSync}, before this
+   * returns its promise), then start every provider; resolves when each has
+   * made its first attempt and the result is installed.
+   */
   async start(): Promise<void> {
     for (const p of this.providers) {
       p.setStatsSource?.(() => this.statusReports(p.id));
     }
+    this.loadSync();
     await Promise.all(
       this.providers.map((p) =>
         p.start({
@@ -59,11 +147,11 @@ export class PolicyRegistry {
     this.pending = this.pending.then(async () => {
       // Coalesce bursts: only the newest update compiles.
       if (version !== this.version) return;
-      const union: PolicySet = { policies: [...this.sets.values()].flatMap((s) => s.policies) };
+      const union = this.union();
+      const included = [...this.sets.keys()];
       try {
         const before = new Map(this.statusReports().map((r) => [r.policyId, r]));
-        const nextOwners = new Map<string, string>();
-        for (const [provider, set] of this.sets) for (const p of set.policies) nextOwners.set(p.id, provider);
+        const nextOwners = this.ownersOf();
         await this.engine.loadAsync(union, this.options.sliceMs ?? 10);
         this.reloads++;
         this.retire(before, this.owners);
@@ -72,6 +160,9 @@ export class PolicyRegistry {
         // The previous snapshot stays installed.
         this.onError(providerId, err as Error);
       }
+      // Installed (or failed to compile, which waiting longer would not fix): these providers are no longer awaited.
+      for (const id of included) this.awaiting.delete(id);
+      this.checkFirstSet();
     });
   }
 
@@ -122,4 +213,8 @@ export class PolicyRegistry {
   async shutdown(): Promise<void> {
     await Promise.all(this.providers.map((p) => p.shutdown()));
   }
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
 }

@@ -33,7 +33,8 @@ export function loadGrpc(): Promise<typeof Grpc> {
  * Policies from a sync server over gRPC (unary
  * `tero.policy.v1.PolicyService/Sync`); otherwise the same behaviour as
  * {@link HttpPolicyProvider}: poll, deliver changed sets, report deltas,
- * keep the last good set on failure, final report on shutdown.
+ * keep the last good set on failure, final report on shutdown, and the
+ * optional last-known-good cache on disk (`cachePath`).
  */
 export class GrpcPolicyProvider extends SyncPolicyProvider {
   private readonly options: GrpcProviderOptions;

@@ -32,6 +32,9 @@ export interface HttpProviderOptions extends SyncProviderOptions {
  * delivers the answer's policy set when its hash changes, and reports the
  * counters (as deltas) and compile errors of its policies. Any failure
  * (network, timeout, non-2xx, undecodable body) keeps the last good set.
+ * With `cachePath`, each new set is also kept on disk and read back
+ * synchronously at the next start (`loadSync`), so that a restart while the
+ * server is down begins with the last known good policies.
  */
 export class HttpPolicyProvider extends SyncPolicyProvider {
   private readonly options: HttpProviderOptions;

@@ -4,6 +4,9 @@
  * detection by hash, and delta reporting of the registry's counters.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { PolicyProvider, PolicyProviderListener, PolicySet, PolicyStatusReport } from '@otel-policy/core';
 import {
   int64ToNumber,
@@ -11,6 +14,7 @@ import {
   policySetFromSyncResponse,
   type ClientMetadataObject,
   type KeyValueObject,
+  type PolicyObject,
   type PolicySyncStatusObject,
   type SyncRequestObject,
   type SyncResponseObject,
@@ -66,6 +70,15 @@ export interface SyncProviderOptions {
   random?: () => number;
   /** Timer functions (default: the global ones, unref'd). */
   timers?: SyncTimers;
+  /**
+   * A file keeping the last policy set received (the server's policies as
+   * received, JSON), rewritten atomically (temporary file, then rename) on
+   * each change. When given, `loadSync()` reads it, so that a process that
+   * restarts while the server is down starts with these policies rather
+   * than none. Off by default. A corrupt cache is reported once (through
+   * the listener's `onError`, at start) and ignored.
+   */
+  cachePath?: string;
 }
 
 /** A failed sync. `reportDelivered` is set when the server accepted the request (its stats count) but the answer was unusable. */
@@ -156,6 +169,11 @@ export abstract class SyncPolicyProvider implements PolicyProvider {
   lastError: Error | undefined;
   /** The delay the next sync was scheduled with (ms); undefined when none is scheduled. */
   nextDelayMs: number | undefined;
+  /** A problem reading the cache in loadSync(), reported to the listener at start. */
+  private cacheProblem: Error | undefined;
+  /** Cache writes that failed (the first one is reported). */
+  cacheWriteFailures = 0;
+  private cacheWrites = 0;
 
   constructor(id: string, options: SyncProviderOptions) {
     this.id = options.id ?? id;
@@ -177,10 +195,41 @@ export abstract class SyncPolicyProvider implements PolicyProvider {
     this.statsSource = source;
   }
 
+  /**
+   * The last-known-good set from {@link SyncProviderOptions.cachePath}, or
+   * undefined (no cache configured, none written yet, or unusable: then the
+   * problem is reported at start). A set read here is not delivered again by
+   * `start` while the server sends the same policies.
+   */
+  loadSync(): PolicySet | undefined {
+    const file = this.syncOptions.cachePath;
+    if (file === undefined || this.started) return undefined;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.cacheProblem = new SyncError(`cannot read the policy cache ${file}: ${asError(err).message}`);
+      return undefined;
+    }
+    try {
+      const cache = JSON.parse(text) as Partial<PolicyCache> | null;
+      if (cache === null || typeof cache !== 'object' || cache.format !== CACHE_FORMAT || typeof cache.key !== 'string' || !Array.isArray(cache.policies)) {
+        throw new Error(`not a ${CACHE_FORMAT} file`);
+      }
+      const set = policySetFromSyncResponse({ policies: cache.policies as PolicyObject[] }, `${file} (cache of ${this.id})`);
+      this.deliveredKey = cache.key;
+      return set;
+    } catch (err) {
+      this.cacheProblem = new SyncError(`ignoring the corrupt policy cache ${file}: ${asError(err).message}`);
+      return undefined;
+    }
+  }
+
   async start(listener: PolicyProviderListener): Promise<void> {
     if (this.started) throw new Error(`provider ${this.id} already started`);
     this.started = true;
     this.listener = listener;
+    if (this.cacheProblem) listener.onError?.(this.cacheProblem);
     try {
       await this.open();
     } catch (err) {
@@ -314,7 +363,8 @@ export abstract class SyncPolicyProvider implements PolicyProvider {
     }
     const request: SyncRequestObject = {
       clientMetadata: clientMetadataOf(this.syncOptions.clientMetadata),
-      fullSync: this.deliveredKey === undefined,
+      // A set read from the cache was not received in this process: ask for everything.
+      fullSync: this.deliveredKey === undefined || this.syncs === 0,
       lastSuccessfulHash: this.lastHash,
       policyStatuses: statuses,
     };
@@ -354,6 +404,7 @@ export abstract class SyncPolicyProvider implements PolicyProvider {
           this.deliveredKey = key;
           this.listener?.onPolicies(set);
           delivered = true;
+          await this.writeCache(key, response);
         }
         const secs = response.recommendedSyncIntervalSeconds ?? 0;
         if (secs > 0 && (this.syncOptions.pollIntervalSecs ?? 60) !== 0) this.intervalMs = secs * 1000;
@@ -375,12 +426,41 @@ export abstract class SyncPolicyProvider implements PolicyProvider {
     }
   }
 
+  /** Keep `response`'s policies as the last known good set: write a temporary file, then rename it over the cache. */
+  private async writeCache(key: string, response: SyncResponseObject): Promise<void> {
+    const file = this.syncOptions.cachePath;
+    if (file === undefined) return;
+    const cache: PolicyCache = { format: CACHE_FORMAT, provider: this.id, key, savedAt: new Date().toISOString(), policies: response.policies ?? [] };
+    const tmp = `${file}.${process.pid}.${++this.cacheWrites}.tmp`;
+    try {
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(tmp, JSON.stringify(cache));
+      await rename(tmp, file);
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      // Reported once: the policies themselves are fine and in force.
+      if (++this.cacheWriteFailures === 1) this.listener?.onError?.(new SyncError(`cannot write the policy cache ${file}: ${asError(err).message}`));
+    }
+  }
+
   private failed(err: Error): SyncResult {
     this.failures++;
     this.lastError = err;
     this.listener?.onError?.(err);
     return { ok: false, delivered: false, error: err };
   }
+}
+
+const CACHE_FORMAT = 'otel-policy-sync-cache/v1';
+
+/** What {@link SyncProviderOptions.cachePath} holds: the policies as received, and what identifies them. */
+interface PolicyCache {
+  format: typeof CACHE_FORMAT;
+  provider: string;
+  /** The server's hash (else a digest) of these policies: the same policies from the server are not delivered again. */
+  key: string;
+  savedAt: string;
+  policies: unknown[];
 }
 
 function asError(e: unknown): Error {
