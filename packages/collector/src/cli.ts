@@ -8,9 +8,10 @@ Run an OTLP service configured like an OpenTelemetry Collector (receivers
 otlp; processor policy; exporters otlphttp, otlp, debug; extension
 health_check; service.pipelines and service.telemetry). The configuration is
 validated first: any unknown key or invalid value is reported with its path
-and the command exits 1 (--dry-run stops there). SIGTERM or SIGINT stops
-accepting data, drains the sending queues and exits 0; a second signal exits
-at once.`;
+and the command exits 2 (--dry-run stops there). SIGTERM or SIGINT stops
+accepting data, drains the sending queues (for at most service.shutdown_timeout,
+default 20s; what is left is dropped and reported) and exits 0; a second signal
+exits 1 at once, reporting what it dropped.`;
 
 export interface CollectorCommandOptions {
   config: string;
@@ -27,8 +28,9 @@ export async function runCollectorCommand(options: CollectorCommandOptions): Pro
     config = loadConfigFile(options.config);
   } catch (err) {
     if (err instanceof ConfigError) {
-      stderr(`otel-policy collector: ${options.config}: ${err.message}\n`);
-      return 1;
+      const where = err.position ? `${options.config}:${err.position.line}:${err.position.col}` : options.config;
+      stderr(`otel-policy collector: ${where}: ${err.message}\n`);
+      return 2;
     }
     throw err;
   }
@@ -47,6 +49,7 @@ export async function runCollectorCommand(options: CollectorCommandOptions): Pro
       stop();
     } else {
       collector.log.error('Second signal: exiting without draining', { signal: sig });
+      collector.abandon();
       process.exit(1);
     }
   };

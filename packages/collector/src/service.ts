@@ -4,6 +4,13 @@
  * Collector's order and shuts down gracefully: health goes unavailable,
  * receivers stop accepting and finish what is in flight, providers stop,
  * exporters drain their queues, then the endpoints close.
+ *
+ * The whole shutdown is bounded by `service.shutdown_timeout`: a backend
+ * that keeps failing would otherwise hold it for queued requests times
+ * `max_elapsed_time`, past any orchestrator's grace period (and then the
+ * process is killed without a word). At the deadline, connections are cut,
+ * exports in progress are cancelled, what the queues hold is dropped, and
+ * one line per exporter and signal says how many records were lost.
  */
 import type { AddressInfo } from 'node:net';
 import { ExportFailure, exportItem } from './exporter/item.js';
@@ -19,6 +26,7 @@ import { countRecords, type DecodedRequest, type OtlpData } from './otlp/codec.j
 import { otlpSchema, type SignalType } from './otlp/schema.js';
 import { PolicyProcessor } from './processor/policy.js';
 import type { ConsumeResult, SignalConsumer } from './receiver/consumer.js';
+import { AdmissionBudget } from './receiver/admission.js';
 import { ReceiverMetrics } from './receiver/metrics.js';
 import { OtlpGrpcReceiver } from './receiver/otlp-grpc.js';
 import { OtlpHttpReceiver } from './receiver/otlp-http.js';
@@ -66,6 +74,7 @@ export class Collector {
   private state: State = 'new';
   private stopped: Promise<void> | undefined;
   private startedAt: Date | undefined;
+  private droppedReported = false;
   readonly endpoints: CollectorEndpoints = { receivers: {} };
 
   constructor(
@@ -93,11 +102,18 @@ export class Collector {
     }
     const lookup = (receiverId: string, signal: SignalType) => this.consumers.get(`${receiverId}\0${signal}`);
     const receiverMetrics = new ReceiverMetrics(this.metrics);
+    const budgets: [string, AdmissionBudget][] = [];
     for (const id of used('receivers')) {
       const r = config.receivers.get(id)!;
-      if (r.http) this.httpReceivers.push(new OtlpHttpReceiver(id, r.http, lookup, this.log, receiverMetrics));
-      if (r.grpc) this.grpcReceivers.push(new OtlpGrpcReceiver(id, r.grpc, lookup, this.log, receiverMetrics));
+      // One budget per receiver, shared by its protocols.
+      const budget = new AdmissionBudget(r.admission.requestLimitBytes);
+      budgets.push([id, budget]);
+      if (r.http) this.httpReceivers.push(new OtlpHttpReceiver(id, r.http, lookup, this.log, receiverMetrics, budget));
+      if (r.grpc) this.grpcReceivers.push(new OtlpGrpcReceiver(id, r.grpc, lookup, this.log, receiverMetrics, budget));
     }
+    this.metrics.collected('otelcol_receiver_inflight_bytes', 'Bytes of requests the receiver holds (as received and decompressed), bounded by admission.request_limit_mib', 'gauge', () =>
+      budgets.map(([receiver, b]) => [{ receiver }, b.used]),
+    );
     this.metrics.collected('otelcol_process_uptime_seconds', 'Uptime of the process', 'counter', () => [[{}, process.uptime()]]);
     this.metrics.collected('otelcol_process_memory_rss_bytes', 'Resident memory of the process', 'gauge', () => [[{}, process.memoryUsage.rss()]]);
   }
@@ -224,7 +240,9 @@ export class Collector {
   /**
    * Stop gracefully: health goes unavailable, receivers stop accepting and
    * finish in-flight requests, providers stop, exporters export everything
-   * queued (with their retry policy), endpoints close. Idempotent.
+   * queued (with their retry policy), endpoints close. Idempotent. Bounded
+   * by `service.shutdown_timeout`: past it, exports are cancelled, what is
+   * still queued is dropped, and the loss is logged per exporter and signal.
    */
   shutdown(): Promise<void> {
     this.stopped ??= this.doShutdown();
@@ -234,17 +252,93 @@ export class Collector {
   private async doShutdown(): Promise<void> {
     this.state = 'stopping';
     this.log.info('Starting shutdown...');
+    const timeout = this.config.service.shutdownTimeoutMs;
+    // Connections still sending a request get this long before they are cut.
+    const graceMs = timeout > 0 ? Math.max(100, Math.min(5000, Math.floor(timeout / 4))) : 5000;
+    let deadline = false;
+    let afterDeadline!: () => void;
+    // Past the deadline, a stage that still does not finish (it should, once cut) is waited for at most this long.
+    const overrun = new Promise<void>((resolve) => (afterDeadline = () => setTimeout(resolve, 2000).unref()));
+    const timer =
+      timeout > 0
+        ? setTimeout(() => {
+            deadline = true;
+            this.log.warn('Shutdown timeout reached: cutting connections and dropping what the sending queues still hold', { shutdown_timeout: `${timeout}ms` });
+            for (const e of this.exporters.values()) if (e instanceof NetworkExporter) e.abort();
+            // Requests waiting on an abandoned export get their 503 first; then connections are cut.
+            setTimeout(() => {
+              for (const r of [...this.httpReceivers, ...this.grpcReceivers]) r.cut();
+            }, 200).unref();
+            afterDeadline();
+          }, timeout)
+        : undefined;
     const settle = async (what: string, tasks: Promise<unknown>[]) => {
-      for (const r of await Promise.allSettled(tasks)) if (r.status === 'rejected') this.log.error(`error while stopping ${what}`, { error: r.reason });
+      const all = Promise.allSettled(tasks).then((results) => {
+        for (const r of results) if (r.status === 'rejected') this.log.error(`error while stopping ${what}`, { error: r.reason });
+      });
+      await Promise.race([all, overrun]);
     };
-    await settle('receivers', [...this.httpReceivers.map((r) => r.stop()), ...this.grpcReceivers.map((r) => r.stop())]);
-    await settle('processors', [...this.processors.values()].map((p) => p.shutdown()));
-    const pending = [...this.exporters.values()].reduce((n, e) => n + (e instanceof NetworkExporter ? e.pending : 0), 0);
-    if (pending > 0) this.log.info('Draining sending queues', { requests: pending });
-    await settle('exporters', [...this.exporters.values()].map((e) => e.shutdown()));
+    try {
+      await settle('receivers', [...this.httpReceivers.map((r) => r.stop(graceMs)), ...this.grpcReceivers.map((r) => r.stop(graceMs))]);
+      await settle('processors', [...this.processors.values()].map((p) => p.shutdown()));
+      const pending = [...this.exporters.values()].reduce((n, e) => n + (e instanceof NetworkExporter ? e.pending : 0), 0);
+      if (pending > 0) this.log.info('Draining sending queues', { requests: pending, shutdown_timeout: timeout > 0 ? `${timeout}ms` : 'none' });
+      await settle('exporters', [...this.exporters.values()].map((e) => e.shutdown()));
+    } finally {
+      clearTimeout(timer);
+    }
+    if (deadline) this.reportDropped('Dropped data at shutdown: shutdown_timeout reached', true);
     await settle('endpoints', this.closers.map((c) => c()));
     this.state = 'stopped';
     this.log.info('Shutdown complete.');
+  }
+
+  /**
+   * Log, per exporter and signal, the records dropped at shutdown (and, with
+   * `pendingToo`, those still not exported); returns the total.
+   */
+  private reportDropped(message: string, pendingToo: boolean): number {
+    this.droppedReported = true;
+    let total = 0;
+    for (const e of this.exporters.values()) {
+      if (!(e instanceof NetworkExporter)) continue;
+      const pending = pendingToo ? e.pendingRecords() : undefined;
+      for (const signal of ['logs', 'traces', 'metrics'] as const) {
+        const n = e.droppedAtShutdown[signal] + (pending?.[signal] ?? 0);
+        if (n === 0) continue;
+        total += n;
+        this.log.error(message, { exporter: e.id, signal, dropped_items: n });
+      }
+    }
+    return total;
+  }
+
+  /**
+   * Give up now (a second signal: the process exits without draining):
+   * cancel every export, drop what the sending queues hold, and log per
+   * exporter and signal how many records that loses. Returns the total.
+   * Synchronous, so that the lines are written before the process exits.
+   */
+  abandon(): number {
+    const pending = new Map<NetworkExporter, Record<SignalType, number>>();
+    for (const e of this.exporters.values()) {
+      if (!(e instanceof NetworkExporter)) continue;
+      // What is pending now is what exiting loses, with what the deadline dropped if not reported yet.
+      const before = this.droppedReported ? { logs: 0, traces: 0, metrics: 0 } : { ...e.droppedAtShutdown };
+      const p = e.pendingRecords();
+      e.abort();
+      pending.set(e, { logs: before.logs + p.logs, traces: before.traces + p.traces, metrics: before.metrics + p.metrics });
+    }
+    let total = 0;
+    for (const [e, counts] of pending) {
+      for (const signal of ['logs', 'traces', 'metrics'] as const) {
+        if (counts[signal] === 0) continue;
+        total += counts[signal];
+        this.log.error('Dropped data: exiting without draining', { exporter: e.id, signal, dropped_items: counts[signal] });
+      }
+    }
+    if (total === 0) this.log.info('Exiting without draining: nothing was pending');
+    return total;
   }
 }
 

@@ -30,10 +30,10 @@ describe.skipIf(!built)('otel-policy collector', () => {
     expect(r).toMatchObject({ code: 0, stdout: `${EXAMPLE}: configuration is valid\n` });
   });
 
-  it('rejects an invalid configuration with exit 1, every problem and its path', async () => {
+  it('rejects an invalid configuration with exit 2, every problem and its path', async () => {
     const f = writeFile(dir, 'bad.yaml', 'receivers: { otlp: { protocols: { http: { endpont: x } } } }\nexporters: { debug: { verbosity: loud } }\nservice: { pipelines: { logs: { receivers: [otlp], exporters: [debug] } } }\n');
     const r = await cli('collector', '--config', f);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain('invalid configuration (2 problems)');
     expect(r.stderr).toContain('receivers.otlp.protocols.http.endpont: unknown key');
     expect(r.stderr).toContain('exporters.debug.verbosity: must be one of "basic", "normal", "detailed", got "loud"');
@@ -41,11 +41,28 @@ describe.skipIf(!built)('otel-policy collector', () => {
 
   it('reports a missing file and a missing --config', async () => {
     const missing = await cli('collector', '--config', `${dir}/nope.yaml`);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/cannot read .*nope\.yaml: no such file/);
+    const directory = await cli('collector', '--config', dir);
+    expect(directory.code).toBe(2);
+    expect(directory.stderr).toContain('is a directory, not a file');
     const usage = await cli('collector');
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('--config is required');
+  });
+
+  it('names the file, line and column of a YAML syntax error, in one line without a stack trace', async () => {
+    for (const [name, text, line, col] of [
+      ['tabs.yaml', 'receivers:\n\totlp: {}\n', 2, 1],
+      ['truncated.yaml', 'service:\n  pipelines:\n    logs: { receivers: [otlp\n', 4, 1],
+    ] as const) {
+      const f = writeFile(dir, name, text);
+      const r = await cli('collector', '--config', f, '--dry-run');
+      expect(r.code).toBe(2);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(`${f}:${line}:${col}: invalid configuration: cannot parse YAML: `);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+    }
   });
 
   it('fails to start with a clear message when a port is taken', async () => {

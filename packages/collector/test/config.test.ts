@@ -161,7 +161,7 @@ service: { pipelines: { logs: { receivers: [otlp], exporters: [otlphttp] } } }`,
 
   it('rejects unknown keys, naming the path and the valid keys', () => {
     expect(problems(minimal('').replace('http: }', 'http: { endpoint: "127.0.0.1:1", enpoint: x } }'))).toEqual([
-      'receivers.otlp.protocols.http.enpoint: unknown key (valid keys: endpoint, max_request_body_size, logs_url_path, traces_url_path, metrics_url_path)',
+      'receivers.otlp.protocols.http.enpoint: unknown key (valid keys: endpoint, max_request_body_size, logs_url_path, traces_url_path, metrics_url_path, read_timeout, read_header_timeout, idle_timeout)',
     ]);
     expect(problems(minimal('').replace('exporters: { debug: }', 'exporters: { debug: { verbosity: basic, colour: red } }'))).toEqual([
       'exporters.debug.colour: unknown key (valid keys: verbosity, sampling_initial, sampling_thereafter, use_internal_logger)',
@@ -172,6 +172,26 @@ service: { pipelines: { logs: { receivers: [otlp], exporters: [otlphttp] } } }`,
   it('rejects Collector settings this service does not implement, saying so', () => {
     expect(problems(minimal('').replace('http: }', 'http: { tls: { cert_file: x } } }'))).toEqual(['receivers.otlp.protocols.http.tls: is a Collector setting this service does not support']);
     expect(problems(minimal('connectors: { forward: }'))).toEqual(['connectors: is a Collector setting this service does not support']);
+  });
+
+  it('reads the limits: shutdown_timeout, admission and the HTTP timeouts, with defaults, and refuses inconsistent ones', () => {
+    const d = parse(minimal(''));
+    expect(d.service.shutdownTimeoutMs).toBe(20_000);
+    expect(d.receivers.get('otlp')!.admission.requestLimitBytes).toBe(128 * 1024 * 1024);
+    expect(d.receivers.get('otlp')!.http).toMatchObject({ readHeaderTimeoutMs: 10_000, readTimeoutMs: 60_000, idleTimeoutMs: 30_000 });
+    const c = parse(
+      minimal('')
+        .replace('otlp: { protocols: { http: } }', 'otlp: { admission: { request_limit_mib: 16 }, protocols: { http: { read_header_timeout: 2s, read_timeout: 0, idle_timeout: 5s } } }')
+        .replace('service: {', 'service: { shutdown_timeout: 25s,'),
+    );
+    expect(c.service.shutdownTimeoutMs).toBe(25_000);
+    expect(c.receivers.get('otlp')!.admission.requestLimitBytes).toBe(16 * 1024 * 1024);
+    expect(c.receivers.get('otlp')!.http).toMatchObject({ readHeaderTimeoutMs: 2000, readTimeoutMs: 0, idleTimeoutMs: 5000 });
+    expect(problems(minimal('').replace('http: }', 'http: { read_header_timeout: 5s, read_timeout: 1s } }'))).toEqual([
+      'receivers.otlp.protocols.http.read_timeout: must not be less than read_header_timeout (or 0 for no limit)',
+    ]);
+    expect(problems(minimal('').replace('service: {', 'service: { shutdown_timeout: soon,'))).toEqual(['service.shutdown_timeout: must be a duration such as "500ms", "5s" or "1m30s", got "soon"']);
+    expect(problems(minimal('').replace('otlp: { protocols', 'otlp: { admission: { request_limit_mib: 0 }, protocols'))).toEqual(['receivers.otlp.admission.request_limit_mib: must be an integer >= 1, got 0']);
   });
 
   it('reads the regex backend of a policy processor, default when absent, and refuses unknown ones', () => {
@@ -244,7 +264,13 @@ service: { pipelines: { traces: { receivers: [otlp], exporters: [otlphttp] } } }
   });
 
   it('reports YAML syntax errors', () => {
-    expect(problems('receivers: [unclosed')[0]).toMatch(/^cannot parse the configuration/);
+    expect(problems('receivers: [unclosed')[0]).toMatch(/^cannot parse YAML: /);
+    try {
+      parseConfigText('receivers:\n  otlp:\n\tprotocols: {}\n', '/');
+      expect.unreachable();
+    } catch (err) {
+      expect((err as ConfigError).position).toEqual({ line: 3, col: 1 });
+    }
   });
 
   it('parses Go durations and endpoints', () => {

@@ -28,6 +28,22 @@ export interface HttpReceiverConfig {
   /** Largest request body, compressed and decompressed, in bytes (default 20 MiB). */
   maxRequestBodySize: number;
   paths: Record<SignalType, string>;
+  /** `read_header_timeout`: time to receive a request's headers, ms (default 10 s). */
+  readHeaderTimeoutMs: number;
+  /** `read_timeout`: time to receive a whole request, headers and body, ms (default 60 s; 0: no limit). */
+  readTimeoutMs: number;
+  /** `idle_timeout`: how long an idle kept-alive connection stays open, ms (default 30 s). */
+  idleTimeoutMs: number;
+}
+
+/**
+ * `admission` (the otelarrow receiver's setting, on the otlp receiver): a
+ * bound on the bytes of requests in flight, decompressed, shared by the
+ * receiver's HTTP and gRPC protocols.
+ */
+export interface AdmissionConfig {
+  /** `request_limit_mib`, in bytes (default 128 MiB). */
+  requestLimitBytes: number;
 }
 
 export interface OtlpReceiverConfig {
@@ -35,6 +51,7 @@ export interface OtlpReceiverConfig {
   type: 'otlp';
   grpc: GrpcReceiverConfig | undefined;
   http: HttpReceiverConfig | undefined;
+  admission: AdmissionConfig;
 }
 
 export type ProviderConfig =
@@ -166,6 +183,12 @@ export interface CollectorConfig {
     extensions: string[];
     pipelines: PipelineConfig[];
     telemetry: TelemetryConfig;
+    /**
+     * `shutdown_timeout`: how long a graceful shutdown may take, ms (default
+     * 20 s, inside Kubernetes' 30 s grace period; 0: no limit). What the
+     * sending queues still hold then is dropped and reported.
+     */
+    shutdownTimeoutMs: number;
   };
 }
 
@@ -179,6 +202,8 @@ const EXPORTER_TYPES = ['debug', 'otlphttp', 'otlp'];
 const EXTENSION_TYPES = ['health_check'];
 
 const MiB = 1024 * 1024;
+/** Default `service.shutdown_timeout`: leaves room in Kubernetes' default 30 s termination grace period. */
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 20_000;
 
 /** Options for reading a configuration. */
 export interface LoadOptions {
@@ -192,7 +217,9 @@ export function loadConfigFile(file: string, options: LoadOptions = {}): Collect
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError([`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`]);
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new ConfigError([`cannot read ${file}: ${why}`]);
   }
   return parseConfigText(text, path.dirname(path.resolve(file)), options);
 }
@@ -200,7 +227,12 @@ export function loadConfigFile(file: string, options: LoadOptions = {}): Collect
 /** Parse and validate configuration text; relative paths resolve against `configDir`. */
 export function parseConfigText(text: string, configDir: string, options: LoadOptions = {}): CollectorConfig {
   const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) throw new ConfigError(doc.errors.map((e) => `cannot parse the configuration: ${e.message}`));
+  if (doc.errors.length > 0) {
+    // The first syntax error, with its line and column; later ones are usually its echoes.
+    const first = doc.errors[0];
+    const pos = first.linePos?.[0];
+    throw new ConfigError([`cannot parse YAML: ${first.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`], pos ? { line: pos.line, col: pos.col } : undefined);
+  }
   const raw = expandEnv(doc.toJS({ maxAliasCount: 100 }), options.env ?? process.env);
   return parseConfig(raw, configDir);
 }
@@ -247,7 +279,7 @@ export function parseConfig(raw: unknown, configDir: string): CollectorConfig {
   const exporters = components(c, root.exporters, 'exporters', EXPORTER_TYPES, (v, p, id, type) => exporter(c, v, p, id, type, configDir));
   const extensions = components(c, root.extensions, 'extensions', EXTENSION_TYPES, (v, p, id) => healthCheck(c, v, p, id));
 
-  const service = c.object(root.service, 'service', ['extensions', 'pipelines', 'telemetry']) ?? {};
+  const service = c.object(root.service, 'service', ['extensions', 'pipelines', 'telemetry', 'shutdown_timeout']) ?? {};
   if (root.service === undefined || root.service === null) c.error('service', 'is required (with at least one pipeline)');
   const serviceExtensions = c.stringList(service.extensions, 'service.extensions');
   serviceExtensions.forEach((id, i) => {
@@ -298,8 +330,9 @@ export function parseConfig(raw: unknown, configDir: string): CollectorConfig {
   }
 
   const telemetry = telemetryConfig(c, service.telemetry);
+  const shutdownTimeoutMs = c.duration(service.shutdown_timeout, 'service.shutdown_timeout', DEFAULT_SHUTDOWN_TIMEOUT_MS);
   if (c.problems.length > 0) throw new ConfigError(c.problems);
-  return { configDir, receivers, processors, exporters, extensions, service: { extensions: serviceExtensions, pipelines, telemetry } };
+  return { configDir, receivers, processors, exporters, extensions, service: { extensions: serviceExtensions, pipelines, telemetry, shutdownTimeoutMs } };
 }
 
 function components<T>(c: Checker, v: unknown, section: string, types: readonly string[], parse: (v: unknown, path: string, id: string, type: string) => T | undefined): Map<string, T> {
@@ -337,8 +370,11 @@ function endpoint(c: Checker, v: unknown, p: string, dflt: string): Endpoint {
 }
 
 function otlpReceiver(c: Checker, v: unknown, p: string, id: string): OtlpReceiverConfig | undefined {
-  const o = c.object(v, p, ['protocols']);
+  const o = c.object(v, p, ['protocols', 'admission']);
   if (!o) return undefined;
+  const ap = at(p, 'admission');
+  const a = c.object(o.admission, ap, ['request_limit_mib'], ['waiting_limit_mib']) ?? {};
+  const admission: AdmissionConfig = { requestLimitBytes: c.int(a.request_limit_mib, at(ap, 'request_limit_mib'), 128, 1) * MiB };
   const pp = at(p, 'protocols');
   const protocols = c.object(o.protocols, pp, ['grpc', 'http']);
   if (!protocols) return undefined;
@@ -366,18 +402,12 @@ function otlpReceiver(c: Checker, v: unknown, p: string, id: string): OtlpReceiv
   let http: HttpReceiverConfig | undefined;
   if ('http' in protocols) {
     const hp = at(pp, 'http');
-    const h = c.object(protocols.http, hp, ['endpoint', 'max_request_body_size', 'logs_url_path', 'traces_url_path', 'metrics_url_path'], [
-      'tls',
-      'auth',
-      'cors',
-      'include_metadata',
-      'compression_algorithms',
-      'read_timeout',
-      'read_header_timeout',
-      'write_timeout',
-      'idle_timeout',
-      'response_headers',
-    ]);
+    const h = c.object(
+      protocols.http,
+      hp,
+      ['endpoint', 'max_request_body_size', 'logs_url_path', 'traces_url_path', 'metrics_url_path', 'read_timeout', 'read_header_timeout', 'idle_timeout'],
+      ['tls', 'auth', 'cors', 'include_metadata', 'compression_algorithms', 'write_timeout', 'response_headers'],
+    );
     if (h) {
       const urlPath = (key: string, dflt: string) => {
         const s = c.string(h[key], at(hp, key)) ?? dflt;
@@ -391,10 +421,15 @@ function otlpReceiver(c: Checker, v: unknown, p: string, id: string): OtlpReceiv
           traces: urlPath('traces_url_path', '/v1/traces'),
           metrics: urlPath('metrics_url_path', '/v1/metrics'),
         },
+        readHeaderTimeoutMs: c.duration(h.read_header_timeout, at(hp, 'read_header_timeout'), 10_000),
+        readTimeoutMs: c.duration(h.read_timeout, at(hp, 'read_timeout'), 60_000),
+        idleTimeoutMs: c.duration(h.idle_timeout, at(hp, 'idle_timeout'), 30_000),
       };
+      if (http.readHeaderTimeoutMs <= 0) c.error(at(hp, 'read_header_timeout'), 'must be greater than 0');
+      else if (http.readTimeoutMs > 0 && http.readTimeoutMs < http.readHeaderTimeoutMs) c.error(at(hp, 'read_timeout'), 'must not be less than read_header_timeout (or 0 for no limit)');
     }
   }
-  return { id, type: 'otlp', grpc, http };
+  return { id, type: 'otlp', grpc, http, admission };
 }
 
 function headerList(c: Checker, v: unknown, p: string): Record<string, string> {

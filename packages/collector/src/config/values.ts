@@ -14,7 +14,14 @@ export const at = (path: string, key: string | number): string => (typeof key ==
 /** A configuration that cannot be used; `problems` lists every reason, each starting with its path. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-  constructor(readonly problems: readonly string[]) {
+  /**
+   * @param problems every reason, each starting with its path.
+   * @param position where in the file, for a YAML syntax error (1-based line and column).
+   */
+  constructor(
+    readonly problems: readonly string[],
+    readonly position?: { line: number; col: number },
+  ) {
     super(problems.length === 1 ? `invalid configuration: ${problems[0]}` : `invalid configuration (${problems.length} problems):\n  - ${problems.join('\n  - ')}`);
   }
 }

@@ -3,7 +3,10 @@
  * exporterhelper behaviour for network exporters: per-attempt timeout,
  * `retry_on_failure` (exponential backoff with jitter, honouring the
  * server's throttling hints, bounded by `max_elapsed_time`) and the optional
- * `sending_queue`.
+ * `sending_queue`. Shutdown drains the queue with the same policy; at the
+ * service's shutdown deadline {@link NetworkExporter.abort} cancels the
+ * attempts and retry waits in progress and drops what is still queued,
+ * counting it per signal so the service can say what was lost.
  */
 import type { QueueConfig, RetryConfig } from '../config/config.js';
 import type { Logger } from '../logger.js';
@@ -32,13 +35,31 @@ export interface ExporterContext {
   metrics: MetricsRegistry;
   /** Clock and sleep, for tests. */
   now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  /** Sleep `ms`; resolve early (or reject) when `signal` aborts. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   random?: () => number;
 }
 
 type Counters = Record<SignalType, { add(n: number): void }>;
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Records per signal. */
+export type SignalCounts = Record<SignalType, number>;
+const zeroCounts = (): SignalCounts => ({ logs: 0, traces: 0, metrics: 0 });
+
+const defaultSleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/** Why an export was abandoned at the shutdown deadline. */
+const ABANDONED = 'the service is shutting down (shutdown_timeout reached)';
 
 export abstract class NetworkExporter implements Exporter {
   protected readonly log: Logger;
@@ -47,10 +68,16 @@ export abstract class NetworkExporter implements Exporter {
   private readonly failed: Counters;
   private readonly enqueueFailed: Counters;
   private readonly now: () => number;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   private readonly random: () => number;
   /** Requests exported without a queue, in progress. */
   private direct = 0;
+  /** Aborted at the shutdown deadline. */
+  private readonly halt = new AbortController();
+  /** Records accepted (queued or being exported) and not yet sent or given up, per signal. */
+  private readonly outstanding = zeroCounts();
+  /** Records given up on because of {@link abort}, per signal. */
+  readonly droppedAtShutdown = zeroCounts();
 
   constructor(
     readonly id: string,
@@ -104,18 +131,32 @@ export abstract class NetworkExporter implements Exporter {
 
   async consume(item: ExportItem): Promise<void> {
     if (this.queue) {
-      if (this.settings.queue.blockOnOverflow) await this.queue.put(item);
-      else if (!this.queue.offer(item)) {
-        this.enqueueFailed[item.signal].add(item.records);
-        throw new ExportFailure('sending queue is full', false);
+      if (this.settings.queue.blockOnOverflow) {
+        // Counted before it can be taken by a worker (which uncounts it when done).
+        this.outstanding[item.signal] += item.records;
+        try {
+          await this.queue.put(item);
+        } catch (err) {
+          this.outstanding[item.signal] -= item.records;
+          throw err;
+        }
+      } else {
+        this.outstanding[item.signal] += item.records;
+        if (!this.queue.offer(item)) {
+          this.outstanding[item.signal] -= item.records;
+          this.enqueueFailed[item.signal].add(item.records);
+          throw new ExportFailure('sending queue is full', false);
+        }
       }
       return;
     }
     this.direct++;
+    this.outstanding[item.signal] += item.records;
     try {
       await this.exportWithRetry(item);
     } finally {
       this.direct--;
+      this.outstanding[item.signal] -= item.records;
     }
   }
 
@@ -124,6 +165,8 @@ export abstract class NetworkExporter implements Exporter {
       await this.exportWithRetry(item);
     } catch {
       // Counted and logged in exportWithRetry.
+    } finally {
+      this.outstanding[item.signal] -= item.records;
     }
   }
 
@@ -131,6 +174,8 @@ export abstract class NetworkExporter implements Exporter {
     const timeout = this.settings.timeoutMs;
     const ac = new AbortController();
     const timer = timeout > 0 ? setTimeout(() => ac.abort(new ExportError(`export timed out after ${timeout}ms`, true)), timeout) : undefined;
+    const halt = () => ac.abort(new ExportError(ABANDONED, false));
+    this.halt.signal.addEventListener('abort', halt, { once: true });
     try {
       await this.send(item, ac.signal);
     } catch (err) {
@@ -138,7 +183,15 @@ export abstract class NetworkExporter implements Exporter {
       throw err instanceof ExportError ? err : new ExportError((err as Error)?.message ?? String(err), true);
     } finally {
       clearTimeout(timer);
+      this.halt.signal.removeEventListener('abort', halt);
     }
+  }
+
+  /** Give up on `item` at the shutdown deadline: counted as failed and as dropped at shutdown, logged once by the service. */
+  private abandon(item: ExportItem): ExportFailure {
+    this.failed[item.signal].add(item.records);
+    this.droppedAtShutdown[item.signal] += item.records;
+    return new ExportFailure(`export to ${this.id} abandoned: ${ABANDONED}`, false);
   }
 
   /** Export with the retry policy; rejects with an {@link ExportFailure} when giving up (counted and logged). */
@@ -147,11 +200,13 @@ export abstract class NetworkExporter implements Exporter {
     const started = this.now();
     let interval = r.initialIntervalMs;
     for (let attempt = 1; ; attempt++) {
+      if (this.halt.signal.aborted) throw this.abandon(item);
       try {
         await this.attempt(item);
         this.sent[item.signal].add(item.records);
         return;
       } catch (err) {
+        if (this.halt.signal.aborted) throw this.abandon(item);
         const e = err as ExportError;
         let reason: string | undefined;
         let delay = 0;
@@ -169,7 +224,7 @@ export abstract class NetworkExporter implements Exporter {
           throw new ExportFailure(`export to ${this.id} failed: ${e.message} (${reason})`, !e.retryable);
         }
         this.log.info('Exporting failed. Will retry the request after interval.', { error: e.message, interval: `${Math.round(delay)}ms`, signal: item.signal });
-        await this.sleep(delay);
+        await this.sleep(delay, this.halt.signal);
       }
     }
   }
@@ -177,6 +232,26 @@ export abstract class NetworkExporter implements Exporter {
   /** Requests waiting in the queue plus those being exported. */
   get pending(): number {
     return (this.queue ? this.queue.length + this.queue.inFlight : 0) + this.direct;
+  }
+
+  /** Records accepted and not yet sent or given up (queued or being exported), per signal. */
+  pendingRecords(): SignalCounts {
+    return { ...this.outstanding };
+  }
+
+  /**
+   * The shutdown deadline: cancel the attempts and retry waits in progress
+   * and drop what is still queued. Everything given up on is counted as
+   * failed and in {@link droppedAtShutdown}; {@link shutdown} then resolves
+   * promptly.
+   */
+  abort(): void {
+    if (this.halt.signal.aborted) return;
+    this.halt.abort();
+    for (const item of this.queue?.dropAll() ?? []) {
+      this.abandon(item);
+      this.outstanding[item.signal] -= item.records;
+    }
   }
 
   async shutdown(): Promise<void> {

@@ -3,7 +3,8 @@
  * exporterhelper has it: a request is accepted when it fits (or refused, so
  * the receiver can answer 429 / RESOURCE_EXHAUSTED), and `num_consumers`
  * workers export from it. Shutdown stops intake and waits until every queued
- * request has been exported or given up on.
+ * request has been exported or given up on; at the shutdown deadline what
+ * still waits is taken out at once ({@link SendingQueue.dropAll}).
  */
 import type { ExportItem } from './item.js';
 
@@ -100,6 +101,18 @@ export class SendingQueue {
         this.inFlight--;
       }
     }
+  }
+
+  /** Close intake and take out everything still waiting (the workers then stop once their current export ends). */
+  dropAll(): ExportItem[] {
+    this.closed = true;
+    const out = this.items.slice(this.head);
+    this.items = [];
+    this.head = 0;
+    this.size = 0;
+    for (const wake of this.idle.splice(0)) wake();
+    for (const wake of this.roomWaiters.splice(0)) wake();
+    return out;
   }
 
   /** Stop intake, export everything queued, and resolve when the workers are done. */

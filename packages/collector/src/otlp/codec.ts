@@ -24,6 +24,7 @@
  */
 import protobuf, { type IConversionOptions } from 'protobufjs';
 import type { LogsData, MetricsData, TracesData } from '@otel-policy/adapters';
+import { checkJsonRequest, JsonCheckError, MAX_MESSAGE_DEPTH } from './json-check.js';
 import { otlpSchema, type SignalType } from './schema.js';
 import { attachWire, spliceRequest, type LevelEncoder } from './wire.js';
 
@@ -271,19 +272,6 @@ const base64ToHex: IdFix = (holder, key, len) => {
 };
 
 // ---------------------------------------------------------------------------
-// snake_case keys: proto3 JSON parsers accept the original field names too.
-
-const SNAKE_KEY = /"[a-z0-9]+_[a-z0-9_]*"\s*:/;
-
-function camelize(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(camelize);
-  if (!isObj(v)) return v;
-  const out: Obj = {};
-  for (const k of Object.keys(v)) out[k.includes('_') ? k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()) : k] = camelize(v[k]);
-  return out;
-}
-
-// ---------------------------------------------------------------------------
 
 // Field numbers on the path to the records (opentelemetry-proto): request ->
 // resource_* (1) -> scope_* (2) -> records (2); a Metric's data kinds hold
@@ -376,12 +364,30 @@ function pruneEmpty(signal: SignalType, data: Obj): void {
   });
 }
 
+/** The reason for a decoder error, with nesting limits (protobufjs's or the stack's) said plainly. */
+function reasonOf(err: unknown): string {
+  const message = (err as Error)?.message ?? String(err);
+  if (/max(imum)? (nesting )?depth exceeded|call stack/i.test(message)) return `nested deeper than ${MAX_MESSAGE_DEPTH} messages (attribute values in kvlistValue / arrayValue)`;
+  return message;
+}
+
 /**
- * Decode an Export request body. Throws {@link OtlpDecodeError} when the body
- * is not a valid request; records with invalid identifiers are removed and
- * counted as rejected (partial success) rather than failing the request.
+ * Decode an Export request body. Throws {@link OtlpDecodeError} (and nothing
+ * else: whatever the body is, the caller answers 400 / INVALID_ARGUMENT)
+ * when the body is not a valid request; records with invalid identifiers are
+ * removed and counted as rejected (partial success) rather than failing the
+ * request.
  */
 export function decodeRequest(signal: SignalType, body: Uint8Array, encoding: Encoding): DecodedRequest {
+  try {
+    return decode(signal, body, encoding);
+  } catch (err) {
+    if (err instanceof OtlpDecodeError) throw err;
+    throw new OtlpDecodeError(`cannot decode the ${encoding === 'json' ? 'JSON' : 'protobuf'} ${otlpSchema()[signal].request.name}: ${reasonOf(err)}`);
+  }
+}
+
+function decode(signal: SignalType, body: Uint8Array, encoding: Encoding): DecodedRequest {
   const s = otlpSchema()[signal];
   const rej = new Rejections();
   let message: object;
@@ -389,7 +395,7 @@ export function decodeRequest(signal: SignalType, body: Uint8Array, encoding: En
     try {
       message = s.request.decode(body);
     } catch (err) {
-      throw new OtlpDecodeError(`cannot decode the protobuf ${s.request.name}: ${(err as Error).message}`);
+      throw new OtlpDecodeError(`cannot decode the protobuf ${s.request.name}: ${reasonOf(err)}`);
     }
   } else {
     const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
@@ -400,12 +406,17 @@ export function decodeRequest(signal: SignalType, body: Uint8Array, encoding: En
       throw new OtlpDecodeError(`invalid JSON: ${(err as Error).message}`);
     }
     if (!isObj(json)) throw new OtlpDecodeError(`the body must be a JSON object (an ${s.request.name})`);
-    if (SNAKE_KEY.test(text)) json = camelize(json);
-    walk(signal, json as Obj, hexToBytes, rej);
     try {
-      message = s.request.fromObject(json as Obj);
+      checkJsonRequest(json, s.request);
     } catch (err) {
-      throw new OtlpDecodeError(`invalid ${s.request.name}: ${(err as Error).message}`);
+      if (err instanceof JsonCheckError) throw new OtlpDecodeError(`invalid ${s.request.name}: ${err.message}`);
+      throw err;
+    }
+    walk(signal, json, hexToBytes, rej);
+    try {
+      message = s.request.fromObject(json);
+    } catch (err) {
+      throw new OtlpDecodeError(`invalid ${s.request.name}: ${reasonOf(err)}`);
     }
   }
   const raw = signal !== 'metrics';

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { MAX_MESSAGE_DEPTH } from './json-check.js';
 
 /** The directory holding the .proto files: `<package>/proto`, from `src/otlp` and `dist/otlp` alike. */
 export const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
@@ -56,6 +57,13 @@ let loaded: OtlpSchema | undefined;
 /** Load the protos (once) and return the message types. */
 export function otlpSchema(): OtlpSchema {
   if (loaded) return loaded;
+  // protobufjs refuses messages nested deeper than 100 (protoc's default),
+  // which is attribute values nested 30 to 50 levels: legitimate data. Its
+  // generated code reads the limit at run time, for decode, encode and both
+  // conversions (a process-wide setting; it only ever rises here).
+  const limit = Math.max(MAX_MESSAGE_DEPTH, protobuf.util.recursionLimit ?? 0);
+  protobuf.util.recursionLimit = limit;
+  protobuf.Reader.recursionLimit = limit;
   const root = new protobuf.Root();
   root.resolvePath = (_origin: string, target: string) => path.join(PROTO_DIR, target);
   root.loadSync(

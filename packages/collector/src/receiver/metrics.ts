@@ -6,6 +6,7 @@ import type { Counter, MetricsRegistry } from '../telemetry/metrics.js';
 export class ReceiverMetrics {
   private readonly acceptedBy: Record<SignalType, Counter>;
   private readonly refusedBy: Record<SignalType, Counter>;
+  private readonly admissionRefused: Counter;
 
   constructor(metrics: MetricsRegistry) {
     const family = (what: string, help: string) => {
@@ -15,6 +16,12 @@ export class ReceiverMetrics {
     };
     this.acceptedBy = family('accepted', 'Number of % successfully pushed into the pipeline');
     this.refusedBy = family('refused', 'Number of % that could not be pushed into the pipeline (invalid, queue full, export failed)');
+    this.admissionRefused = metrics.counter('otelcol_receiver_admission_refused_requests_total', 'Requests refused because the receiver held its limit of in-flight bytes (admission.request_limit_mib)');
+  }
+
+  /** A request refused by admission control (its records are unknown: it was not read). */
+  refusedAdmission(receiver: string, transport: string): void {
+    this.admissionRefused.add({ receiver, transport }, 1);
   }
 
   accepted(receiver: string, transport: string, signal: SignalType, n: number): void {

@@ -5,6 +5,14 @@
  * INVALID_ARGUMENT with the decoder's reason. Queue full answers
  * RESOURCE_EXHAUSTED with a google.rpc.RetryInfo detail, a failed export
  * UNAVAILABLE.
+ *
+ * grpc-js reads a whole message (bounded by max_recv_msg_size_mib, after
+ * decompression too) before the handler runs; the handler then takes the
+ * message's bytes from the receiver's in-flight budget (admission.ts) or
+ * refuses it with RESOURCE_EXHAUSTED, so the bytes are released at once.
+ * Shutdown stops listening, waits for calls being processed (until the
+ * shutdown deadline cuts them), then closes connections gracefully and
+ * forcibly after a short grace (slow clients still sending a message).
  */
 import * as grpc from '@grpc/grpc-js';
 import type { GrpcReceiverConfig } from '../config/config.js';
@@ -12,6 +20,7 @@ import { formatEndpoint } from '../config/values.js';
 import type { Logger } from '../logger.js';
 import { decodeRequest, encodeResponse, encodeStatus, GrpcCode, OtlpDecodeError } from '../otlp/codec.js';
 import { otlpSchema, SIGNALS, type SignalType } from '../otlp/schema.js';
+import { admissionMessage, type AdmissionBudget } from './admission.js';
 import type { ConsumeResult, ConsumerLookup } from './consumer.js';
 import type { ReceiverMetrics } from './metrics.js';
 
@@ -32,6 +41,7 @@ export class OtlpGrpcReceiver {
     private readonly consumers: ConsumerLookup,
     logger: Logger,
     private readonly metrics: ReceiverMetrics,
+    private readonly budget: AdmissionBudget,
   ) {
     this.log = logger.with({ kind: 'receiver', name: id, transport: 'grpc' });
   }
@@ -64,8 +74,11 @@ export class OtlpGrpcReceiver {
     return this.port;
   }
 
-  /** Stop accepting, let in-flight calls finish, close connections. */
-  async stop(): Promise<void> {
+  /**
+   * Stop accepting, let calls being processed finish (until {@link cut}),
+   * then close connections: gracefully, and forcibly after `graceMs`.
+   */
+  async stop(graceMs = 5000): Promise<void> {
     const server = this.server;
     if (!server) return;
     this.stopping = true;
@@ -80,7 +93,8 @@ export class OtlpGrpcReceiver {
       const force = setTimeout(() => {
         server.forceShutdown();
         resolve();
-      }, 2000);
+      }, graceMs);
+      force.unref();
       server.tryShutdown(() => {
         clearTimeout(force);
         resolve();
@@ -89,17 +103,29 @@ export class OtlpGrpcReceiver {
     this.server = undefined;
   }
 
+  /** The shutdown deadline: stop waiting for calls in flight and close every connection. */
+  cut(): void {
+    this.idle?.();
+    this.server?.forceShutdown();
+  }
+
   private async handle(signal: SignalType, call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): Promise<void> {
     this.inFlight++;
+    const lease = this.budget.lease();
     try {
       if (this.stopping) return this.fail(callback, { status: 'shutting_down' });
+      if (!lease.take(call.request.length)) {
+        this.metrics.refusedAdmission(this.id, 'grpc');
+        return this.fail(callback, { status: 'queue_full', message: admissionMessage(this.budget.limit), retryAfterSecs: 1 });
+      }
       let decoded;
       try {
         decoded = decodeRequest(signal, call.request, 'proto');
       } catch (err) {
-        if (!(err instanceof OtlpDecodeError)) throw err;
+        // decodeRequest throws only OtlpDecodeError; anything else is still the message's fault.
         this.metrics.refused(this.id, 'grpc', signal, 0);
-        return callback({ code: GrpcCode.INVALID_ARGUMENT, details: err.message });
+        const details = err instanceof OtlpDecodeError ? err.message : `cannot decode the request: ${(err as Error)?.message ?? String(err)}`;
+        return callback({ code: GrpcCode.INVALID_ARGUMENT, details });
       }
       const consume = this.consumers(this.id, signal);
       const result: ConsumeResult = consume ? await consume(decoded) : { status: 'unavailable', message: 'no pipeline' };
@@ -114,6 +140,7 @@ export class OtlpGrpcReceiver {
       this.log.error('request failed', { error: err });
       callback({ code: GrpcCode.INTERNAL, details: 'internal error' });
     } finally {
+      lease.release();
       if (--this.inFlight === 0 && this.idle) this.idle();
     }
   }

@@ -6,24 +6,34 @@
  * google.rpc.Status naming the reason, 413 over the size limit (checked
  * before and after decompression), 415 for an unsupported Content-Type or
  * Content-Encoding, 429 / 503 with Retry-After.
+ *
+ * Bodies are streamed: a compressed body is inflated as it arrives and
+ * reading stops as soon as the per-request limit or the receiver's budget of
+ * in-flight bytes (admission.ts) is exceeded, so a gzip bomb never inflates
+ * past the limit and many of them together are refused with 429 rather than
+ * held. Slow clients are bounded by the server's timeouts (headers, whole
+ * request, idle keep-alive); on shutdown idle connections close at once,
+ * connections still sending a request are cut after a short grace, and
+ * requests being processed finish (or are cut at the shutdown deadline).
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { promisify } from 'node:util';
+import type { AddressInfo, Socket } from 'node:net';
 import zlib from 'node:zlib';
 import type { HttpReceiverConfig } from '../config/config.js';
 import { formatEndpoint } from '../config/values.js';
 import type { Logger } from '../logger.js';
 import { decodeRequest, encodeResponse, encodeStatus, GrpcCode, JSON_CONTENT_TYPE, OtlpDecodeError, PROTOBUF_CONTENT_TYPE, type Encoding } from '../otlp/codec.js';
 import { SIGNALS, type SignalType } from '../otlp/schema.js';
+import { admissionMessage, type AdmissionBudget, type AdmissionLease } from './admission.js';
 import type { ConsumeResult, ConsumerLookup } from './consumer.js';
 import type { ReceiverMetrics } from './metrics.js';
 
-const gunzip = promisify(zlib.gunzip);
-const inflate = promisify(zlib.inflate);
-const inflateRaw = promisify(zlib.inflateRaw);
-
+/** Over the per-request limit: 413. */
 class TooLarge extends Error {}
+/** Over the receiver's in-flight budget: 429. */
+class OverBudget extends Error {}
+/** A body that cannot be decompressed: 400. */
+class BadBody extends Error {}
 
 export class OtlpHttpReceiver {
   private server: http.Server | undefined;
@@ -31,6 +41,10 @@ export class OtlpHttpReceiver {
   private stopping = false;
   private inFlight = 0;
   private idle: (() => void) | undefined;
+  /** Open connections; those with a request being served; those whose request is past reading its body. */
+  private readonly sockets = new Set<Socket>();
+  private readonly active = new Set<Socket>();
+  private readonly processing = new Set<Socket>();
   private readonly log: Logger;
   /** The bound address, once started. */
   address: AddressInfo | undefined;
@@ -41,13 +55,29 @@ export class OtlpHttpReceiver {
     private readonly consumers: ConsumerLookup,
     logger: Logger,
     private readonly metrics: ReceiverMetrics,
+    private readonly budget: AdmissionBudget,
   ) {
     this.log = logger.with({ kind: 'receiver', name: id, transport: 'http' });
     for (const s of SIGNALS) this.routes.set(config.paths[s], s);
   }
 
   async start(): Promise<AddressInfo> {
-    const server = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) => void this.handle(req, res));
+    const c = this.config;
+    const shortest = c.readTimeoutMs > 0 ? Math.min(c.readHeaderTimeoutMs, c.readTimeoutMs) : c.readHeaderTimeoutMs;
+    const server = http.createServer(
+      {
+        keepAliveTimeout: c.idleTimeoutMs,
+        headersTimeout: c.readHeaderTimeoutMs,
+        requestTimeout: c.readTimeoutMs,
+        // How often Node checks those timeouts (its default, 30 s, would let a slow client stay that much longer).
+        connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(shortest / 4))),
+      },
+      (req, res) => void this.handle(req, res),
+    );
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
     this.server = server;
     const { host, port } = this.config.endpoint;
     await new Promise<void>((resolve, reject) => {
@@ -64,32 +94,54 @@ export class OtlpHttpReceiver {
     return this.address;
   }
 
-  /** Stop accepting, let in-flight requests finish, close connections. */
-  async stop(): Promise<void> {
+  /**
+   * Stop accepting and close idle connections at once; after `graceMs`, cut
+   * the connections still sending a request (or not sending anything); let
+   * requests being processed finish, until {@link cut}.
+   */
+  async stop(graceMs = 5000): Promise<void> {
     const server = this.server;
     if (!server) return;
     this.stopping = true;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Idle: kept alive between requests, or connected without a whole request yet (slow headers).
     server.closeIdleConnections();
+    for (const s of this.sockets) if (!this.active.has(s)) s.destroy();
+    const grace = setTimeout(() => {
+      for (const s of this.sockets) if (!this.processing.has(s)) s.destroy();
+    }, graceMs);
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    clearTimeout(grace);
     server.closeAllConnections();
     await closed;
     this.server = undefined;
   }
 
+  /** The shutdown deadline: close every connection now and stop waiting for requests in flight. */
+  cut(): void {
+    this.server?.closeAllConnections();
+    for (const s of this.sockets) s.destroy();
+    this.idle?.();
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     this.inFlight++;
+    this.active.add(req.socket);
+    const lease = this.budget.lease();
     try {
-      await this.serve(req, res);
+      await this.serve(req, res, lease);
     } catch (err) {
       this.log.error('request failed', { error: err });
       if (!res.headersSent) this.reply(res, 500, 'proto', GrpcCode.INTERNAL, 'internal error');
     } finally {
+      lease.release();
+      this.active.delete(req.socket);
+      this.processing.delete(req.socket);
       if (--this.inFlight === 0 && this.idle) this.idle();
     }
   }
 
-  private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async serve(req: http.IncomingMessage, res: http.ServerResponse, lease: AdmissionLease): Promise<void> {
     if (this.stopping) res.setHeader('connection', 'close');
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -111,34 +163,29 @@ export class OtlpHttpReceiver {
     const max = this.config.maxRequestBodySize;
     const declared = Number(req.headers['content-length']);
     if (declared > max) return this.tooLarge(req, res, encoding, `request body of ${declared} bytes exceeds the limit of ${max} bytes`);
+    const identity = contentEncoding === 'identity' || contentEncoding === '';
+    // Bytes are taken from the budget as they arrive, not as declared: a
+    // client announcing a large body and sending nothing holds nothing.
     let body: Buffer;
     try {
-      body = await readBody(req, max);
+      body = await receive(req, identity ? undefined : contentEncoding, max, lease);
     } catch (err) {
       if (err instanceof TooLarge) return this.tooLarge(req, res, encoding, err.message);
+      if (err instanceof OverBudget) return this.overBudget(req, res, encoding);
+      if (err instanceof BadBody) return this.drainAndReply(req, res, 400, encoding, GrpcCode.INVALID_ARGUMENT, err.message);
       this.log.debug('cannot read the request body', { error: err });
       req.destroy();
       return;
     }
-    if (contentEncoding !== 'identity' && contentEncoding !== '') {
-      try {
-        body = await decompress(body, contentEncoding, max);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
-          return this.reply(res, 413, encoding, GrpcCode.INVALID_ARGUMENT, `decompressed request body exceeds the limit of ${max} bytes`);
-        }
-        return this.reply(res, 400, encoding, GrpcCode.INVALID_ARGUMENT, `cannot decompress the ${contentEncoding} body: ${(err as Error).message}`);
-      }
-    }
+    this.processing.add(req.socket);
     let decoded;
     try {
       decoded = decodeRequest(signal, body, encoding);
     } catch (err) {
-      if (err instanceof OtlpDecodeError) {
-        this.metrics.refused(this.id, 'http', signal, 0);
-        return this.reply(res, 400, encoding, GrpcCode.INVALID_ARGUMENT, err.message);
-      }
-      throw err;
+      // decodeRequest throws only OtlpDecodeError; anything else is still the body's fault.
+      this.metrics.refused(this.id, 'http', signal, 0);
+      const message = err instanceof OtlpDecodeError ? err.message : `cannot decode the request: ${(err as Error)?.message ?? String(err)}`;
+      return this.reply(res, 400, encoding, GrpcCode.INVALID_ARGUMENT, message);
     }
     const result = await consume(decoded);
     if (result.status === 'ok') {
@@ -187,6 +234,11 @@ export class OtlpHttpReceiver {
     this.drainAndReply(req, res, 413, encoding, GrpcCode.INVALID_ARGUMENT, message);
   }
 
+  private overBudget(req: http.IncomingMessage, res: http.ServerResponse, encoding: Encoding): void {
+    this.metrics.refusedAdmission(this.id, 'http');
+    this.drainAndReply(req, res, 429, encoding, GrpcCode.RESOURCE_EXHAUSTED, admissionMessage(this.budget.limit), 1);
+  }
+
   private plain(req: http.IncomingMessage, res: http.ServerResponse, status: number, text: string): void {
     req.resume();
     res.statusCode = status;
@@ -195,44 +247,67 @@ export class OtlpHttpReceiver {
   }
 }
 
-function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
+/** The zlib wrapper's first byte (CMF: deflate, window <= 32 KiB); raw deflate never starts so in practice. */
+const looksZlib = (b: number): boolean => (b & 0x0f) === 8 && b >> 4 <= 7;
+
+/**
+ * Read a request body, inflating it as it arrives when `compression` is set;
+ * every byte kept is taken from `lease`. Rejects with TooLarge over `max` bytes (compressed or not),
+ * OverBudget when the lease cannot grow, BadBody for undecodable
+ * compression, or another error when the client goes away. Reading stops
+ * at the first of these: nothing is inflated past the limit.
+ */
+function receive(req: http.IncomingMessage, compression: string | undefined, max: number, lease: AdmissionLease): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let compressed = 0;
     let done = false;
-    req.on('data', (c: Buffer) => {
+    let inflater: zlib.Gunzip | zlib.Inflate | zlib.InflateRaw | undefined;
+    const fail = (err: Error) => {
+      if (done) return;
+      done = true;
+      chunks.length = 0;
+      inflater?.destroy();
+      reject(err);
+    };
+    const finish = () => {
+      if (done) return;
+      done = true;
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+    };
+    const keep = (c: Buffer) => {
       if (done) return;
       size += c.length;
-      if (size > max) {
-        done = true;
-        chunks.length = 0;
-        reject(new TooLarge(`request body exceeds the limit of ${max} bytes`));
-        return;
-      }
+      if (size > max) return fail(new TooLarge(compression ? `decompressed request body exceeds the limit of ${max} bytes` : `request body exceeds the limit of ${max} bytes`));
+      if (!lease.take(c.length)) return fail(new OverBudget());
       chunks.push(c);
+    };
+    const open = (first: number) => {
+      const z = compression === 'deflate' ? (looksZlib(first) ? zlib.createInflate() : zlib.createInflateRaw()) : zlib.createGunzip();
+      z.on('data', keep);
+      z.on('end', finish);
+      z.on('error', (err) => fail(new BadBody(`cannot decompress the ${compression} body: ${err.message}`)));
+      z.on('drain', () => req.resume());
+      return z;
+    };
+    req.on('data', (c: Buffer) => {
+      if (done) return;
+      if (compression === undefined) return keep(c);
+      compressed += c.length;
+      if (compressed > max) return fail(new TooLarge(`request body exceeds the limit of ${max} bytes`));
+      inflater ??= open(c[0]);
+      if (!inflater.write(c)) req.pause();
     });
     req.on('end', () => {
-      if (!done) resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+      if (compression === undefined) return finish();
+      if (done) return;
+      if (!inflater) return fail(new BadBody(`cannot decompress the ${compression} body: the body is empty`));
+      inflater.end();
     });
-    req.on('error', (err) => {
-      if (!done) reject(err);
-      done = true;
-    });
-    req.on('aborted', () => {
-      if (!done) reject(new Error('request aborted'));
-      done = true;
+    req.on('error', fail);
+    req.on('close', () => {
+      if (!req.complete) fail(new Error('request aborted'));
     });
   });
-}
-
-async function decompress(body: Buffer, encoding: string, max: number): Promise<Buffer> {
-  const opts = { maxOutputLength: max };
-  if (encoding === 'gzip' || encoding === 'x-gzip') return gunzip(body, opts);
-  try {
-    return await inflate(body, opts);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw err;
-    // Some clients send raw deflate without the zlib wrapper.
-    return inflateRaw(body, opts);
-  }
 }
