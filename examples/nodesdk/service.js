@@ -47,13 +47,48 @@ const metricExporter = new CountingOtlpExporter(ProtobufMetricsSerializer, (rm) 
   rm.scopeMetrics.reduce((n, sm) => n + sm.metrics.reduce((m, md) => m + md.dataPoints.length, 0), 0),
 );
 
+/**
+ * Counts what the policies let through to the SDK's batch processor, so that
+ * the numbers below separate what the policies dropped from anything the
+ * SDK itself lost (a full batch queue drops records silently).
+ */
+class Forwarded {
+  constructor(delegate) {
+    this.delegate = delegate;
+    this.count = 0;
+  }
+  onEmit(record, context) {
+    this.count++;
+    this.delegate.onEmit(record, context);
+  }
+  onStart(span, context) {
+    this.delegate.onStart(span, context);
+  }
+  onEnd(span) {
+    this.count++;
+    this.delegate.onEnd(span);
+  }
+  forceFlush() {
+    return this.delegate.forceFlush();
+  }
+  shutdown() {
+    return this.delegate.shutdown();
+  }
+}
+
+// The whole run is emitted in a burst, faster than a batch export cycle: queues
+// sized to hold it (the SDK default, 2048, would overflow and drop records).
+const QUEUE = { maxQueueSize: 100_000, maxExportBatchSize: 512 };
+const logsForwarded = new Forwarded(new BatchLogRecordProcessor({ exporter: logExporter, ...QUEUE }));
+const spansForwarded = new Forwarded(new BatchSpanProcessor(spanExporter, QUEUE));
+
 // One policy source shared by the three signals: one file watch, one set of stats.
 const policies = openPolicies(fileURLToPath(new URL('./policies.yaml', import.meta.url)));
 
 const sdk = new NodeSDK({
   resource: resourceFromAttributes({ 'service.name': 'checkout', 'deployment.environment': 'demo' }),
-  logRecordProcessors: [new PolicyLogRecordProcessor(new BatchLogRecordProcessor({ exporter: logExporter }), { policies })],
-  spanProcessors: [new PolicySpanProcessor(new BatchSpanProcessor(spanExporter), { policies })],
+  logRecordProcessors: [new PolicyLogRecordProcessor(logsForwarded, { policies })],
+  spanProcessors: [new PolicySpanProcessor(spansForwarded, { policies })],
   metricReader: new PeriodicExportingMetricReader({
     exporter: new PolicyMetricExporter(metricExporter, { policies }),
     exportIntervalMillis: 60_000,
@@ -125,6 +160,12 @@ console.log(`  logs:    emitted ${emitted.logs}, reached the exporter ${logExpor
 console.log(`  spans:   emitted ${emitted.spans}, reached the exporter ${spanExporter.items} (${pct(spanExporter.items, emitted.spans)}), ${spanExporter.bytes} OTLP bytes`);
 console.log(
   `  metrics: ${emitted.points.size} data point series recorded, ${metricExporter.items} reached the exporter (${pct(metricExporter.items, emitted.points.size)})\n`,
+);
+const lost = logsForwarded.count - logExporter.items + (spansForwarded.count - spanExporter.items);
+console.log(
+  lost === 0
+    ? 'every record the policies kept reached the exporter (none lost to a full SDK queue)\n'
+    : `WARNING: ${lost} records kept by the policies were dropped by the SDK's batch queue, not by a policy\n`,
 );
 if (logExporter.sample) console.log(`a redacted log as exported: ${JSON.stringify(logExporter.sample.body)}\n`);
 console.log('per policy (hits / misses):');

@@ -1,5 +1,5 @@
 import { HeldRecords } from './held-records.js';
-import { resolvePolicies, type PolicyConfig, type PolicyHandle } from './policy-source.js';
+import { releasePolicies, resolvePolicies, type PolicyConfig, type PolicyHandle } from './policy-source.js';
 
 /** What a policy processor forwards to: the user's own processors. */
 export interface FlushableDelegate {
@@ -62,7 +62,7 @@ export abstract class DelegatingPolicyProcessor<D extends FlushableDelegate, H> 
     this.shutdownPromise ??= (async () => {
       await this.held.settle();
       this.held.close();
-      await Promise.all([...this.delegates.map((d) => d.shutdown()), this.ownsHandle ? this.handle.shutdown() : undefined]);
+      await Promise.all([...this.delegates.map((d) => d.shutdown()), this.ownsHandle ? releasePolicies(this.handle) : undefined]);
     })();
     return this.shutdownPromise;
   }

@@ -2,7 +2,7 @@ import { diag, type DiagLogger } from '@opentelemetry/api';
 import type { ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { AggregationOption, AggregationTemporality, InstrumentType, PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { applyToResourceMetrics } from '@otel-policy/adapters';
-import { resolvePolicies, type PolicyConfig, type PolicyHandle } from './policy-source.js';
+import { releasePolicies, resolvePolicies, type PolicyConfig, type PolicyHandle } from './policy-source.js';
 
 // ExportResultCode values (stable since @opentelemetry/core 1.0), so that the
 // SDK packages are needed for their types only.
@@ -112,7 +112,7 @@ export class PolicyMetricExporter implements PushMetricExporter {
     try {
       await this._exporter.shutdown();
     } finally {
-      if (this._ownsPolicies) await this.policies.shutdown();
+      if (this._ownsPolicies) await releasePolicies(this.policies);
     }
   }
 

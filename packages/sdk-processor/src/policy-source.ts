@@ -44,6 +44,8 @@ export interface PolicyConfig {
   holdTimeoutMs?: number;
   /** Most records held (all processors of the policies together) before giving up the same way (default 5000). */
   holdMaxRecords?: number;
+  /** Where problems with the policies are reported (default: the OpenTelemetry `diag` logger). */
+  logger?: DiagLogger;
 }
 
 const DEFAULT_HOLD_TIMEOUT_MS = 5000;
@@ -93,11 +95,16 @@ export class PolicyHandle {
   /** @internal The wait for the first set, shared by this handle's processors. */
   readonly gate: LoadingGate;
   private readonly registry: PolicyRegistry | undefined;
-  private readonly diag = diag.createComponentLogger({ namespace: '@otel-policy/sdk-processor' });
+  private readonly diag: DiagLogger;
   private closed = false;
+  /** @internal Shut down by the last of the processors using it (see {@link openSharedPolicies}), not by its opener. */
+  sharedByUsers = false;
+  /** @internal How many processors use a {@link sharedByUsers} handle. */
+  users = 0;
 
   /** @internal use {@link openPolicies} */
   constructor(source: Exclude<PolicySource, PolicyHandle>, config: Omit<PolicyConfig, 'policies'> = {}) {
+    this.diag = config.logger ?? diag.createComponentLogger({ namespace: '@otel-policy/sdk-processor' });
     const logger = diagEngineLogger(this.diag);
     this.gate = new LoadingGate({
       whileLoading: config.whileLoading ?? 'hold',
@@ -165,6 +172,16 @@ export class PolicyHandle {
   }
 }
 
+/**
+ * @internal A handle for processors to share that shuts down with the last
+ * of them (what `withPolicies` builds): nobody else holds it.
+ */
+export function openSharedPolicies(source: Exclude<PolicySource, PolicyHandle>, config: Omit<PolicyConfig, 'policies'> = {}): PolicyHandle {
+  const handle = new PolicyHandle(source, config);
+  handle.sharedByUsers = true;
+  return handle;
+}
+
 /** Open a policy source for sharing between processors; shut it down yourself. */
 export function openPolicies(source: Exclude<PolicySource, PolicyHandle>, config: Omit<PolicyConfig, 'policies'> = {}): PolicyHandle {
   return new PolicyHandle(source, config);
@@ -175,6 +192,17 @@ export function openPolicies(source: Exclude<PolicySource, PolicyHandle>, config
  * the caller); anything else gets a handle owned by the processor.
  */
 export function resolvePolicies(config: PolicyConfig): { handle: PolicyHandle; owned: boolean } {
-  if (config.policies instanceof PolicyHandle) return { handle: config.policies, owned: false };
+  if (config.policies instanceof PolicyHandle) {
+    const handle = config.policies;
+    if (!handle.sharedByUsers) return { handle, owned: false };
+    handle.users++;
+    return { handle: config.policies, owned: true };
+  }
   return { handle: new PolicyHandle(config.policies, config), owned: true };
+}
+
+/** Shut down a handle a processor owns: at once, or with the last of the processors that share it. */
+export function releasePolicies(handle: PolicyHandle): Promise<void> {
+  if (handle.sharedByUsers && --handle.users > 0) return Promise.resolve();
+  return handle.shutdown();
 }

@@ -1,0 +1,31 @@
+// app.cjs as an ES module: start it with
+// `node --import @otel-policy/sdk-processor/register app.mjs` (the register
+// also installs the loader hook that lets the instrumentations patch ES modules).
+import express from 'express';
+import pino from 'pino';
+
+const logger = pino({ level: 'debug' });
+const app = express();
+
+app.get('/healthz', (req, res) => {
+  logger.child({ route: '/healthz' }).info('health check ok');
+  res.send('ok');
+});
+
+app.get('/orders/:id', (req, res) => {
+  logger.debug({ orderId: req.params.id }, 'loading order');
+  logger.info({ orderId: req.params.id }, `order ${req.params.id} paid by jane.doe@example.com`);
+  res.json({ id: req.params.id, status: 'paid' });
+});
+
+app.get('/search', (req, res) => {
+  logger.debug({ q: req.query.q }, 'search');
+  res.json({ results: [] });
+});
+
+const server = app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
+  logger.info(`listening on ${server.address().port}`);
+  if (process.send) process.send({ port: server.address().port });
+});
+
+process.on('SIGTERM', () => server.close());
