@@ -18,6 +18,14 @@ app.get('/orders/:id', (req, res) => {
   res.json({ id: req.params.id, status: 'paid' });
 });
 
+app.get('/import', (req, res) => {
+  // A chatty job: one debug line per item, one summary.
+  const items = Number(req.query.items ?? 10);
+  for (let i = 0; i < items; i++) logger.debug({ item: i }, `imported item ${i}`);
+  logger.info(`import done: ${items} items`);
+  res.json({ imported: items });
+});
+
 app.get('/search', (req, res) => {
   logger.debug({ q: req.query.q }, 'search');
   res.json({ results: [] });
