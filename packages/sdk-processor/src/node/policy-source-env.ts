@@ -4,6 +4,7 @@
  * leaves the application unfiltered (fail-open) rather than crashing it.
  */
 import { diag } from '@opentelemetry/api';
+import { fileURLToPath } from 'node:url';
 import { GrpcPolicyProvider, HttpPolicyProvider } from '@otel-policy/providers';
 import type { PolicyConfig, PolicySource } from '../policy-source.js';
 import type { WhileLoading } from '../loading-gate.js';
@@ -55,7 +56,9 @@ export function policyConfigFromEnv(env: Env = process.env, report: (m: string) 
   else if (whileLoadingText !== undefined) report(`${POLICY_ENV.whileLoading}=${JSON.stringify(whileLoadingText)} is not hold, pass or drop; using hold`);
   const options = { whileLoading, holdTimeoutMs: wholeNumber(env, POLICY_ENV.holdTimeout, 0, report) };
   let policies: PolicySource;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
+  if (/^file:\/\//i.test(source)) {
+    policies = fileURLToPath(source);
+  } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
     const url = source.toLowerCase();
     const sync = {
       bearerToken: value(env, POLICY_ENV.token),
@@ -76,7 +79,7 @@ export function policyConfigFromEnv(env: Env = process.env, report: (m: string) 
     }
   } else {
     // A file or directory; one that is missing or invalid is reported by the file provider and picked up when it appears.
-    policies = source.startsWith('file://') ? new URL(source).pathname : source;
+    policies = source;
   }
   return { policies, ...options };
 }

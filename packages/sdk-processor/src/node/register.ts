@@ -23,9 +23,11 @@ const PREFIX = '@otel-policy/sdk-processor';
 const SHUTDOWN_TIMEOUT_MS = 5000;
 
 const reported = new Set<string>();
-/** One line on stderr per distinct message (no stack traces), and the same on diag. */
-function report(level: 'warn' | 'error', message: string): void {
-  diag[level](`${PREFIX}: ${message}`);
+/**
+ * One line on stderr per distinct message, no stack trace. (Not also on
+ * diag: with OTEL_LOG_LEVEL set, NodeSDK's console logger would print it twice.)
+ */
+function report(message: string): void {
   if (reported.has(message)) return;
   reported.add(message);
   process.stderr.write(`${PREFIX}: ${message}\n`);
@@ -33,8 +35,8 @@ function report(level: 'warn' | 'error', message: string): void {
 
 /** The policies' own reports (a missing or invalid file, a sync server down): warnings and errors on stderr, once each. */
 const stderrLogger: DiagLogger = {
-  error: (m) => report('error', m),
-  warn: (m) => report('warn', m),
+  error: (m) => report(m),
+  warn: (m) => report(m),
   info: (m, ...a) => diag.info(m, ...a),
   debug: (m, ...a) => diag.debug(m, ...a),
   verbose: (m, ...a) => diag.verbose(m, ...a),
@@ -53,7 +55,7 @@ function loadAutoInstrumentations(): { instrumentations: unknown[]; resourceDete
     };
     return { instrumentations: auto.getNodeAutoInstrumentations(), resourceDetectors: auto.getResourceDetectors?.() };
   } catch (err) {
-    report('warn', `no auto-instrumentations (${(err as Error).message.split('\n')[0]}); install @opentelemetry/auto-instrumentations-node to instrument the application`);
+    report(`no auto-instrumentations (${(err as Error).message.split('\n')[0]}); install @opentelemetry/auto-instrumentations-node to instrument the application`);
     return { instrumentations: [] };
   }
 }
@@ -63,18 +65,18 @@ function start(): Sdk | undefined {
   try {
     sdk = sdkPackages();
   } catch (err) {
-    report('error', `${(err as Error).message}; the application runs without OpenTelemetry`);
+    report(`${(err as Error).message}; the application runs without OpenTelemetry`);
     return undefined;
   }
   const { instrumentations, resourceDetectors } = loadAutoInstrumentations();
   if (process.env.OTEL_CONFIG_FILE?.trim()) {
     // sdk-node's declarative configuration builds only its own processors (batch, simple) and refuses any other name.
-    report('warn', 'OTEL_CONFIG_FILE is set: the SDK is configured from that file, which cannot hold third-party processors, so policies are NOT applied');
+    report('OTEL_CONFIG_FILE is set: the SDK is configured from that file, which cannot hold third-party processors, so policies are NOT applied');
     const startFromConfig = (sdk.sdkNode as unknown as Record<string, unknown>).startNodeSdk ?? (sdk.sdkNode as unknown as Record<string, unknown>).startNodeSDK;
     if (typeof startFromConfig !== 'function') return undefined;
     return { start: () => {}, ...(startFromConfig as (o: unknown) => { shutdown(): Promise<void> })({ instrumentations }) };
   }
-  const policyConfig = policyConfigFromEnv(process.env, (m) => report('warn', m));
+  const policyConfig = policyConfigFromEnv(process.env, report);
   const base = { instrumentations, ...(resourceDetectors ? { resourceDetectors } : {}) };
   const config = policyConfig ? withPolicies(base, { ...policyConfig, logger: stderrLogger }) : base;
   return new (sdk.sdkNode.NodeSDK as SdkClass)(config) as Sdk;
@@ -86,14 +88,14 @@ try {
   sdk?.start();
   diag.info(`${PREFIX}: OpenTelemetry started with policies`);
 } catch (err) {
-  report('error', `cannot start the OpenTelemetry SDK: ${(err as Error).message}; the application runs without it`);
+  report(`cannot start the OpenTelemetry SDK: ${(err as Error).message}; the application runs without it`);
   sdk = undefined;
 }
 
 let stopping: Promise<void> | undefined;
 function shutdown(): Promise<void> {
   stopping ??= Promise.race([
-    (sdk?.shutdown() ?? Promise.resolve()).catch((err: Error) => report('error', `error while shutting down the OpenTelemetry SDK: ${err.message}`)),
+    (sdk?.shutdown() ?? Promise.resolve()).catch((err: Error) => report(`error while shutting down the OpenTelemetry SDK: ${err.message}`)),
     new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_TIMEOUT_MS).unref()),
   ]);
   return stopping;
