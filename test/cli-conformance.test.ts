@@ -1,6 +1,6 @@
 /**
  * The conformance corpus through the real CLI binary, as
- * ../shared/conformance/check runs it (file mode; provider_only cases skip).
+ * the corpus checker runs it (file mode; provider_only cases skip).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

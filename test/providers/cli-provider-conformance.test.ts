@@ -1,5 +1,5 @@
 /**
- * The conformance corpus in provider mode, as ../shared/conformance/check
+ * The conformance corpus in provider mode, as the corpus checker
  * runs it with --server-cmd: for every case (provider_only ones included)
  * the CLI policy server serves the case's policies, the CLI runner syncs
  * from it per batch (over HTTP, then over gRPC), and the outputs and the

@@ -2,7 +2,7 @@
  * The SDK processor suites again, against the OpenTelemetry JS SDK 3.x line
  * (sdk-logs / sdk-trace / sdk-metrics 3.x, api 1.10): every
  * `@opentelemetry/*` import, in the tests and in our packages, resolves to
- * this folder's 3.x dependencies. Needs Node >= 22.15 (see scripts/test-sdk-v3.js).
+ * this folder's 3.x dependencies. Needs Node >= 22.15 (scripts/test.js runs it under `npx -y node@22` when this Node is older).
  */
 import { defineConfig } from 'vitest/config';
 import { realpathSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * Helpers to run the conformance corpus: the same case layout, output
- * normalisation and stats comparison as ../shared/conformance/check.
+ * normalisation and stats comparison as the corpus checker.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -159,7 +159,7 @@ export interface ReportedStats {
 /**
  * A case's stats, batch by batch (each from a fresh engine, as the reference
  * runs a fresh process per batch), checked against its expected_stats.json
- * the way ../shared/conformance/check compares them.
+ * the way the corpus checker compares them.
  */
 export class CaseStats {
   private readonly perBatch: { policies: StatsEntry[] }[] = [];

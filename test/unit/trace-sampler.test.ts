@@ -343,7 +343,7 @@ describe('keepAllTracestate', () => {
   });
 });
 
-// Span decisions copied from /work/shared/conformance/cases (input traceId/traceState -> expected
+// Span decisions copied from test/conformance/cases (input traceId/traceState -> expected
 // traceState, false = absent from expected output, true = kept with the tracestate unchanged).
 type Row = [traceId: string, tracestate: string, expected: boolean | string];
 
