@@ -1321,3 +1321,36 @@ describe('transform validation', () => {
     expect(errs[0].startsWith('log: transform: add[0]: ')).toBe(true);
   });
 });
+
+describe('unreadable policy documents: what, and where', () => {
+  const fail = (text: string): PolicyParseError => {
+    try {
+      parsePolicyText(text, { source: 'p.yaml' });
+    } catch (err) {
+      expect(err).toBeInstanceOf(PolicyParseError);
+      return err as PolicyParseError;
+    }
+    throw new Error('expected a PolicyParseError');
+  };
+
+  it('gives the line and column of a JSON or YAML syntax error', () => {
+    expect(fail('{\n  "policies": [\n    {"id": "a",\n')).toMatchObject({ reason: 'invalid JSON: expected a property name in double quotes', position: { line: 4, col: 1 }, source: 'p.yaml' });
+    expect(fail('{"policies": [}').position).toEqual({ line: 1, col: 15 });
+    const tabs = fail('policies:\n\t- id: x\n');
+    expect(tabs.reason).toMatch(/^invalid YAML: Tabs are not allowed/);
+    expect(tabs.position).toEqual({ line: 2, col: 1 });
+    expect(tabs.message).toBe(`cannot parse policies (p.yaml): line 2, column 1: ${tabs.reason}`);
+  });
+
+  it('refuses documents that are not policy lists, saying what was found', () => {
+    expect(fail('[1, 2]').reason).toBe('policies[0] must be a policy object, got a number');
+    expect(fail('policies: "x"\n').reason).toBe('"policies" must be a list, got a string');
+    expect(fail('just text\n').reason).toBe('the document must be an object with a "policies" list, got a string');
+  });
+
+  it('reads a file with a byte order mark; a YAML tag outside the core schema leaves an invalid (inert) policy, not a crash', () => {
+    expect(parsePolicyText('\uFEFFpolicies: []\n').policies).toEqual([]);
+    expect(parsePolicyText('\uFEFF{"policies": []}').policies).toEqual([]);
+    expect(parsePolicyText('policies:\n  - id: !!binary a\n    name: n\n    log: { match: [{ log_field: body, exists: true }], keep: none }\n').policies[0].problems).toEqual(['policy has no id']);
+  });
+});

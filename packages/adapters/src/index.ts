@@ -11,6 +11,8 @@ export {
   otlpJsonSpanAccessor,
   otlpJsonDataPointAccessor,
   BatchOutcome,
+  checkOtlpJsonShape,
+  OtlpShapeError,
   type LogCursor,
   type SpanCursor,
   type DataPointCursor,

@@ -1,12 +1,29 @@
-import { parseArgs, requireFlag, UsageError } from './args.js';
-import { EVAL_USAGE, runEval } from './commands/eval.js';
-import { SERVE_USAGE, runServe } from './commands/serve.js';
+/**
+ * The `otel-policy` command. Errors a person can act on: a usage mistake
+ * or unusable input is one line (the file, and for JSON/YAML the line and
+ * column) and exit status 2; anything else is an internal error, one line
+ * and exit status 1. Stack traces only with `--debug` or OTEL_POLICY_DEBUG=1.
+ */
+import { InputError, parseArgs, requireFlag, UsageError, noPositional } from './args.js';
+import { EVAL_FLAGS, EVAL_USAGE, runEval } from './commands/eval.js';
+import { SERVE_FLAGS, SERVE_USAGE, runServe } from './commands/serve.js';
 import { VALIDATE_USAGE, runValidate } from './commands/validate.js';
 
 const COLLECTOR_USAGE = `otel-policy collector --config FILE [--dry-run]
 
 Run the OTLP service of @otel-policy/collector until SIGTERM or SIGINT (then
-drain and exit 0); --dry-run only validates the configuration.`;
+drain, for at most service.shutdown_timeout, and exit 0); --dry-run only
+validates the configuration (exit 2 when it is invalid).`;
+
+const COMMON = `Exit status: 0 done, 1 a runtime or internal failure, 2 a usage or input
+error. --debug (anywhere) or OTEL_POLICY_DEBUG=1 prints stack traces.`;
+
+const USAGES: Record<string, string> = {
+  eval: EVAL_USAGE,
+  'serve-policies': SERVE_USAGE,
+  validate: VALIDATE_USAGE,
+  collector: COLLECTOR_USAGE,
+};
 
 const USAGE = `usage: otel-policy <command> [options]
 
@@ -17,51 +34,71 @@ commands:
   collector        run an OTLP service (configured like an OpenTelemetry
                    Collector) that applies policies on the wire
 
-${EVAL_USAGE}
+${Object.values(USAGES).join('\n\n')}
 
-${SERVE_USAGE}
-
-${VALIDATE_USAGE}
-
-${COLLECTOR_USAGE}
+${COMMON}
 `;
 
 async function runCollector(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, new Set(['dry-run']));
-  if (args.positional.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(args.positional[0])}`);
+  const args = parseArgs(argv, new Set(['dry-run']), new Set(['config']));
+  noPositional(args);
   const config = requireFlag(args, 'config');
   // Loaded on demand: the other commands never pay for grpc-js and the OTLP schemas.
   const { runCollectorCommand } = await import('@otel-policy/collector');
   return runCollectorCommand({ config, dryRun: args.flags.has('dry-run') });
 }
 
-/** Run the CLI; resolves to the process exit status. */
+/** Whether stack traces were asked for: `--debug` anywhere, or OTEL_POLICY_DEBUG=1/true. */
+export function debugRequested(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {
+  return argv.includes('--debug') || /^(1|true|yes)$/i.test(env.OTEL_POLICY_DEBUG ?? '');
+}
+
+/** One line for an unexpected error, or its stack when asked for. */
+export function internalErrorText(err: unknown, debug: boolean): string {
+  if (debug) return `otel-policy: internal error: ${err instanceof Error && err.stack ? err.stack : String(err)}\n`;
+  const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  return `otel-policy: internal error: ${message} (run with --debug for details)\n`;
+}
+
+/** Run the CLI; resolves to the process exit status (never rejects). */
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const debug = debugRequested(argv);
+  const [command, ...rest] = argv.filter((a) => a !== '--debug');
   try {
+    if (command !== undefined && USAGES[command] && (rest.includes('--help') || rest.includes('-h'))) {
+      process.stdout.write(`${USAGES[command]}\n\n${COMMON}\n`);
+      return 0;
+    }
     switch (command) {
       case 'eval':
-        return await runEval(parseArgs(rest));
+        return await runEval(parseArgs(rest, new Set(), EVAL_FLAGS));
       case 'serve-policies':
-        return await runServe(parseArgs(rest));
+        return await runServe(parseArgs(rest, new Set(), SERVE_FLAGS));
       case 'validate':
-        return await runValidate(parseArgs(rest));
+        return await runValidate(parseArgs(rest, new Set(), new Set()));
       case 'collector':
         return await runCollector(rest);
       case undefined:
       case 'help':
       case '--help':
       case '-h':
-        process.stdout.write(USAGE);
+        (command === undefined ? process.stderr : process.stdout).write(USAGE);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+        throw new UsageError(`unknown command ${JSON.stringify(command)} (eval, validate, serve-policies, collector)`);
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`otel-policy: ${err.message}\n\n${USAGE}`);
+      const help = command && USAGES[command] ? `otel-policy ${command} --help` : 'otel-policy --help';
+      process.stderr.write(`otel-policy: ${err.message}\nrun "${help}" for usage\n`);
       return 2;
     }
-    throw err;
+    if (err instanceof InputError) {
+      process.stderr.write(`otel-policy: ${err.message}\n`);
+      if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+      return 2;
+    }
+    process.stderr.write(internalErrorText(err, debug));
+    return 1;
   }
 }

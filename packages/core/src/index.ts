@@ -4,6 +4,7 @@
  */
 export * from './policy/types.js';
 export { parsePolicyText, parsePolicyDocument, parsePolicy, PolicyParseError, type ParseOptions } from './policy/parse.js';
+export { parseJsonText, jsonSyntaxProblem, positionAt, JsonSyntaxError, type JsonSyntaxProblem, type TextPosition } from './policy/json-text.js';
 export { RefKind, LogField, MetricField, TraceField, TRACE_ID_REF, TRACE_STATE_REF, type FieldRef } from './compile/field-ref.js';
 export { compilePolicies, compilePoliciesAsync, compileSteps, compareIds, TransformKind, type CompileOptions, type CompiledPolicySet, type CompiledPolicy, type CompiledSignal, type PolicyInfo } from './compile/compile.js';
 export { KeepKind } from './compile/keep.js';

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import { PolicyEngine, PolicyRegistry, parsePolicyText, type EngineLogger, type RegexBackend, type Signal } from '@otel-policy/core';
+import { PolicyEngine, PolicyRegistry, type EngineLogger, type RegexBackend, type Signal } from '@otel-policy/core';
 import { applyToLogs, applyToMetrics, applyToTraces } from '@otel-policy/adapters';
-import { flag, requireFlag, UsageError, type ParsedArgs } from '../args.js';
+import { flag, noPositional, requireFlag, UsageError, type ParsedArgs } from '../args.js';
+import { checkPayloadShape, readPayloadFile, readPolicyFile, writeTextFile } from '../input.js';
+
+/** The options `eval` takes. */
+export const EVAL_FLAGS = new Set(['policies', 'server', 'grpc', 'input', 'output', 'stats', 'signal', 'token', 'content-type', 'timeout', 'regex-backend']);
 
 export const EVAL_USAGE = `otel-policy eval (--policies FILE | --server URL | --grpc HOST:PORT) --input FILE
                 [--output FILE] [--stats FILE] [--signal log|metric|trace]
@@ -46,19 +49,25 @@ export function applyPayload(engine: PolicyEngine, signal: Signal, data: Record<
   else applyToTraces(engine, data);
 }
 
-const stderrLogger: EngineLogger = { error: (m) => process.stderr.write(`${m}\n`), warn: (m) => process.stderr.write(`${m}\n`) };
+/** The engine's reports (invalid policies, a regex backend falling back) on stderr, naming where the policies came from. */
+const stderrLogger = (source: string): EngineLogger => {
+  const write = (m: string) => process.stderr.write(`otel-policy: ${source}: ${m}\n`);
+  return { error: write, warn: write };
+};
 
 export async function runEval(args: ParsedArgs): Promise<number> {
+  noPositional(args);
   const sources = ['policies', 'server', 'grpc'].filter((f) => flag(args, f) !== undefined);
   if (sources.length === 0) throw new UsageError('--policies, --server or --grpc is required');
   if (sources.length > 1) throw new UsageError(`give only one of ${sources.map((s) => `--${s}`).join(', ')}`);
   const inputPath = requireFlag(args, 'input');
   const policiesPath = flag(args, 'policies');
   if (policiesPath === undefined) return runEvalSynced(args, inputPath);
-  const set = parsePolicyText(await readFile(policiesPath, 'utf8'), { source: policiesPath });
-  const engine = new PolicyEngine({ policies: set, logger: stderrLogger, regexBackend: await regexBackendOf(args) });
-  const data = JSON.parse(await readFile(inputPath, 'utf8')) as Record<string, unknown>;
+  const set = await readPolicyFile(policiesPath);
+  const data = await readPayloadFile(inputPath);
   const signal = signalOf(args, data);
+  checkPayloadShape(inputPath, data, signal);
+  const engine = new PolicyEngine({ policies: set, logger: stderrLogger(policiesPath), regexBackend: await regexBackendOf(args) });
   applyPayload(engine, signal, data);
   await writeResults(args, engine, data);
   return 0;
@@ -84,16 +93,17 @@ function signalOf(args: ParsedArgs, data: Record<string, unknown>): Signal {
 async function writeResults(args: ParsedArgs, engine: PolicyEngine, data: Record<string, unknown>): Promise<void> {
   const out = JSON.stringify(data, null, 2) + '\n';
   const outputPath = flag(args, 'output');
-  if (outputPath) await writeFile(outputPath, out);
+  if (outputPath) await writeTextFile(outputPath, out);
   else process.stdout.write(out);
   const statsPath = flag(args, 'stats');
-  if (statsPath) await writeFile(statsPath, JSON.stringify(statsFile(engine), null, 2) + '\n');
+  if (statsPath) await writeTextFile(statsPath, JSON.stringify(statsFile(engine), null, 2) + '\n');
 }
 
 /** `eval --server URL` / `eval --grpc HOST:PORT`: sync once, evaluate, report through sync. */
 async function runEvalSynced(args: ParsedArgs, inputPath: string): Promise<number> {
-  const data = JSON.parse(await readFile(inputPath, 'utf8')) as Record<string, unknown>;
+  const data = await readPayloadFile(inputPath);
   const signal = signalOf(args, data);
+  checkPayloadShape(inputPath, data, signal);
   const contentType = flag(args, 'content-type') ?? 'json';
   if (contentType !== 'json' && contentType !== 'protobuf') throw new UsageError('--content-type must be json or protobuf');
   const timeoutMs = Number(flag(args, 'timeout') ?? 10_000);
@@ -120,7 +130,7 @@ async function runEvalSynced(args: ParsedArgs, inputPath: string): Promise<numbe
     provider = new providers.GrpcPolicyProvider({ ...common, target: grpcTarget! });
   }
   const errors: Error[] = [];
-  const engine = new PolicyEngine({ logger: stderrLogger, regexBackend: await regexBackendOf(args) });
+  const engine = new PolicyEngine({ logger: stderrLogger(server ?? grpcTarget!), regexBackend: await regexBackendOf(args) });
   const registry = new PolicyRegistry(engine, [provider], {}, (_id, err) => errors.push(err));
   await registry.start();
   if (provider.syncs === 0) {

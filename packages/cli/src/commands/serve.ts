@@ -1,4 +1,7 @@
-import { UsageError, flag, requireFlag, type ParsedArgs } from '../args.js';
+import { UsageError, flag, noPositional, requireFlag, type ParsedArgs } from '../args.js';
+
+/** The options `serve-policies` takes. */
+export const SERVE_FLAGS = new Set(['policies', 'http-port', 'grpc-port', 'host', 'token', 'sync-interval']);
 
 export const SERVE_USAGE = `otel-policy serve-policies --policies PATH [--http-port N] [--grpc-port N]
                           [--host HOST] [--token TOKEN] [--sync-interval SECONDS]
@@ -21,6 +24,7 @@ function portFlag(args: ParsedArgs, name: string): number | false {
 }
 
 export async function runServe(args: ParsedArgs): Promise<number> {
+  noPositional(args);
   const policies = requireFlag(args, 'policies');
   const httpPort = portFlag(args, 'http-port');
   const grpcPort = portFlag(args, 'grpc-port');

@@ -1,4 +1,5 @@
 import { parse as parseYaml } from 'yaml';
+import { parseJsonText, type JsonSyntaxError, type TextPosition } from './json-text.js';
 import type {
   Extension,
   FieldSelector,
@@ -21,9 +22,35 @@ import type {
 } from './types.js';
 import { AGGREGATION_TEMPORALITIES, EXTENSION_MODES, LOG_FIELDS, METRIC_FIELDS, METRIC_TYPES, SPAN_KINDS, SPAN_STATUSES, TRACE_FIELDS, resolveEnum, type EnumTable } from './enums.js';
 
-/** A policy document that cannot be read at all (not JSON/YAML, or not a policy list). */
+/**
+ * A policy document that cannot be read at all (not JSON/YAML, or not a
+ * policy list). `reason` says what is wrong, `line`/`col` (1-based) where,
+ * for a syntax error, and `source` in which file; `message` says all three.
+ */
 export class PolicyParseError extends Error {
   override readonly name = 'PolicyParseError';
+  constructor(
+    readonly reason: string,
+    readonly source?: string,
+    readonly position?: TextPosition,
+  ) {
+    super(`cannot parse policies${source ? ` (${source})` : ''}: ${position ? `line ${position.line}, column ${position.col}: ` : ''}${reason}`);
+  }
+}
+
+/**
+ * YAML as policy files use it: the YAML 1.2 core schema (no `!!binary` and
+ * other custom tags), integers kept exact, and warnings (an unresolved tag)
+ * not printed by the library: the document is then read as plain values.
+ */
+const YAML_OPTIONS = { intAsBigInt: true, schema: 'core', logLevel: 'error' } as const;
+
+/** The first line of a YAML library error, without the position it also gives as linePos. */
+function yamlProblem(err: unknown): { reason: string; position?: TextPosition } {
+  const e = err as Error & { linePos?: { line: number; col: number }[] };
+  const reason = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+  const pos = e.linePos?.[0];
+  return { reason: `invalid YAML: ${reason}`, position: pos ? { line: pos.line, col: pos.col } : undefined };
 }
 
 /** Options for {@link parsePolicyText}. */
@@ -77,39 +104,47 @@ const toStr = (v: unknown): string => (typeof v === 'string' ? v : v === undefin
  * @throws PolicyParseError when the text is not valid JSON/YAML or holds no policy list.
  */
 export function parsePolicyText(text: string, options: ParseOptions = {}): PolicySet {
-  const where = options.source ? ` (${options.source})` : '';
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   let doc: unknown;
-  const looksJson = /^\s*[[{]/.test(text);
+  const looksJson = /^\s*[[{]/.test(body);
   const format = options.format ?? (looksJson ? 'json' : 'yaml');
-  try {
-    if (format === 'json') {
+  if (format === 'json') {
+    try {
+      doc = parseJsonText(body);
+    } catch (jsonErr) {
+      const { line, col, reason } = jsonErr as JsonSyntaxError;
+      // JSON is a subset of YAML 1.2; a YAML file may still start with '{'. When YAML cannot read it either, the JSON error says more.
+      if (options.format === 'json') throw new PolicyParseError(`invalid JSON: ${reason}`, options.source, { line, col });
       try {
-        doc = JSON.parse(text);
-      } catch (jsonErr) {
-        // JSON is a subset of YAML 1.2; a YAML file may still start with '{'.
-        if (options.format === 'json') throw jsonErr;
-        doc = parseYaml(text, { intAsBigInt: true });
+        doc = parseYaml(body, YAML_OPTIONS);
+      } catch {
+        throw new PolicyParseError(`invalid JSON: ${reason}`, options.source, { line, col });
       }
-    } else {
-      doc = parseYaml(text, { intAsBigInt: true });
     }
-  } catch (err) {
-    throw new PolicyParseError(`cannot parse policies${where}: ${(err as Error).message}`);
+  } else {
+    try {
+      doc = parseYaml(body, YAML_OPTIONS);
+    } catch (err) {
+      const { reason, position } = yamlProblem(err);
+      throw new PolicyParseError(reason, options.source, position);
+    }
   }
   return parsePolicyDocument(doc, options.source);
 }
 
 /** Parse an already-decoded policy document (see {@link parsePolicyText}). */
 export function parsePolicyDocument(doc: unknown, source?: string): PolicySet {
-  const where = source ? ` (${source})` : '';
   let list: unknown;
   if (Array.isArray(doc)) list = doc;
   else if (isObj(doc) && doc.policies !== undefined) list = doc.policies;
   else if (isObj(doc) && (doc.id !== undefined || doc.log !== undefined || doc.metric !== undefined || doc.trace !== undefined)) list = [doc];
   else if (doc === null || doc === undefined || (isObj(doc) && Object.keys(doc).length === 0)) list = [];
-  else throw new PolicyParseError(`policy document${where} must be an object with a "policies" list`);
+  else throw new PolicyParseError(`the document must be an object with a "policies" list, got ${kindOf(doc)}`, source);
   if (list === null) list = [];
-  if (!Array.isArray(list)) throw new PolicyParseError(`"policies"${where} must be a list`);
+  if (!Array.isArray(list)) throw new PolicyParseError(`"policies" must be a list, got ${kindOf(list)}`, source);
+  // An entry that is not an object is no policy at all (a malformed document), unlike an invalid policy, which is kept, reported and inert.
+  const notObject = list.findIndex((p) => typeof p !== 'object' || p === null || Array.isArray(p));
+  if (notObject >= 0) throw new PolicyParseError(`policies[${notObject}] must be a policy object, got ${kindOf(list[notObject])}`, source);
   return { policies: list.map((p, i) => parsePolicy(p, i)) };
 }
 
@@ -456,4 +491,13 @@ function parseTransform(raw: unknown): LogTransform | undefined {
     upsert: toBool(get(o, 'upsert'), false),
   }));
   return { remove, redact, rename, add };
+}
+
+/** How a value reads in a message: "a string", "a list", "null". */
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'bigint') return 'a number';
+  return `a ${typeof v}`;
 }
