@@ -9,11 +9,11 @@ import { EVAL_FLAGS, EVAL_USAGE, runEval } from './commands/eval.js';
 import { SERVE_FLAGS, SERVE_USAGE, runServe } from './commands/serve.js';
 import { VALIDATE_USAGE, runValidate } from './commands/validate.js';
 
-const COLLECTOR_USAGE = `otel-policy collector --config FILE [--dry-run]
+/** A summary: the full text is the collector package's own (`otel-policy collector --help`), loaded only when asked for. */
+const COLLECTOR_SUMMARY = `otel-policy collector --config FILE [--dry-run]
 
-Run the OTLP service of @otel-policy/collector until SIGTERM or SIGINT (then
-drain, for at most service.shutdown_timeout, and exit 0); --dry-run only
-validates the configuration (exit 2 when it is invalid).`;
+Run the OTLP service of @otel-policy/collector (configured like an
+OpenTelemetry Collector); "otel-policy collector --help" for the details.`;
 
 const COMMON = `Exit status: 0 done, 1 a runtime or internal failure, 2 a usage or input
 error. --debug (anywhere) or OTEL_POLICY_DEBUG=1 prints stack traces.`;
@@ -22,7 +22,7 @@ const USAGES: Record<string, string> = {
   eval: EVAL_USAGE,
   'serve-policies': SERVE_USAGE,
   validate: VALIDATE_USAGE,
-  collector: COLLECTOR_USAGE,
+  collector: COLLECTOR_SUMMARY,
 };
 
 const USAGE = `usage: otel-policy <command> [options]
@@ -66,7 +66,8 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv.filter((a) => a !== '--debug');
   try {
     if (command !== undefined && USAGES[command] && (rest.includes('--help') || rest.includes('-h'))) {
-      process.stdout.write(`${USAGES[command]}\n\n${COMMON}\n`);
+      const usage = command === 'collector' ? (await import('@otel-policy/collector')).COLLECTOR_USAGE : USAGES[command];
+      process.stdout.write(`${usage}\n\n${COMMON}\n`);
       return 0;
     }
     switch (command) {
