@@ -78,7 +78,7 @@ async function stopServer(s: Server): Promise<number | null> {
     if (s.child.exitCode !== null) resolve(s.child.exitCode);
     else s.child.once('exit', (code) => resolve(code));
   });
-  await fetch(`http://127.0.0.1:${s.http}/shutdown`).catch(() => undefined);
+  await fetch(`http://127.0.0.1:${s.http}/shutdown`, { method: 'POST', headers: { 'x-otel-policy-shutdown': '1' } }).catch(() => undefined);
   const timer = setTimeout(() => s.child.kill('SIGKILL'), 10_000);
   const code = await exited;
   clearTimeout(timer);

@@ -98,7 +98,31 @@ describe('CLI sync commands', () => {
     }
   });
 
-  it('eval fails (exit 1) when the server cannot be reached; usage errors exit 2', async () => {
+  it('serve-policies --max-body-bytes; POST /shutdown with its header stops it (exit 0), GET /shutdown is 405; a bad file is one error line', async () => {
+    const server = await serve(['--policies', policies, '--grpc-port', 'off', '--max-body-bytes', '100']);
+    const base = `http://127.0.0.1:${server.http}`;
+    try {
+      const big = await fetch(`${base}/v1/policy/sync`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pad: 'x'.repeat(200) }) });
+      expect(big.status).toBe(413);
+      expect(await big.text()).toMatch(/exceeds the limit of 100 bytes/);
+      expect((await fetch(`${base}/v1/policy/sync`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(200);
+      expect((await fetch(`${base}/shutdown`)).status).toBe(405);
+      expect((await fetch(`${base}/shutdown`, { method: 'POST', headers: { 'x-otel-policy-shutdown': '1' } })).status).toBe(200);
+      expect(await exitOf(server.child)).toBe(0);
+    } finally {
+      server.child.kill('SIGTERM');
+    }
+    expect((await cli(['serve-policies', '--policies', policies, '--max-body-bytes', '0'])).code).toBe(2);
+    const bad = path.join(work, 'bad.json');
+    writeFileSync(bad, '{ "policies": [');
+    // An input error (exit 2), with the file's line and column.
+    const broken = await cli(['serve-policies', '--policies', bad]);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr.trim().split('\n')).toHaveLength(1);
+    expect(broken.stderr).toMatch(/^otel-policy: \S*bad\.json:1:16: invalid JSON: /);
+  });
+
+  it('eval fails (exit 1) when the server cannot be reached; usage and input errors exit 2', async () => {
     const down = await cli(['eval', '--server', 'http://127.0.0.1:9/v1/policy/sync', '--timeout', '2000', '--input', input]);
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/no policies/);
@@ -106,8 +130,8 @@ describe('CLI sync commands', () => {
     expect((await cli(['eval', '--input', input])).code).toBe(2);
     expect((await cli(['serve-policies', '--policies', policies, '--http-port', 'abc'])).code).toBe(2);
     const missing = await cli(['serve-policies', '--policies', path.join(work, 'nope.json')]);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/cannot serve/);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/nope\.json: cannot read: no such file/);
     const help = await cli(['help']);
     expect(help.stdout).toMatch(/serve-policies --policies PATH/);
     expect(help.stdout).toMatch(/--server URL \| --grpc HOST:PORT/);

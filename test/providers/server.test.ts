@@ -29,6 +29,9 @@ async function serve(options: Partial<PolicySyncServerOptions> = {}): Promise<{ 
   return { server, base: `http://127.0.0.1:${server.httpPort}` };
 }
 
+/** How a local script asks the server to stop (no token configured). */
+const SHUTDOWN = { method: 'POST', headers: { 'x-otel-policy-shutdown': '1' } };
+
 const postJson = (base: string, body: unknown, type = 'application/json') =>
   fetch(`${base}/v1/policy/sync`, { method: 'POST', headers: { 'content-type': type }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
@@ -48,13 +51,12 @@ describe('PolicySyncServer', () => {
     await postJson(base, { policyStatuses: [{ id: 'a', matchHits: 2, errors: ['e1'] }, { id: 'c', errors: ['e2', 'e1'] }] });
     await postJson(base, { policyStatuses: [{ id: 'a', errors: ['e1', 'e3'] }] });
     const stats = await (await fetch(`${base}/stats`)).json();
+    // 'c' is not served: its report is counted, not kept.
     expect(stats).toEqual({
-      policies: [
-        { policy_id: 'a', hits: 5, misses: 1, errors: ['e1', 'e3'] },
-        { policy_id: 'c', hits: 0, misses: 0, errors: ['e2', 'e1'] },
-      ],
+      policies: [{ policy_id: 'a', hits: 5, misses: 1, errors: ['e1', 'e3'] }],
       sync_requests: 3,
       hash: server.currentHash,
+      unknown_policy_reports: 1,
     });
   });
 
@@ -82,16 +84,16 @@ describe('PolicySyncServer', () => {
     expect((await fetch(`${base}/nope`)).status).toBe(404);
   });
 
-  it('GET /shutdown calls the shutdown hook (or stops the server)', async () => {
+  it('POST /shutdown (from this machine, with its header) calls the shutdown hook (or stops the server)', async () => {
     let asked = 0;
     const { base } = await serve({ onShutdownRequest: () => asked++ });
-    expect((await fetch(`${base}/shutdown`)).status).toBe(200);
+    expect((await fetch(`${base}/shutdown`, SHUTDOWN)).status).toBe(200);
     await waitFor(() => asked === 1, 5000, 'shutdown hook');
 
     const own = new PolicySyncServer({ policies: logPolicies('a') });
     await own.start();
     const url = `http://127.0.0.1:${own.httpPort}`;
-    expect((await fetch(`${url}/shutdown`)).status).toBe(200);
+    expect((await fetch(`${url}/shutdown`, SHUTDOWN)).status).toBe(200);
     await waitFor(() => false === (own as unknown as { http: { listening: boolean } }).http.listening, 5000, 'server to stop');
     await own.stop();
   });

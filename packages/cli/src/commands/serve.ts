@@ -1,19 +1,28 @@
 import { UsageError, flag, noPositional, requireFlag, type ParsedArgs } from '../args.js';
+import { checkPolicyPath, policyInputError } from '../input.js';
 
 /** The options `serve-policies` takes. */
-export const SERVE_FLAGS = new Set(['policies', 'http-port', 'grpc-port', 'host', 'token', 'sync-interval']);
+export const SERVE_FLAGS = new Set(['policies', 'http-port', 'grpc-port', 'host', 'token', 'sync-interval', 'max-body-bytes']);
 
 export const SERVE_USAGE = `otel-policy serve-policies --policies PATH [--http-port N] [--grpc-port N]
                           [--host HOST] [--token TOKEN] [--sync-interval SECONDS]
+                          [--max-body-bytes N]
 
 Serve a policy file or directory (reloaded when it changes) to sync clients:
 HTTP POST /v1/policy/sync (proto JSON or protobuf) and gRPC
 tero.policy.v1.PolicyService/Sync. Prints HTTP_PORT=<n> and GRPC_PORT=<n> once
 listening (port 0, the default, picks a free port; "off" disables one). GET
-/stats shows the hits, misses and errors clients reported; GET /shutdown, SIGTERM
-or SIGINT stops the server. --token requires "authorization: Bearer TOKEN" on
-every request; --host defaults to 127.0.0.1; --sync-interval is the
-recommended sync interval sent to clients (default 60).`;
+/stats shows the hits, misses and errors clients reported for the policies it
+serves (reports for other policy IDs are only counted: unknown_policy_reports).
+SIGTERM, SIGINT or POST /shutdown stops the server (GET /shutdown is 405): with
+--token, the request carries the token; without, it must come from this
+machine with the header "x-otel-policy-shutdown: 1"; a request with an Origin
+header is refused, so no web page can. --token requires "authorization: Bearer
+TOKEN" on every request, /stats and /shutdown included (checked before the body
+is read or decoded); --host defaults to 127.0.0.1; --sync-interval is the
+recommended sync interval sent to clients (default 60); --max-body-bytes is the
+largest request accepted (default 4194304, 4 MiB; a larger one gets HTTP 413,
+gRPC RESOURCE_EXHAUSTED).`;
 
 function portFlag(args: ParsedArgs, name: string): number | false {
   const v = flag(args, name) ?? '0';
@@ -31,6 +40,11 @@ export async function runServe(args: ParsedArgs): Promise<number> {
   const intervalFlag = flag(args, 'sync-interval');
   const syncIntervalSecs = intervalFlag === undefined ? undefined : Number(intervalFlag);
   if (syncIntervalSecs !== undefined && (!Number.isInteger(syncIntervalSecs) || syncIntervalSecs < 0)) throw new UsageError('--sync-interval must be a whole number of seconds');
+  const maxBodyFlag = flag(args, 'max-body-bytes');
+  const maxBodyBytes = maxBodyFlag === undefined ? undefined : Number(maxBodyFlag);
+  if (maxBodyBytes !== undefined && (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1)) throw new UsageError('--max-body-bytes must be a whole number of bytes (at least 1)');
+  // Input errors first (exit 2): a missing path, a policy file that cannot be parsed.
+  await checkPolicyPath(policies);
   const { PolicySyncServer } = await import('@otel-policy/providers');
   let stopRequested!: () => void;
   const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
@@ -41,11 +55,15 @@ export async function runServe(args: ParsedArgs): Promise<number> {
     grpcPort,
     token: flag(args, 'token'),
     syncIntervalSecs,
+    maxBodyBytes,
     onShutdownRequest: () => stopRequested(),
   });
   try {
     await server.start();
   } catch (err) {
+    // A file of a directory that cannot be parsed is an input error too.
+    const inputError = policyInputError(err);
+    if (inputError) throw inputError;
     process.stderr.write(`otel-policy: cannot serve ${policies}: ${(err as Error).message}\n`);
     return 1;
   }

@@ -175,7 +175,91 @@ function toJson(type: protobuf.Type, obj: object): string {
   return JSON.stringify(type.toObject(type.fromObject(obj as Record<string, unknown>), OBJECT_OPTIONS));
 }
 
-function fromBinary<T>(type: protobuf.Type, bytes: Uint8Array): T {
+/**
+ * Bounds on a message to decode, checked before it is decoded (a cheap pass
+ * that allocates nothing per value): how deeply messages (JSON: objects and
+ * lists) nest, and how many values it holds (fields present, list elements;
+ * a packed list counts one per byte). Decoding costs time and memory per
+ * value, far more than the few bytes a value takes on the wire.
+ */
+export interface DecodeLimits {
+  maxDepth: number;
+  maxValues: number;
+}
+
+/** Walk a binary message by its schema without decoding it. @throws SyncDecodeError */
+function checkBinaryLimits(root: protobuf.Type, bytes: Uint8Array, limits: DecodeLimits): void {
+  const fail = (why: string) => new SyncDecodeError(`cannot decode ${root.name} (protobuf): ${why}`);
+  const reader = protobuf.Reader.create(bytes);
+  const stack: { type: protobuf.Type; end: number }[] = [{ type: root, end: bytes.length }];
+  let values = 0;
+  try {
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      if (reader.pos >= top.end) {
+        if (reader.pos > top.end) throw fail('a field runs past the end of its message');
+        stack.pop();
+        continue;
+      }
+      const tag = reader.uint32();
+      if (++values > limits.maxValues) throw fail(`more than ${limits.maxValues} values`);
+      const field = top.type.fieldsById[tag >>> 3] as protobuf.Field | undefined;
+      if ((tag & 7) !== 2) {
+        reader.skipType(tag & 7);
+        continue;
+      }
+      const len = reader.uint32();
+      const end = reader.pos + len;
+      if (end > top.end) throw fail('a length runs past the end of its message');
+      if (field?.resolvedType instanceof protobuf.Type) {
+        if (stack.length >= limits.maxDepth) throw fail(`nested deeper than ${limits.maxDepth} levels`);
+        stack.push({ type: field.resolvedType, end });
+        continue;
+      }
+      // A packed list: at least one byte per element.
+      if (field?.repeated && field.type !== 'string' && field.type !== 'bytes') {
+        values += len;
+        if (values > limits.maxValues) throw fail(`more than ${limits.maxValues} values`);
+      }
+      reader.pos = end;
+    }
+  } catch (err) {
+    if (err instanceof SyncDecodeError) throw err;
+    throw fail((err as Error).message);
+  }
+}
+
+/**
+ * Scan JSON text before parsing it (parsing is what costs): the nesting of
+ * objects and lists, and the values in them (each comma, each object or
+ * list), outside strings. @throws SyncDecodeError
+ */
+function checkJsonLimits(type: protobuf.Type, text: string | Uint8Array, limits: DecodeLimits): void {
+  const n = text.length;
+  const at = typeof text === 'string' ? (i: number) => text.charCodeAt(i) : (i: number) => text[i];
+  let depth = 0;
+  let values = 0;
+  let inString = false;
+  for (let i = 0; i < n; i++) {
+    const c = at(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      // { [
+      if (++depth > limits.maxDepth) throw new SyncDecodeError(`cannot decode ${type.name} (JSON): nested deeper than ${limits.maxDepth} levels`);
+      if (++values > limits.maxValues) break;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+    else if (c === 0x2c && ++values > limits.maxValues) break;
+  }
+  if (values > limits.maxValues) throw new SyncDecodeError(`cannot decode ${type.name} (JSON): more than ${limits.maxValues} values`);
+}
+
+function fromBinary<T>(type: protobuf.Type, bytes: Uint8Array, limits?: DecodeLimits): T {
+  if (limits) checkBinaryLimits(type, bytes, limits);
   try {
     return type.toObject(type.decode(bytes), OBJECT_OPTIONS) as T;
   } catch (err) {
@@ -191,6 +275,8 @@ function camelKeys(v: unknown): unknown {
   if (v !== null && typeof v === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, child] of Object.entries(v)) {
+      // Not a field of any message; assigning it would set the object's prototype.
+      if (k === '__proto__') continue;
       const ck = snakeToCamel(k);
       // An explicit lowerCamelCase spelling wins over the snake_case one.
       if (ck !== k && Object.prototype.hasOwnProperty.call(v, ck)) continue;
@@ -201,7 +287,46 @@ function camelKeys(v: unknown): unknown {
   return v;
 }
 
-function fromJson<T>(type: protobuf.Type, text: string | Uint8Array): T {
+const INT64_TYPES = new Set(['int64', 'sint64', 'sfixed64', 'uint64', 'fixed64']);
+const UNSIGNED = new Set(['uint64', 'fixed64']);
+const JSON_INT64_MAX = 2n ** 63n - 1n;
+const JSON_UINT64_MAX = 2n ** 64n - 1n;
+
+/**
+ * The proto3 JSON rules for 64-bit integers, which protobufjs's `fromObject`
+ * does not apply (it wraps `"999999999999999999999999"`, turns `"-1"` into
+ * 2^64-1 in an unsigned field and reads `"12abc"` as 12): a decimal string
+ * or an integral number within the type's range. Iterative.
+ */
+function checkInt64Fields(type: protobuf.Type, doc: unknown): void {
+  const stack: { type: protobuf.Type; value: unknown; path: string }[] = [{ type, value: doc, path: '' }];
+  while (stack.length > 0) {
+    const { type: t, value, path } = stack.pop()!;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) continue;
+    for (const field of t.fieldsArray) {
+      const v = (value as Record<string, unknown>)[field.name];
+      if (v === undefined || v === null) continue;
+      const at = path ? `${path}.${field.name}` : field.name;
+      const items = field.repeated && Array.isArray(v) ? v : [v];
+      items.forEach((item, i) => {
+        const where = field.repeated && Array.isArray(v) ? `${at}[${i}]` : at;
+        if (field.resolvedType instanceof protobuf.Type) stack.push({ type: field.resolvedType, value: item, path: where });
+        else if (INT64_TYPES.has(field.type)) {
+          let n: bigint | undefined;
+          if (typeof item === 'number' && Number.isInteger(item)) n = BigInt(item);
+          else if (typeof item === 'string' && /^-?\d{1,20}$/.test(item)) n = BigInt(item);
+          const unsigned = UNSIGNED.has(field.type);
+          if (n === undefined || n > (unsigned ? JSON_UINT64_MAX : JSON_INT64_MAX) || n < (unsigned ? 0n : -JSON_INT64_MAX - 1n)) {
+            throw new SyncDecodeError(`${where}: expected ${unsigned ? 'an unsigned' : 'a'} 64-bit integer (a decimal string or number), got ${JSON.stringify(item)?.slice(0, 40)}`);
+          }
+        }
+      });
+    }
+  }
+}
+
+function fromJson<T>(type: protobuf.Type, text: string | Uint8Array, limits?: DecodeLimits): T {
+  if (limits) checkJsonLimits(type, text, limits);
   let doc: unknown;
   try {
     doc = JSON.parse(typeof text === 'string' ? text : Buffer.from(text).toString('utf8'));
@@ -210,8 +335,10 @@ function fromJson<T>(type: protobuf.Type, text: string | Uint8Array): T {
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new SyncDecodeError(`cannot decode ${type.name} (JSON): not an object`);
   try {
+    const camel = camelKeys(doc) as Record<string, unknown>;
+    checkInt64Fields(type, camel);
     // fromObject checks the structure (throws on a non-object message or a non-list repeated field).
-    return type.toObject(type.fromObject(camelKeys(doc) as Record<string, unknown>), OBJECT_OPTIONS) as T;
+    return type.toObject(type.fromObject(camel), OBJECT_OPTIONS) as T;
   } catch (err) {
     throw new SyncDecodeError(`cannot decode ${type.name} (JSON): ${(err as Error).message}`);
   }
@@ -219,8 +346,9 @@ function fromJson<T>(type: protobuf.Type, text: string | Uint8Array): T {
 
 export const encodeSyncRequestBinary = (req: SyncRequestObject): Uint8Array => toBinary(syncSchema().SyncRequest, req);
 export const encodeSyncRequestJson = (req: SyncRequestObject): string => toJson(syncSchema().SyncRequest, req);
-export const decodeSyncRequestBinary = (bytes: Uint8Array): SyncRequestObject => fromBinary(syncSchema().SyncRequest, bytes);
-export const decodeSyncRequestJson = (text: string | Uint8Array): SyncRequestObject => fromJson(syncSchema().SyncRequest, text);
+/** `limits`: see {@link DecodeLimits} (a server decoding what any client may send should pass them). */
+export const decodeSyncRequestBinary = (bytes: Uint8Array, limits?: DecodeLimits): SyncRequestObject => fromBinary(syncSchema().SyncRequest, bytes, limits);
+export const decodeSyncRequestJson = (text: string | Uint8Array, limits?: DecodeLimits): SyncRequestObject => fromJson(syncSchema().SyncRequest, text, limits);
 export const encodeSyncResponseBinary = (res: SyncResponseObject): Uint8Array => toBinary(syncSchema().SyncResponse, res);
 export const encodeSyncResponseJson = (res: SyncResponseObject): string => toJson(syncSchema().SyncResponse, res);
 export const decodeSyncResponseBinary = (bytes: Uint8Array): SyncResponseObject => fromBinary(syncSchema().SyncResponse, bytes);
@@ -230,9 +358,9 @@ export const decodeSyncResponseJson = (text: string | Uint8Array): SyncResponseO
 export function encodeSyncRequest(req: SyncRequestObject, encoding: SyncEncoding): Uint8Array {
   return encoding === 'json' ? Buffer.from(encodeSyncRequestJson(req), 'utf8') : encodeSyncRequestBinary(req);
 }
-/** Decode a SyncRequest in either encoding. @throws SyncDecodeError */
-export function decodeSyncRequest(body: Uint8Array, encoding: SyncEncoding): SyncRequestObject {
-  return encoding === 'json' ? decodeSyncRequestJson(body) : decodeSyncRequestBinary(body);
+/** Decode a SyncRequest in either encoding, within `limits` when given. @throws SyncDecodeError */
+export function decodeSyncRequest(body: Uint8Array, encoding: SyncEncoding, limits?: DecodeLimits): SyncRequestObject {
+  return encoding === 'json' ? decodeSyncRequestJson(body, limits) : decodeSyncRequestBinary(body, limits);
 }
 /** Encode a SyncResponse in either encoding. */
 export function encodeSyncResponse(res: SyncResponseObject, encoding: SyncEncoding): Uint8Array {

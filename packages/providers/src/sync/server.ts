@@ -20,6 +20,7 @@ import {
   PROTOBUF_CONTENT_TYPE,
   SYNC_METHOD_PATH,
   SyncDecodeError,
+  type DecodeLimits,
   type PolicyObject,
   type SyncRequestObject,
   type SyncResponseObject,
@@ -43,9 +44,21 @@ export interface PolicySyncServerOptions {
   watch?: boolean;
   /** Polling interval for the policy path, seconds (default 5). */
   filePollIntervalSecs?: number;
-  /** Largest request body accepted, bytes (default 16 MiB). */
+  /**
+   * Largest request accepted, bytes (default {@link DEFAULT_MAX_BODY_BYTES},
+   * 4 MiB): a larger HTTP body is answered 413 (at once when its
+   * Content-Length says so, without reading it), a larger gRPC message
+   * RESOURCE_EXHAUSTED.
+   */
   maxBodyBytes?: number;
-  /** Called on GET /shutdown; by default the server stops itself. */
+  /**
+   * Called on `POST /shutdown`; by default the server stops itself. With a
+   * token, the request must carry it; without one, it must come from a
+   * loopback address, carry `x-otel-policy-shutdown: 1` and no `Origin`
+   * (which no web page can arrange: a page's cross-site request would need a
+   * CORS preflight, and carries an Origin). A request with an `Origin` is
+   * refused even with the token. Any other method than POST gets 405.
+   */
   onShutdownRequest?: () => void;
   /** Where load problems go (default: stderr). */
   log?: (message: string) => void;
@@ -56,7 +69,10 @@ export interface ReceivedPolicyStats {
   policy_id: string;
   hits: number;
   misses: number;
+  /** Distinct errors reported, at most {@link MAX_ERRORS_PER_POLICY}, each at most {@link MAX_ERROR_BYTES} bytes of UTF-8. */
   errors: string[];
+  /** Errors reported but not kept because the policy already had {@link MAX_ERRORS_PER_POLICY} (absent when none). */
+  errors_dropped?: number;
   remove?: { hits: number; misses: number };
   redact?: { hits: number; misses: number };
   rename?: { hits: number; misses: number };
@@ -68,7 +84,22 @@ export interface ReceivedStats {
   policies: ReceivedPolicyStats[];
   sync_requests: number;
   hash: string;
+  /** Policy statuses reported for IDs this server does not serve (counted, not kept). */
+  unknown_policy_reports: number;
 }
+
+/** Default {@link PolicySyncServerOptions.maxBodyBytes}: 4 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+/**
+ * Distinct errors kept per policy, and the longest kept (bytes of UTF-8; a
+ * longer one is cut and ends in "…"): what clients report cannot grow the
+ * server without bound.
+ */
+export const MAX_ERRORS_PER_POLICY = 100;
+export const MAX_ERROR_BYTES = 1024;
+/** How deeply a request's messages may nest, and the fewest values one may hold (more when many policies are served). */
+const MAX_REQUEST_DEPTH = 32;
+const MIN_REQUEST_VALUES = 100_000;
 
 const STAGES = ['remove', 'redact', 'rename', 'add'] as const;
 
@@ -76,6 +107,7 @@ interface Accumulated {
   hits: number;
   misses: number;
   errors: Set<string>;
+  errorsDropped: number;
   stages: Record<(typeof STAGES)[number], { hits: number; misses: number }>;
 }
 
@@ -86,11 +118,16 @@ const byteCompare = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buf
  * change) over HTTP (`POST /v1/policy/sync`, proto JSON or binary protobuf)
  * and gRPC (`tero.policy.v1.PolicyService/Sync`), and accumulates what
  * clients report: hits and misses summed over every report, each distinct
- * error once per policy (`GET /stats`). `GET /shutdown` asks it to stop.
+ * error once per policy (`GET /stats`), for the policies it has served only
+ * (reports for other IDs are counted, not kept). `POST /shutdown` asks it
+ * to stop (see {@link PolicySyncServerOptions.onShutdownRequest}).
  */
 export class PolicySyncServer {
   private readonly options: PolicySyncServerOptions;
   private policies: PolicyObject[] = [];
+  /** IDs of every policy served so far: the only ones whose reported stats are kept. */
+  private servedIds = new Set<string>();
+  private unknownReports = 0;
   private hash = '';
   private readonly received = new Map<string, Accumulated>();
   private http: HttpServer | undefined;
@@ -120,23 +157,20 @@ export class PolicySyncServer {
     syncSchema();
     const src = this.options.policies;
     if (typeof src === 'string') {
-      let loaded = false;
-      let failure: Error | undefined;
       this.file = new FilePolicyProvider({ path: src, watch: this.options.watch ?? true, pollIntervalSecs: this.options.filePollIntervalSecs });
-      await this.file.start({
-        onPolicies: (set) => {
-          loaded = true;
-          this.setPolicies(set);
-        },
-        onError: (err) => {
-          failure = err;
-          this.log(`policy server: cannot load ${src}: ${err.message}${loaded ? ' (still serving the previous policies)' : ''}`);
-        },
-      });
-      if (!loaded) {
+      try {
+        // Read now, synchronously: the policies are in place before anything
+        // listens, and a file that cannot be loaded fails start() with its
+        // error alone (no log line besides).
+        this.setPolicies(this.file.loadSync());
+      } catch (err) {
         await this.file.shutdown();
-        throw failure ?? new Error(`cannot load ${src}`);
+        throw err;
       }
+      await this.file.start({
+        onPolicies: (set) => this.setPolicies(set),
+        onError: (err) => this.log(`policy server: cannot load ${src}: ${err.message} (still serving the previous policies)`),
+      });
     } else {
       this.setPolicies(src);
     }
@@ -149,12 +183,15 @@ export class PolicySyncServer {
     }
   }
 
-  /** Replace the served policy set. */
+  /** Replace the served policy set (stats of policies served before are kept: late reports still count). */
   setPolicies(set: PolicySet): void {
     const policies = policySetToProto(set);
     const hash = hashPolicies(policies);
     if (hash !== this.hash) this.reloads++;
     this.policies = policies;
+    // Every ID served so far: a client still reporting a policy the last reload removed (its final report, say)
+    // is counted; the set grows only with what the operator serves, never with what clients send.
+    for (const p of policies) this.servedIds.add(String(p.id ?? ''));
     this.hash = hash;
   }
 
@@ -167,21 +204,33 @@ export class PolicySyncServer {
   handleSync(req: SyncRequestObject): SyncResponseObject {
     this.syncRequests++;
     this.lastRequest = req;
-    for (const s of req.policyStatuses ?? []) {
-      const id = s.id ?? '';
+    for (const s of Array.isArray(req.policyStatuses) ? req.policyStatuses : []) {
+      if (s === null || typeof s !== 'object') continue;
+      const id = typeof s.id === 'string' ? s.id : '';
+      // Only policies this server has served are kept: reports for any other
+      // ID (mistaken or invented) are counted in one number.
+      if (!this.servedIds.has(id)) {
+        this.unknownReports++;
+        continue;
+      }
       let acc = this.received.get(id);
       if (!acc) {
-        acc = { hits: 0, misses: 0, errors: new Set(), stages: { remove: { hits: 0, misses: 0 }, redact: { hits: 0, misses: 0 }, rename: { hits: 0, misses: 0 }, add: { hits: 0, misses: 0 } } };
+        acc = { hits: 0, misses: 0, errors: new Set(), errorsDropped: 0, stages: { remove: { hits: 0, misses: 0 }, redact: { hits: 0, misses: 0 }, rename: { hits: 0, misses: 0 }, add: { hits: 0, misses: 0 } } };
         this.received.set(id, acc);
       }
-      acc.hits += int64ToNumber(s.matchHits);
-      acc.misses += int64ToNumber(s.matchMisses);
-      for (const e of s.errors ?? []) acc.errors.add(e);
+      acc.hits += count(s.matchHits);
+      acc.misses += count(s.matchMisses);
+      for (const e of Array.isArray(s.errors) ? s.errors : []) {
+        const text = truncateUtf8(String(e), MAX_ERROR_BYTES);
+        if (acc.errors.has(text)) continue;
+        if (acc.errors.size >= MAX_ERRORS_PER_POLICY) acc.errorsDropped++;
+        else acc.errors.add(text);
+      }
       for (const stage of STAGES) {
         const t = s[stage];
-        if (!t) continue;
-        acc.stages[stage].hits += int64ToNumber(t.hits);
-        acc.stages[stage].misses += int64ToNumber(t.misses);
+        if (!t || typeof t !== 'object') continue;
+        acc.stages[stage].hits += count(t.hits);
+        acc.stages[stage].misses += count(t.misses);
       }
     }
     return {
@@ -199,16 +248,18 @@ export class PolicySyncServer {
       .sort(([a], [b]) => byteCompare(a, b))
       .map(([id, acc]) => {
         const p: ReceivedPolicyStats = { policy_id: id, hits: acc.hits, misses: acc.misses, errors: [...acc.errors] };
+        if (acc.errorsDropped > 0) p.errors_dropped = acc.errorsDropped;
         for (const stage of STAGES) if (acc.stages[stage].hits || acc.stages[stage].misses) p[stage] = { ...acc.stages[stage] };
         return p;
       });
-    return { policies, sync_requests: this.syncRequests, hash: this.hash };
+    return { policies, sync_requests: this.syncRequests, hash: this.hash, unknown_policy_reports: this.unknownReports };
   }
 
   /** Forget the received stats. */
   resetStats(): void {
     this.received.clear();
     this.syncRequests = 0;
+    this.unknownReports = 0;
   }
 
   private authorized(header: string | undefined): boolean {
@@ -242,36 +293,42 @@ export class PolicySyncServer {
     });
   }
 
+  /**
+   * Every answer but a 200 is given without reading the body (401 comes
+   * first of all), in one line of text/plain.
+   */
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let pathname: string;
+    try {
+      pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    } catch {
+      return refuse(req, res, 400, 'bad request target');
+    }
     if (!this.authorized(req.headers.authorization)) {
       res.setHeader('www-authenticate', 'Bearer');
-      reply(res, 401, 'text/plain', 'unauthorized\n');
-      req.resume();
-      return;
+      return refuse(req, res, 401, 'unauthorized');
     }
-    switch (url.pathname) {
+    switch (pathname) {
       case '/v1/policy/sync': {
         if (req.method !== 'POST') return methodNotAllowed(req, res, 'POST');
         const encoding = encodingOf(req.headers['content-type']);
         if (!encoding) {
-          req.resume();
-          reply(res, 415, 'text/plain', `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}; use ${JSON_CONTENT_TYPE} or ${PROTOBUF_CONTENT_TYPE}\n`);
-          return;
+          return refuse(req, res, 415, `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}; use ${JSON_CONTENT_TYPE} or ${PROTOBUF_CONTENT_TYPE}`);
         }
+        const max = this.maxBodyBytes;
+        const declared = Number(req.headers['content-length']);
+        if (Number.isFinite(declared) && declared > max) return refuse(req, res, 413, `request body of ${declared} bytes exceeds the limit of ${max} bytes`);
         let body: Buffer;
         try {
-          body = await readBody(req, this.options.maxBodyBytes ?? 16 * 1024 * 1024);
+          body = await readBody(req, max);
         } catch (err) {
-          reply(res, 413, 'text/plain', `${(err as Error).message}\n`);
-          return;
+          return refuse(req, res, err instanceof BodyTooLarge ? 413 : 400, oneLine((err as Error).message));
         }
         let request: SyncRequestObject;
         try {
-          request = decodeSyncRequest(body, encoding);
+          request = decodeSyncRequest(body, encoding, this.decodeLimits);
         } catch (err) {
-          reply(res, 400, 'text/plain', `${err instanceof SyncDecodeError ? err.message : 'bad request'}\n`);
-          return;
+          return refuse(req, res, 400, err instanceof SyncDecodeError ? oneLine(err.message) : 'bad request');
         }
         const response = this.handleSync(request);
         reply(res, 200, encoding === 'json' ? JSON_CONTENT_TYPE : PROTOBUF_CONTENT_TYPE, encodeSyncResponse(response, encoding));
@@ -281,8 +338,10 @@ export class PolicySyncServer {
         if (req.method !== 'GET') return methodNotAllowed(req, res, 'GET');
         reply(res, 200, JSON_CONTENT_TYPE, JSON.stringify(this.stats()) + '\n');
         return;
-      case '/shutdown':
-        if (req.method !== 'GET' && req.method !== 'POST') return methodNotAllowed(req, res, 'GET, POST');
+      case '/shutdown': {
+        if (req.method !== 'POST') return methodNotAllowed(req, res, 'POST');
+        const refusal = shutdownRefusal(req, this.options.token !== undefined && this.options.token !== '');
+        if (refusal) return refuse(req, res, 403, refusal);
         req.resume();
         reply(res, 200, 'text/plain', 'shutting down\n');
         res.once('finish', () => {
@@ -290,35 +349,57 @@ export class PolicySyncServer {
           else void this.stop();
         });
         return;
+      }
       default:
-        req.resume();
-        reply(res, 404, 'text/plain', 'not found\n');
+        return refuse(req, res, 404, 'not found');
     }
+  }
+
+  /**
+   * What one request may hold: values enough for a status of every policy
+   * served (and more), so that decoding one costs bounded time and memory.
+   */
+  private get decodeLimits(): DecodeLimits {
+    return { maxDepth: MAX_REQUEST_DEPTH, maxValues: Math.max(MIN_REQUEST_VALUES, 20 * this.servedIds.size) };
+  }
+
+  private get maxBodyBytes(): number {
+    const max = this.options.maxBodyBytes;
+    return max !== undefined && Number.isFinite(max) && max > 0 ? Math.floor(max) : DEFAULT_MAX_BODY_BYTES;
   }
 
   private async listenGrpc(port: number): Promise<void> {
     const grpc = await loadGrpc();
-    const server = new grpc.Server();
+    // A larger message is refused (RESOURCE_EXHAUSTED) by grpc-js before it reaches the handler.
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': this.maxBodyBytes });
     const definition: Grpc.ServiceDefinition = {
       sync: {
         path: SYNC_METHOD_PATH,
         requestStream: false,
         responseStream: false,
         requestSerialize: (v: unknown) => Buffer.from(syncSchema().SyncRequest.encode(syncSchema().SyncRequest.fromObject(v as object)).finish()),
-        requestDeserialize: (buf: Buffer) => decodeSyncRequestBinary(buf),
+        // Decoded in the handler, after the token check: an unauthenticated caller costs no decoding.
+        requestDeserialize: (buf: Buffer) => buf,
         responseSerialize: (v: SyncResponseObject) => Buffer.from(encodeSyncResponseBinary(v)),
         responseDeserialize: (buf: Buffer) => syncSchema().SyncResponse.toObject(syncSchema().SyncResponse.decode(buf)),
       },
     };
     server.addService(definition, {
-      sync: (call: Grpc.ServerUnaryCall<SyncRequestObject, SyncResponseObject>, callback: Grpc.sendUnaryData<SyncResponseObject>) => {
+      sync: (call: Grpc.ServerUnaryCall<Buffer, SyncResponseObject>, callback: Grpc.sendUnaryData<SyncResponseObject>) => {
         const auth = call.metadata.get('authorization')[0];
         if (!this.authorized(typeof auth === 'string' ? auth : auth?.toString())) {
           callback({ code: grpc.status.UNAUTHENTICATED, details: 'unauthorized' });
           return;
         }
+        let request: SyncRequestObject;
         try {
-          callback(null, this.handleSync(call.request));
+          request = decodeSyncRequestBinary(call.request, this.decodeLimits);
+        } catch (err) {
+          callback({ code: grpc.status.INVALID_ARGUMENT, details: err instanceof SyncDecodeError ? oneLine(err.message) : 'bad request' });
+          return;
+        }
+        try {
+          callback(null, this.handleSync(request));
         } catch (err) {
           callback({ code: grpc.status.INTERNAL, details: (err as Error).message });
         }
@@ -370,15 +451,55 @@ export class PolicySyncServer {
 }
 
 function reply(res: ServerResponse, status: number, type: string, body: string | Uint8Array): void {
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'x-content-type-options': 'nosniff' });
   res.end(body);
 }
 
-function methodNotAllowed(req: IncomingMessage, res: ServerResponse, allow: string): void {
-  req.resume();
-  res.setHeader('allow', allow);
-  reply(res, 405, 'text/plain', 'method not allowed\n');
+/**
+ * Answer an error in one line of text, without reading the body: what is
+ * left of it is drained if it is small, otherwise the connection is closed
+ * after the answer (so a client cannot make the server read a body it will
+ * not use).
+ */
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
+  if (!req.complete) {
+    const chunked = req.headers['transfer-encoding'] !== undefined;
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (chunked || !Number.isFinite(declared) || declared > DRAIN_BYTES) res.setHeader('connection', 'close');
+    req.resume();
+  }
+  reply(res, status, 'text/plain', `${message}\n`);
 }
+
+/** A body up to this size is read and dropped after an error answer (the connection stays usable); a larger one closes the connection. */
+const DRAIN_BYTES = 64 * 1024;
+
+function methodNotAllowed(req: IncomingMessage, res: ServerResponse, allow: string): void {
+  res.setHeader('allow', allow);
+  refuse(req, res, 405, `method ${req.method ?? ''} not allowed; use ${allow}`);
+}
+
+/** A reason for a client: one line, at most 300 characters. */
+function oneLine(message: string): string {
+  const line = message.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
+}
+
+/** A reported counter: a non-negative number (a negative or malformed one counts 0). */
+function count(v: unknown): number {
+  const n = int64ToNumber(v);
+  return n > 0 ? n : 0;
+}
+
+/** `text` cut to at most `max` bytes of UTF-8 (on a character boundary), ending in "…" when cut. */
+function truncateUtf8(text: string, max: number): string {
+  if (text.length <= max / 3 || Buffer.byteLength(text) <= max) return text;
+  const bytes = Buffer.from(text).subarray(0, Math.max(0, max - 3));
+  // A character cut in two decodes as U+FFFD at the end: drop it.
+  return `${bytes.toString('utf8').replace(/\uFFFD+$/, '')}…`;
+}
+
+class BodyTooLarge extends Error {}
 
 function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -390,7 +511,8 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
       size += c.length;
       if (size > max) {
         failed = true;
-        reject(new Error(`request body exceeds ${max} bytes`));
+        chunks.length = 0;
+        reject(new BodyTooLarge(`request body exceeds the limit of ${max} bytes`));
         return;
       }
       chunks.push(c);
@@ -403,4 +525,20 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
       failed = true;
     });
   });
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+
+/**
+ * Why a `POST /shutdown` is refused, or undefined: never from a web page;
+ * without a token, only from this machine with the custom header (see
+ * {@link PolicySyncServerOptions.onShutdownRequest}).
+ */
+function shutdownRefusal(req: IncomingMessage, withToken: boolean): string | undefined {
+  if (req.headers.origin !== undefined) return 'shutdown is not accepted from a web page (Origin header)';
+  // The token (already checked) is enough on its own.
+  if (withToken) return undefined;
+  if (!LOOPBACK.test(req.socket.remoteAddress ?? '')) return 'shutdown is accepted from this machine only (or with the token)';
+  if (req.headers['x-otel-policy-shutdown'] !== '1') return 'shutdown needs the header x-otel-policy-shutdown: 1';
+  return undefined;
 }
