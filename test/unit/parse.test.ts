@@ -9,6 +9,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PolicyEngine, PolicyParseError, compilePolicies, parsePolicyText } from '@otel-policy/core';
+import { MAX_POLICY_DEPTH, MAX_YAML_DEPTH } from '../../packages/core/src/policy/parse.js';
+import { MAX_LOCATE_DEPTH } from '../../packages/core/src/policy/json-text.js';
 import { applyToLogs, applyToMetrics, applyToTraces, type LogsData, type MetricsData, type TracesData, type otlpJson } from '@otel-policy/adapters';
 
 type KeyValue = otlpJson.KeyValue;
@@ -1352,5 +1354,36 @@ describe('unreadable policy documents: what, and where', () => {
     expect(parsePolicyText('\uFEFFpolicies: []\n').policies).toEqual([]);
     expect(parsePolicyText('\uFEFF{"policies": []}').policies).toEqual([]);
     expect(parsePolicyText('policies:\n  - id: !!binary a\n    name: n\n    log: { match: [{ log_field: body, exists: true }], keep: none }\n').policies[0].problems).toEqual(['policy has no id']);
+  });
+
+  it('refuses YAML nested deeper than MAX_YAML_DEPTH before the YAML library recurses over it, with the position', () => {
+    const flow = fail(`policies: ${'['.repeat(100_000)}`);
+    expect(flow.reason).toBe(`invalid YAML: nested more than ${MAX_YAML_DEPTH} levels deep`);
+    expect(flow.position).toEqual({ line: 1, col: 11 + MAX_YAML_DEPTH });
+    expect(fail(`policies:\n  ${'- '.repeat(100_000)}x\n`).reason).toMatch(/nested more than/);
+    // Invalid JSON that deep is not handed to a recursive parser either.
+    const json = fail(`{"policies": [${'['.repeat(100_000)}`);
+    expect(json.reason).toBe(`invalid JSON: nested more than ${MAX_LOCATE_DEPTH} levels deep`);
+    expect(json.position).toEqual({ line: 1, col: 13 + MAX_LOCATE_DEPTH });
+    // Brackets in quotes, comments and plain scalars do not count.
+    const text = `policies:\n  - id: a # ${'['.repeat(500)}\n    name: "${'{'.repeat(500)}"\n    description: x${'['.repeat(500)}\n    log: { match: [{ log_field: body, regex: '${'['.repeat(500)}' }], keep: none }\n`;
+    expect(parsePolicyText(text).policies[0].id).toBe('a');
+  });
+
+  it('a YAML error and then deeply nested text, in one process: an error each time (the YAML library once made V8 abort here)', () => {
+    expect(fail('  "policies":\n  - "id": x\n - y\n').reason).toMatch(/^invalid YAML/);
+    expect(fail(`${'['.repeat(9_000)}"x": 1,\n`).reason).toMatch(/^invalid JSON: nested more than/);
+    expect(fail(`k: ${'['.repeat(9_000)}`).reason).toMatch(/^invalid YAML: nested more than/);
+  });
+
+  it('keeps a policy nested deeper than MAX_POLICY_DEPTH as invalid and inert (its id kept), not a crash', () => {
+    const deep = `${'{"a": '.repeat(100_000)}1${'}'.repeat(100_000)}`;
+    const set = parsePolicyText(`{"policies": [{"id": "deep", "name": "d", "log": {"match": [{"log_field": "body", "regex": ${deep}}], "keep": "none"}}, {"id": "ok", "name": "o", "log": {"match": [{"log_field": "body", "exact": "x"}], "keep": "none"}}]}`);
+    expect(set.policies[0].id).toBe('deep');
+    expect(set.policies[0].problems[0]).toMatch(new RegExp(`^policy nested more than ${MAX_POLICY_DEPTH} levels deep \\(at log\\.match\\[0\\]\\.regex\\.a\\.a`));
+    expect(set.policies[1].problems).toEqual([]);
+    // A YAML alias that refers to its own node: a cycle, refused the same way.
+    const cyclic = parsePolicyText('policies:\n  - &p\n    id: cyc\n    name: c\n    log: { match: [{ log_field: body, exists: true }], keep: none }\n    self: *p\n');
+    expect(cyclic.policies[0].problems[0]).toMatch(/^policy nested more than/);
   });
 });

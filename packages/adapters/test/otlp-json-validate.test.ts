@@ -34,6 +34,26 @@ describe('checkOtlpJsonShape', () => {
     expect(problem({ resourceSpans: [{ scopeSpans: [{ spans: [{ events: {} }] }] }] }, 'trace')).toBe('resourceSpans[0].scopeSpans[0].spans[0].events: expected a list, got an object');
   });
 
+  it('reads "__proto__", "constructor" and other Object.prototype names as unknown keys, not as fields', () => {
+    const withProto = JSON.parse('{"resourceLogs": [{"__proto__": {"x": 1}, "constructor": "c", "scopeLogs": [{"logRecords": [{"toString": 5, "hasOwnProperty": []}]}]}]}');
+    expect(problem(withProto)).toBeUndefined();
+    expect(problem(logs({ attributes: [{ key: '__proto__', value: { stringValue: 'x' } }] }))).toBeUndefined();
+  });
+
+  it('refuses known fields under their snake_case names, which the accessors would skip silently', () => {
+    expect(problem({ resource_logs: [] })).toBe('resource_logs: OTLP/JSON keys are lowerCamelCase: write "resourceLogs"');
+    expect(problem(logs({ severity_text: 'DEBUG' }))).toBe('resourceLogs[0].scopeLogs[0].logRecords[0].severity_text: OTLP/JSON keys are lowerCamelCase: write "severityText"');
+    expect(problem({ resourceSpans: [{ scopeSpans: [{ spans: [{ parent_span_id: 'ab' }] }] }] }, 'trace')).toMatch(/spans\[0\]\.parent_span_id: .*write "parentSpanId"/);
+    // An unknown snake_case key is just unknown.
+    expect(problem(logs({ some_future_field: 1 }))).toBeUndefined();
+  });
+
+  it('refuses another signal\'s top-level key (it would pass through unevaluated)', () => {
+    expect(problem({ resourceLogs: [], resourceSpans: [] })).toBe('resourceSpans: a logs payload (resourceLogs) cannot hold traces; one signal per payload');
+    expect(problem({ resourceLogs: [] }, 'trace')).toBe('resourceLogs: a traces payload (resourceSpans) cannot hold logs; one signal per payload');
+    expect(problem({ resource_metrics: [] }, 'log')).toMatch(/^resource_metrics: a logs payload .* cannot hold metrics/);
+  });
+
   it('refuses nesting deeper than MAX_DEPTH, under known keys or not, without overflowing the stack', () => {
     let body: unknown = { stringValue: 'leaf' };
     for (let i = 0; i < 100_000; i++) body = { arrayValue: { values: [body] } };

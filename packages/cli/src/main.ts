@@ -65,6 +65,8 @@ export async function main(argv: string[]): Promise<number> {
   const debug = debugRequested(argv);
   const [command, ...rest] = argv.filter((a) => a !== '--debug');
   try {
+    // The internal-error path has no natural trigger left; tests reach it through this variable.
+    if (process.env.OTEL_POLICY_TEST_INTERNAL_ERROR === '1') throw new Error('a test of the internal-error path (OTEL_POLICY_TEST_INTERNAL_ERROR=1)');
     if (command !== undefined && USAGES[command] && (rest.includes('--help') || rest.includes('-h'))) {
       const usage = command === 'collector' ? (await import('@otel-policy/collector')).COLLECTOR_USAGE : USAGES[command];
       process.stdout.write(`${usage}\n\n${COMMON}\n`);
@@ -76,15 +78,16 @@ export async function main(argv: string[]): Promise<number> {
       case 'serve-policies':
         return await runServe(parseArgs(rest, new Set(), SERVE_FLAGS));
       case 'validate':
-        return await runValidate(parseArgs(rest, new Set(), new Set()));
+        return await runValidate(parseArgs(rest, new Set(), new Set(['policies'])));
       case 'collector':
         return await runCollector(rest);
-      case undefined:
       case 'help':
       case '--help':
       case '-h':
-        (command === undefined ? process.stderr : process.stdout).write(USAGE);
-        return command === undefined ? 2 : 0;
+        process.stdout.write(USAGE);
+        return 0;
+      case undefined:
+        throw new UsageError('no command given (eval, validate, serve-policies, collector)');
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)} (eval, validate, serve-policies, collector)`);
     }

@@ -7,7 +7,10 @@
  *
  * Driven by a table of the OTLP messages (lowerCamelCase keys, as the
  * accessors read them); the values of unknown keys are accepted, as OTLP
- * receivers must, and `null` reads as the default. Iterative, so hostile
+ * receivers must, and `null` reads as the default. A known field under its
+ * snake_case name is refused (the accessors would skip it silently; the
+ * OTLP/JSON rules allow lowerCamelCase only), and so is another signal's
+ * top-level key (`resourceSpans` in a logs payload). Iterative, so hostile
  * nesting cannot overflow the stack; nesting deeper than {@link MAX_DEPTH},
  * under known keys or not, is refused (the accessors and JSON.stringify
  * recurse over it).
@@ -135,6 +138,19 @@ const MESSAGES: Record<string, Record<string, Shape>> = {
 };
 
 const ROOT: Record<Signal, string> = { log: 'LogsData', trace: 'TracesData', metric: 'MetricsData' };
+/** The top-level key of each signal's payload. */
+const ROOT_KEY: Record<Signal, string> = { log: 'resourceLogs', trace: 'resourceSpans', metric: 'resourceMetrics' };
+const SIGNAL_NAME: Record<Signal, string> = { log: 'logs', trace: 'traces', metric: 'metrics' };
+
+const camel = (k: string): string => k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/** A payload holds one signal: another signal's key (which would pass through unevaluated) is refused. */
+function rootProblem(keys: readonly string[], signal: Signal): void {
+  for (const key of keys) {
+    const other = (Object.keys(ROOT_KEY) as Signal[]).find((s) => s !== signal && (ROOT_KEY[s] === key || ROOT_KEY[s] === camel(key)));
+    if (other) throw new OtlpShapeError(key, `a ${SIGNAL_NAME[signal]} payload (${ROOT_KEY[signal]}) cannot hold ${SIGNAL_NAME[other]}; one signal per payload`);
+  }
+}
 
 const INT64 = /^-?\d+$/;
 const DOUBLE_WORDS = new Set(['NaN', 'Infinity', '-Infinity']);
@@ -215,9 +231,17 @@ export function checkOtlpJsonShape(payload: unknown, signal: Signal): void {
     if (typeof value !== 'object' || Array.isArray(value)) throw new OtlpShapeError(path, `expected an object (${shape.message}), got ${kindOf(value)}`);
     const fields = MESSAGES[shape.message];
     const keys = Object.keys(value);
+    if (depth === 0) rootProblem(keys, signal);
     for (let k = keys.length - 1; k >= 0; k--) {
       const key = keys[k];
-      stack.push({ value: (value as Record<string, unknown>)[key], shape: fields[key] ?? 'any', path: path ? `${path}.${key}` : key, depth: depth + 1 });
+      const at = path ? `${path}.${key}` : key;
+      // Own properties only: a key such as "__proto__" or "constructor" is an unknown key, not Object.prototype's.
+      const field = Object.hasOwn(fields, key) ? fields[key] : undefined;
+      if (field === undefined && key.includes('_') && Object.hasOwn(fields, camel(key))) {
+        // The accessors read lowerCamelCase only, as the OTLP/JSON rules say: a snake_case key would be skipped silently.
+        throw new OtlpShapeError(at, `OTLP/JSON keys are lowerCamelCase: write "${camel(key)}"`);
+      }
+      stack.push({ value: (value as Record<string, unknown>)[key], shape: field ?? 'any', path: at, depth: depth + 1 });
     }
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PolicyEngine, PolicyRegistry, type EngineLogger, type RegexBackend, type Signal } from '@otel-policy/core';
 import { applyToLogs, applyToMetrics, applyToTraces } from '@otel-policy/adapters';
-import { flag, noPositional, requireFlag, UsageError, type ParsedArgs } from '../args.js';
+import { flag, InputError, noPositional, requireFlag, UsageError, type ParsedArgs } from '../args.js';
 import { checkPayloadShape, readPayloadFile, readPolicyFile, writeTextFile } from '../input.js';
 
 /** The options `eval` takes. */
@@ -65,7 +65,7 @@ export async function runEval(args: ParsedArgs): Promise<number> {
   if (policiesPath === undefined) return runEvalSynced(args, inputPath);
   const set = await readPolicyFile(policiesPath);
   const data = await readPayloadFile(inputPath);
-  const signal = signalOf(args, data);
+  const signal = signalOf(args, data, inputPath);
   checkPayloadShape(inputPath, data, signal);
   const engine = new PolicyEngine({ policies: set, logger: stderrLogger(policiesPath), regexBackend: await regexBackendOf(args) });
   applyPayload(engine, signal, data);
@@ -82,11 +82,16 @@ async function regexBackendOf(args: ParsedArgs): Promise<RegexBackend | undefine
   return regexBackendNamed(name as (typeof REGEX_BACKEND_NAMES)[number]);
 }
 
-function signalOf(args: ParsedArgs, data: Record<string, unknown>): Signal {
+function signalOf(args: ParsedArgs, data: Record<string, unknown>, inputPath: string): Signal {
   const signalFlag = flag(args, 'signal');
   if (signalFlag !== undefined && !['log', 'metric', 'trace'].includes(signalFlag)) throw new UsageError(`--signal must be log, metric or trace`);
-  const signal = (signalFlag as Signal | undefined) ?? signalOfPayload(data);
-  if (!signal) throw new UsageError('cannot tell the signal of the input; pass --signal');
+  // snake_case top-level keys pick the signal too, so that the shape check can say to write them in lowerCamelCase.
+  const signal = (signalFlag as Signal | undefined) ?? signalOfPayload(data) ?? signalOfPayload({ resourceLogs: data.resource_logs, resourceMetrics: data.resource_metrics, resourceSpans: data.resource_spans });
+  if (!signal) {
+    const keys = Object.keys(data);
+    const got = keys.length === 0 ? 'an empty object' : `an object with ${keys.slice(0, 3).map((k) => JSON.stringify(k)).join(', ')}${keys.length > 3 ? ', ...' : ''}`;
+    throw new InputError(`${inputPath}: expected an OTLP/JSON payload with resourceLogs, resourceMetrics or resourceSpans, got ${got} (pass --signal for an empty payload)`);
+  }
   return signal;
 }
 
@@ -102,7 +107,7 @@ async function writeResults(args: ParsedArgs, engine: PolicyEngine, data: Record
 /** `eval --server URL` / `eval --grpc HOST:PORT`: sync once, evaluate, report through sync. */
 async function runEvalSynced(args: ParsedArgs, inputPath: string): Promise<number> {
   const data = await readPayloadFile(inputPath);
-  const signal = signalOf(args, data);
+  const signal = signalOf(args, data, inputPath);
   checkPayloadShape(inputPath, data, signal);
   const contentType = flag(args, 'content-type') ?? 'json';
   if (contentType !== 'json' && contentType !== 'protobuf') throw new UsageError('--content-type must be json or protobuf');

@@ -2,16 +2,17 @@ import { compilePolicies } from '@otel-policy/core';
 import { InputError, UsageError, type ParsedArgs } from '../args.js';
 import { readPolicyFile } from '../input.js';
 
-export const VALIDATE_USAGE = `otel-policy validate FILE...
+export const VALIDATE_USAGE = `otel-policy validate FILE... (or --policies FILE, as eval takes it)
 
 Parse and compile policy files; print every invalid policy's errors. Exits 1
 when a policy is invalid, 2 when a file cannot be read or parsed at all.`;
 
 export async function runValidate(args: ParsedArgs): Promise<number> {
-  if (args.positional.length === 0) throw new UsageError('give at least one policy file');
+  const files = [...(args.flags.get('policies') ?? []), ...args.positional];
+  if (files.length === 0) throw new UsageError('give at least one policy file');
   let invalid = 0;
   let unreadable = 0;
-  for (const file of args.positional) {
+  for (const file of files) {
     let set;
     try {
       set = await readPolicyFile(file);

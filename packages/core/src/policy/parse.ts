@@ -1,5 +1,5 @@
 import { parse as parseYaml } from 'yaml';
-import { parseJsonText, type JsonSyntaxError, type TextPosition } from './json-text.js';
+import { nestingBeyond, parseJsonText, type JsonSyntaxError, type TextPosition } from './json-text.js';
 import type {
   Extension,
   FieldSelector,
@@ -44,6 +44,17 @@ export class PolicyParseError extends Error {
  * not printed by the library: the document is then read as plain values.
  */
 const YAML_OPTIONS = { intAsBigInt: true, schema: 'core', logLevel: 'error' } as const;
+
+/**
+ * Deepest nesting of YAML text handed to the YAML library, which recurses
+ * (it overflows the stack near 800 levels, and V8 has been seen to abort
+ * the process, not throw, when a regex compiles at that depth). Estimated by
+ * a linear scan ({@link nestingBeyond}); real policy files stay under 20.
+ */
+export const MAX_YAML_DEPTH = 200;
+
+/** The position where YAML text nests too deeply for the YAML library, or undefined. */
+const yamlTooDeep = (text: string): TextPosition | undefined => nestingBeyond(text, MAX_YAML_DEPTH, true);
 
 /** The first line of a YAML library error, without the position it also gives as linePos. */
 function yamlProblem(err: unknown): { reason: string; position?: TextPosition } {
@@ -114,7 +125,7 @@ export function parsePolicyText(text: string, options: ParseOptions = {}): Polic
     } catch (jsonErr) {
       const { line, col, reason } = jsonErr as JsonSyntaxError;
       // JSON is a subset of YAML 1.2; a YAML file may still start with '{'. When YAML cannot read it either, the JSON error says more.
-      if (options.format === 'json') throw new PolicyParseError(`invalid JSON: ${reason}`, options.source, { line, col });
+      if (options.format === 'json' || yamlTooDeep(body)) throw new PolicyParseError(`invalid JSON: ${reason}`, options.source, { line, col });
       try {
         doc = parseYaml(body, YAML_OPTIONS);
       } catch {
@@ -122,6 +133,8 @@ export function parsePolicyText(text: string, options: ParseOptions = {}): Polic
       }
     }
   } else {
+    const deep = yamlTooDeep(body);
+    if (deep) throw new PolicyParseError(`invalid YAML: nested more than ${MAX_YAML_DEPTH} levels deep`, options.source, deep);
     try {
       doc = parseYaml(body, YAML_OPTIONS);
     } catch (err) {
@@ -148,17 +161,38 @@ export function parsePolicyDocument(doc: unknown, source?: string): PolicySet {
   return { policies: list.map((p, i) => parsePolicy(p, i)) };
 }
 
+/**
+ * Deepest nesting accepted inside one policy object (real policies nest
+ * fewer than 10 levels): parsing, messages (JSON.stringify, String) and the
+ * engine recurse over values, so hostile nesting must stop here.
+ */
+export const MAX_POLICY_DEPTH = 64;
+
+/** The path of a value nested deeper than {@link MAX_POLICY_DEPTH} in `raw`, or undefined. Iterative. */
+function tooDeep(raw: unknown): string | undefined {
+  const stack: { v: unknown; path: string; depth: number }[] = [{ v: raw, path: '', depth: 0 }];
+  while (stack.length > 0) {
+    const { v, path, depth } = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > MAX_POLICY_DEPTH) return path;
+    for (const [k, child] of Object.entries(v)) stack.push({ v: child, path: Array.isArray(v) ? `${path}[${k}]` : path ? `${path}.${k}` : k, depth: depth + 1 });
+  }
+  return undefined;
+}
+
 /** Parse one policy object. Never throws: problems are kept on the policy. */
 export function parsePolicy(raw: unknown, index = 0): Policy {
   const problems: string[] = [];
-  if (!isObj(raw)) {
+  const deep = isObj(raw) ? tooDeep(raw) : undefined;
+  if (!isObj(raw) || deep !== undefined) {
+    const idRaw = isObj(raw) ? get(raw, 'id') : undefined;
     return {
-      id: `policies[${index}]`,
+      id: typeof idRaw === 'string' && idRaw !== '' ? idRaw : `policies[${index}]`,
       name: '',
       description: '',
       enabled: true,
       extensions: [],
-      problems: [`policy must be an object`],
+      problems: [deep !== undefined ? `policy nested more than ${MAX_POLICY_DEPTH} levels deep (at ${deep.length > 120 ? `${deep.slice(0, 120)}...` : deep})` : `policy must be an object`],
     };
   }
   const idRaw = get(raw, 'id');
