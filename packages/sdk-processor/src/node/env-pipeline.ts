@@ -70,6 +70,25 @@ function exporterNames(env: CoreEnv, variable: string): string[] | undefined {
   return names;
 }
 
+/** A BatchSpanProcessor with the `OTEL_BSP_*` settings, as NodeSDK's createBatchSpanProcessorFromEnv builds it. */
+export function batchSpanProcessor(sdk: SdkPackages, exporter: unknown): SpanProcessorLike {
+  const env = sdk.load('@opentelemetry/core') as unknown as CoreEnv;
+  return new (sdkClass(sdk, '@opentelemetry/sdk-trace', 'BatchSpanProcessor'))({
+    exporter,
+    maxQueueSize: positive(env, 'OTEL_BSP_MAX_QUEUE_SIZE'),
+    scheduledDelayMillis: positive(env, 'OTEL_BSP_SCHEDULE_DELAY'),
+    exportTimeoutMillis: positive(env, 'OTEL_BSP_EXPORT_TIMEOUT'),
+    maxExportBatchSize: positive(env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE'),
+  }) as SpanProcessorLike;
+}
+
+/** OTEL_METRIC_EXPORT_INTERVAL and _TIMEOUT (the timeout clamped to the interval), as NodeSDK reads them. */
+export function metricReaderTiming(sdk: SdkPackages): { exportIntervalMillis: number; exportTimeoutMillis: number } {
+  const env = sdk.load('@opentelemetry/core') as unknown as CoreEnv;
+  const exportIntervalMillis = positive(env, 'OTEL_METRIC_EXPORT_INTERVAL') ?? 60_000;
+  return { exportIntervalMillis, exportTimeoutMillis: Math.min(positive(env, 'OTEL_METRIC_EXPORT_TIMEOUT') ?? 30_000, exportIntervalMillis) };
+}
+
 function spanProcessorsFromEnv(sdk: SdkPackages, env: CoreEnv): SpanProcessorLike[] | undefined {
   const names = exporterNames(env, 'OTEL_TRACES_EXPORTER');
   if (!names) return undefined;
@@ -77,18 +96,9 @@ function spanProcessorsFromEnv(sdk: SdkPackages, env: CoreEnv): SpanProcessorLik
   for (const name of names) {
     if (name === 'otlp') {
       const exporter = new (sdkClass(sdk, `@opentelemetry/exporter-trace-otlp-${PROTOCOL_PACKAGE[protocolOf(env, 'TRACES')]}`, 'OTLPTraceExporter'))();
-      processors.push(
-        new (sdkClass(sdk, '@opentelemetry/sdk-trace', 'BatchSpanProcessor'))({
-          exporter,
-          maxQueueSize: positive(env, 'OTEL_BSP_MAX_QUEUE_SIZE'),
-          scheduledDelayMillis: positive(env, 'OTEL_BSP_SCHEDULE_DELAY'),
-          exportTimeoutMillis: positive(env, 'OTEL_BSP_EXPORT_TIMEOUT'),
-          maxExportBatchSize: positive(env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE'),
-        }),
-      );
+      processors.push(batchSpanProcessor(sdk, exporter));
     } else if (name === 'zipkin') {
-      const exporter = new (sdkClass(sdk, '@opentelemetry/exporter-zipkin', 'ZipkinExporter'))();
-      processors.push(new (sdkClass(sdk, '@opentelemetry/sdk-trace', 'BatchSpanProcessor'))({ exporter }));
+      processors.push(batchSpanProcessor(sdk, new (sdkClass(sdk, '@opentelemetry/exporter-zipkin', 'ZipkinExporter'))()));
     } else if (name === 'console') {
       const exporter = new (sdkClass(sdk, '@opentelemetry/sdk-trace', 'ConsoleSpanExporter'))();
       processors.push(new (sdkClass(sdk, '@opentelemetry/sdk-trace', 'SimpleSpanProcessor'))({ exporter }));
@@ -100,8 +110,10 @@ function spanProcessorsFromEnv(sdk: SdkPackages, env: CoreEnv): SpanProcessorLik
 }
 
 function logRecordProcessorsFromEnv(sdk: SdkPackages, env: CoreEnv): LogRecordProcessorLike[] | undefined {
-  const names = exporterNames(env, 'OTEL_LOGS_EXPORTER');
-  if (!names) return undefined;
+  const names = [...new Set(env.getStringListFromEnv('OTEL_LOGS_EXPORTER') ?? [])];
+  if (names.length === 0) names.push('otlp');
+  // NodeSDK's logs rule (unlike traces): any "none" turns logs off.
+  if (names.includes('none')) return undefined;
   const processors: LogRecordProcessorLike[] = [];
   for (const name of names) {
     if (name === 'otlp') {
@@ -134,9 +146,8 @@ function metricReadersFromEnv(sdk: SdkPackages, env: CoreEnv): MetricReaderFacto
   for (const name of names) {
     if (name === 'otlp') {
       const Exporter = sdkClass(sdk, `@opentelemetry/exporter-metrics-otlp-${PROTOCOL_PACKAGE[protocolOf(env, 'METRICS')]}`, 'OTLPMetricExporter');
-      const interval = positive(env, 'OTEL_METRIC_EXPORT_INTERVAL') ?? 60_000;
-      const timeout = Math.min(positive(env, 'OTEL_METRIC_EXPORT_TIMEOUT') ?? 30_000, interval);
-      readers.push((wrap) => new (Reader())({ exporter: wrap(new Exporter()), exportIntervalMillis: interval, exportTimeoutMillis: timeout }));
+      const timing = metricReaderTiming(sdk);
+      readers.push((wrap) => new (Reader())({ exporter: wrap(new Exporter()), ...timing }));
     } else if (name === 'console') {
       const Exporter = sdkClass(sdk, '@opentelemetry/sdk-metrics', 'ConsoleMetricExporter');
       readers.push((wrap) => new (Reader())({ exporter: wrap(new Exporter()) }));

@@ -57,7 +57,12 @@ export function policyConfigFromEnv(env: Env = process.env, report: (m: string) 
   const options = { whileLoading, holdTimeoutMs: wholeNumber(env, POLICY_ENV.holdTimeout, 0, report) };
   let policies: PolicySource;
   if (/^file:\/\//i.test(source)) {
-    policies = fileURLToPath(source);
+    try {
+      policies = fileURLToPath(source);
+    } catch (err) {
+      report(`${POLICY_ENV.source}=${JSON.stringify(source)}: ${(err as Error).message}; telemetry is exported unfiltered`);
+      return undefined;
+    }
   } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
     const url = source.toLowerCase();
     const sync = {

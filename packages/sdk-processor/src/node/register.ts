@@ -13,7 +13,7 @@
  * stderr and the application runs unfiltered or uninstrumented, as the
  * upstream register does.
  */
-import { diag, type DiagLogger } from '@opentelemetry/api';
+import { diag, DiagConsoleLogger, type DiagLogger, type DiagLogLevel } from '@opentelemetry/api';
 import { policyConfigFromEnv } from './policy-source-env.js';
 import { requireFromApp, sdkPackages, type SdkClass } from './sdk-packages.js';
 import { withPolicies } from './with-policies.js';
@@ -68,6 +68,21 @@ function start(): Sdk | undefined {
     report(`${(err as Error).message}; the application runs without OpenTelemetry`);
     return undefined;
   }
+  // As NodeSDK: disabled means no SDK, and then no policy source either (nothing to apply it to).
+  if (/^true$/i.test(process.env.OTEL_SDK_DISABLED?.trim() ?? '')) return undefined;
+  // As the upstream register: OTEL_LOG_LEVEL's logger while the instrumentations and exporters are built (their
+  // warnings would go nowhere otherwise), then NodeSDK installs its own.
+  const core = sdk.load('@opentelemetry/core') as { diagLogLevelFromString?: (level: string) => DiagLogLevel | undefined };
+  const logLevel = process.env.OTEL_LOG_LEVEL?.trim();
+  if (logLevel && core.diagLogLevelFromString) diag.setLogger(new DiagConsoleLogger(), { logLevel: core.diagLogLevelFromString(logLevel) });
+  try {
+    return build(sdk);
+  } finally {
+    if (logLevel) diag.disable();
+  }
+}
+
+function build(sdk: ReturnType<typeof sdkPackages>): Sdk | undefined {
   const { instrumentations, resourceDetectors } = loadAutoInstrumentations();
   if (process.env.OTEL_CONFIG_FILE?.trim()) {
     // sdk-node's declarative configuration builds only its own processors (batch, simple) and refuses any other name.
@@ -86,29 +101,33 @@ let sdk: Sdk | undefined;
 try {
   sdk = start();
   sdk?.start();
-  diag.info(`${PREFIX}: OpenTelemetry started with policies`);
 } catch (err) {
   report(`cannot start the OpenTelemetry SDK: ${(err as Error).message}; the application runs without it`);
   sdk = undefined;
 }
 
 let stopping: Promise<void> | undefined;
+let deadline: NodeJS.Timeout | undefined;
 function shutdown(): Promise<void> {
   stopping ??= Promise.race([
     (sdk?.shutdown() ?? Promise.resolve()).catch((err: Error) => report(`error while shutting down the OpenTelemetry SDK: ${err.message}`)),
-    new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_TIMEOUT_MS).unref()),
-  ]);
+    // Not unref'd: records held for a sync server's first set are released (filtered, or unfiltered at the hold
+    // bound) only by timers that do not keep the process alive; this one does, up to the deadline.
+    new Promise<void>((resolve) => (deadline = setTimeout(resolve, SHUTDOWN_TIMEOUT_MS))),
+  ]).finally(() => clearTimeout(deadline));
   return stopping;
 }
 
 /**
- * Flush and shut down on SIGTERM/SIGINT. When nothing else listens for the
- * signal, the process then ends as it would have without this listener
- * (listening would otherwise keep it alive).
+ * Flush and shut down on SIGTERM/SIGINT. When nothing else listened for the
+ * signal when it arrived, the process then ends as it would have without
+ * this listener (listening would otherwise keep it alive); an application
+ * that handles the signal itself decides.
  */
 function onSignal(signal: NodeJS.Signals): void {
+  const handledByApp = process.listenerCount(signal) > 0;
   void shutdown().then(() => {
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    if (!handledByApp) process.kill(process.pid, signal);
   });
 }
 if (sdk) {

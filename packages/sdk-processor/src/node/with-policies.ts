@@ -12,7 +12,7 @@ import { PolicyLogRecordProcessor, type LogRecordProcessorLike } from '../log-re
 import { PolicyMetricExporter } from '../metric-exporter.js';
 import { openSharedPolicies, PolicyHandle, type PolicyConfig } from '../policy-source.js';
 import { PolicySpanProcessor, type SpanProcessorLike } from '../span-processor.js';
-import { pipelineFromEnv, type EnvPipeline } from './env-pipeline.js';
+import { batchSpanProcessor, metricReaderTiming, pipelineFromEnv, type EnvPipeline } from './env-pipeline.js';
 import { sdkClass, sdkPackages } from './sdk-packages.js';
 
 /** The NodeSDK configuration fields {@link withPolicies} reads and replaces; the rest passes through. */
@@ -30,7 +30,7 @@ export interface WithPoliciesOptions extends PolicyConfig {
   /**
    * Push metric exporters (e.g. `new OTLPMetricExporter()`), each read by a
    * PeriodicExportingMetricReader (every `OTEL_METRIC_EXPORT_INTERVAL`, 60 s
-   * by default) through a {@link PolicyMetricExporter}; added to
+   * by default, with `OTEL_METRIC_EXPORT_TIMEOUT`) through a {@link PolicyMetricExporter}; added to
    * `metricReaders`.
    */
   metricExporters?: PushMetricExporter[];
@@ -65,7 +65,16 @@ export type WithPolicies<C> = Omit<C, 'traceExporter' | 'spanProcessors' | 'logR
  * sdk.start();
  */
 export function withPolicies<C extends object>(config: C & PolicyPipelineConfig, options: WithPoliciesOptions): WithPolicies<C> {
-  const { traceExporter, spanProcessors, logRecordProcessors, metricReaders, ...rest } = config;
+  // sdk-node 0.223's deprecated singular options join their lists (NodeSDK would let the lists win and drop them).
+  const { traceExporter, spanProcessor, logRecordProcessor, metricReader, ...restWithLists } = config as PolicyPipelineConfig & {
+    spanProcessor?: SpanProcessorLike;
+    logRecordProcessor?: LogRecordProcessorLike;
+    metricReader?: unknown;
+  };
+  const { spanProcessors: givenSpans, logRecordProcessors: givenLogs, metricReaders: givenReaders, ...rest } = restWithLists;
+  const spanProcessors = spanProcessor ? [...(givenSpans ?? []), spanProcessor] : givenSpans;
+  const logRecordProcessors = logRecordProcessor ? [...(givenLogs ?? []), logRecordProcessor] : givenLogs;
+  const metricReaders = metricReader ? [...(givenReaders ?? []), metricReader] : givenReaders;
   const { metricExporters, policies, ...policyOptions } = options;
   const handle = policies instanceof PolicyHandle ? policies : openSharedPolicies(policies, policyOptions);
   const shared: PolicyConfig = { policies: handle };
@@ -74,7 +83,7 @@ export function withPolicies<C extends object>(config: C & PolicyPipelineConfig,
 
   let spans: SpanProcessorLike[] | undefined = spanProcessors;
   if (!spans && traceExporter !== undefined) {
-    spans = [new (sdkClass(sdkPackages(), '@opentelemetry/sdk-trace', 'BatchSpanProcessor'))({ exporter: traceExporter }) as SpanProcessorLike];
+    spans = [batchSpanProcessor(sdkPackages(), traceExporter)];
   }
   spans ??= fromEnv().spanProcessors;
   const logs = logRecordProcessors ?? fromEnv().logRecordProcessors;
@@ -87,12 +96,13 @@ export function withPolicies<C extends object>(config: C & PolicyPipelineConfig,
   }
   if (metricExporters?.length) {
     const Reader = sdkClass(sdkPackages(), '@opentelemetry/sdk-metrics', 'PeriodicExportingMetricReader');
-    readers = [...(readers ?? []), ...metricExporters.map((e) => new Reader({ exporter: wrapMetrics(e) }))];
+    const timing = metricReaderTiming(sdkPackages());
+    readers = [...(readers ?? []), ...metricExporters.map((e) => new Reader({ exporter: wrapMetrics(e), ...timing }))];
   }
   readers ??= fromEnv().metricReaders?.map((make) => make(wrapMetrics));
 
   const result = {
-    ...rest,
+    ...(rest as Omit<C, 'traceExporter' | 'spanProcessors' | 'logRecordProcessors' | 'metricReaders'>),
     spanProcessors: spans?.length ? [new PolicySpanProcessor(spans, shared)] : spans,
     logRecordProcessors: logs?.length ? [new PolicyLogRecordProcessor(logs, shared)] : logs,
     metricReaders: readers,
