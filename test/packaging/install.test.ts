@@ -13,47 +13,17 @@
  * Packs dist/ as it is: build first (`pnpm test` does). Needs the npm
  * registry for the third-party dependencies.
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packPackages } from '../../scripts/pack-packages.js';
+import { run, show, type Run } from './support.js';
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const workspace = here('../../');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run a command (no shell) with a time limit; resolves its exit code and output. */
-function run(cmd: string, args: string[], cwd: string, timeoutMs = 60_000): Promise<Run> {
-  // The child is an ordinary npm/node user: none of the npm_* variables that
-  // pnpm or npm set for this process (they would configure the child's npm).
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : 0), stdout, stderr: signal ? `${stderr}\n(killed by ${signal})` : stderr });
-    });
-  });
-}
-
-const show = (r: Run) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 
 /** The SDK 2.x versions the workspace builds and tests the processors with. */
 const sdkDev = JSON.parse(readFileSync(here('../../packages/sdk-processor/package.json'), 'utf8')).devDependencies as Record<string, string>;

@@ -7,7 +7,6 @@
  * OTEL_POLICY_SOURCE; the policies apply to its pino logs and HTTP spans
  * from the first request. The application is examples/node-service, copied.
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packPackages } from '../../scripts/pack-packages.js';
+import { run, show } from './support.js';
 import { driveExample, examplePolicyNumbers, OtlpJsonSink, startService, stopService } from '../support/otlp-sink.js';
 
 const workspace = fileURLToPath(new URL('../../', import.meta.url));
@@ -23,29 +23,6 @@ const exampleDeps = (JSON.parse(readFileSync(path.join(example, 'package.json'),
 const v3Deps = (JSON.parse(readFileSync(path.join(workspace, 'test/sdk-v3/package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies;
 const pinned = (deps: Record<string, string>) => ['@opentelemetry/sdk-node', '@opentelemetry/auto-instrumentations-node', 'express', 'pino'].map((n) => `${n}@${deps[n]}`);
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-/** A command outside pnpm's environment (no npm_* variables leaking into npm). */
-function run(cmd: string, args: string[], cwd: string, timeoutMs = 180_000): Promise<Run> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, stdout, stderr });
-    });
-  });
-}
-const show = (r: Run) => `exit ${r.code}\n--- stdout\n${r.stdout.slice(-2000)}\n--- stderr\n${r.stderr.slice(-2000)}`;
 
 interface Line {
   name: string;

@@ -32,21 +32,27 @@ export interface SdkPackages {
  * SDK line it is, then from this package (the same place under npm's flat
  * install; pnpm links the peer dependency here).
  */
-export function resolvers(): NodeJS.Require[] {
+function resolvers(): NodeJS.Require[] {
   return [createRequire(path.join(process.cwd(), 'index.js')), createRequire(import.meta.url)];
 }
 
-/** Require `name` from the first resolver that finds it. */
-export function requireFromApp(name: string): unknown {
+/** Where `name` resolves from the first resolver that finds it, and that resolver's require. */
+function resolveFromApp(name: string): { path: string; require: NodeJS.Require } {
   let first: unknown;
   for (const r of resolvers()) {
     try {
-      return r(r.resolve(name));
+      return { path: r.resolve(name), require: r };
     } catch (err) {
       first ??= err;
     }
   }
   throw first;
+}
+
+/** Require `name` from the first resolver that finds it. */
+export function requireFromApp(name: string): unknown {
+  const { path: resolved, require } = resolveFromApp(name);
+  return require(resolved);
 }
 
 let cached: SdkPackages | undefined;
@@ -57,16 +63,12 @@ let cached: SdkPackages | undefined;
  */
 export function sdkPackages(): SdkPackages {
   if (cached) return cached;
-  let entry: string | undefined;
-  for (const r of resolvers()) {
-    try {
-      entry = r.resolve('@opentelemetry/sdk-node');
-      break;
-    } catch {
-      // try the next place
-    }
+  let entry: string;
+  try {
+    entry = resolveFromApp('@opentelemetry/sdk-node').path;
+  } catch {
+    throw new Error('@opentelemetry/sdk-node is not installed: install it beside @otel-policy/sdk-processor (npm install @opentelemetry/sdk-node)');
   }
-  if (entry === undefined) throw new Error('@opentelemetry/sdk-node is not installed: install it beside @otel-policy/sdk-processor (npm install @opentelemetry/sdk-node)');
   const requireSdk = createRequire(entry);
   const sdkNode = requireSdk('@opentelemetry/sdk-node') as SdkPackages['sdkNode'];
   let version = 'unknown';
