@@ -1,16 +1,16 @@
 import type { RE2JS } from 're2js';
 import type { FieldSelector, MatchCondition, Matcher, NumericLiteral, Policy, PolicySet, Signal, TraceSamplingConfig, ValueLiteral } from '../policy/types.js';
 import { SAMPLING_MODES, resolveEnum } from '../policy/enums.js';
-import { FieldRefTable, RefKind, type FieldRef } from './field-ref.js';
-import { KeepKind, logKeepScore, parseLogKeep, percentScore } from './keep.js';
-import { PatternSet, type Pattern, type PatternKind } from './pattern-set.js';
-import { Re2jsBackend, type CompileYield, type RegexBackend } from './regex-backend.js';
-import { compileRe2 } from './re2.js';
-import { compileTemplate, type CompiledTemplate } from '../evaluate/redact.js';
-import { compileTraceSampler, rejectionThreshold, type CompiledTraceSampler, type SamplingMode } from '../evaluate/trace-sampler.js';
-import { RateLimiter, type Clock } from '../evaluate/rate-limiter.js';
-import { ValueKind, type TypedValue } from '../evaluate/accessor.js';
-import { PolicyStats } from '../registry/stats.js';
+import { FieldRefTable, RefKind, type FieldRef } from '../match/field-ref.js';
+import { KeepKind, logKeepScore, parseLogKeep, percentScore } from '../actions/keep.js';
+import { PatternSet, type Pattern, type PatternKind } from '../match/pattern-set.js';
+import { Re2jsBackend, type CompileYield, type RegexBackend } from '../match/regex-backend.js';
+import { compileRe2 } from '../match/re2.js';
+import { compileTemplate, type CompiledTemplate } from '../actions/redact.js';
+import { compileTraceSampler, rejectionThreshold, type CompiledTraceSampler, type SamplingMode } from '../actions/trace-sampler.js';
+import { RateLimiter, type Clock } from '../actions/rate-limiter.js';
+import { ValueKind, type TypedValue } from '../match/accessor.js';
+import { PolicyStats } from '../actions/stats.js';
 
 /** Options for {@link compilePolicies}. */
 export interface CompileOptions {

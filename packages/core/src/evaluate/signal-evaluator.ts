@@ -1,11 +1,11 @@
 import type { CompiledPolicy, CompiledSignal, TransformOp } from '../compile/compile.js';
 import { TransformKind } from '../compile/compile.js';
-import { KeepKind } from '../compile/keep.js';
-import { LogField, RefKind, TRACE_ID_REF, TRACE_STATE_REF, type FieldRef } from '../compile/field-ref.js';
-import { TypedValue, ValueKind, type Matchable, type Transformable } from './accessor.js';
-import { fnv1a64, keepAllTracestate, randomnessFromTraceId, sampleSpan } from './trace-sampler.js';
-import { redactAll } from './redact.js';
-import type { PolicyStats, TransformStageStats } from '../registry/stats.js';
+import { KeepKind } from '../actions/keep.js';
+import { LogField, RefKind, TRACE_ID_REF, TRACE_STATE_REF, type FieldRef } from '../match/field-ref.js';
+import { TypedValue, ValueKind, type Matchable, type Transformable } from '../match/accessor.js';
+import { fnv1a64, keepAllTracestate, randomnessFromTraceId, sampleSpan } from '../actions/trace-sampler.js';
+import { redactAll } from '../actions/redact.js';
+import type { PolicyStats, TransformStageStats } from '../actions/stats.js';
 
 /**
  * The outcome of evaluating one record. Values at or above

@@ -19,7 +19,7 @@
  *   name that took part in the match is used.
  */
 import { RE2JS, type Matcher } from 're2js';
-import { captureNames } from '../compile/re2.js';
+import { captureNames } from '../match/re2.js';
 
 /** One piece of a parsed template. */
 export type TemplatePart =

@@ -1,4 +1,4 @@
-import type { FieldRef } from '../compile/field-ref.js';
+import type { FieldRef } from './field-ref.js';
 
 /** The type of a value read from a record. */
 export const ValueKind = {

@@ -1,5 +1,5 @@
 import type { PolicySet } from '../policy/types.js';
-import type { PolicyEngine } from '../engine.js';
+import type { PolicyEngine } from './policy-engine.js';
 import type { PolicyProvider, PolicyStatusReport } from './provider.js';
 
 /** Options for a {@link PolicyRegistry}. */

@@ -1,12 +1,12 @@
-import { compilePoliciesAsync, type CompileOptions } from './compile/compile.js';
-import type { RegexBackend } from './compile/regex-backend.js';
-import type { Matchable, Transformable } from './evaluate/accessor.js';
-import type { Clock } from './evaluate/rate-limiter.js';
-import { EvalResult } from './evaluate/signal-evaluator.js';
-import { parsePolicyText } from './policy/parse.js';
-import type { PolicySet, Signal } from './policy/types.js';
-import { PolicySnapshot } from './registry/snapshot.js';
-import type { PolicyStatsSnapshot } from './registry/stats.js';
+import { compilePoliciesAsync, type CompileOptions } from '../compile/compile.js';
+import type { RegexBackend } from '../match/regex-backend.js';
+import type { Matchable, Transformable } from '../match/accessor.js';
+import type { Clock } from '../actions/rate-limiter.js';
+import { EvalResult } from '../evaluate/signal-evaluator.js';
+import { parsePolicyText } from '../policy/parse.js';
+import type { PolicySet, Signal } from '../policy/types.js';
+import { PolicySnapshot } from './snapshot.js';
+import type { PolicyStatsSnapshot } from '../actions/stats.js';
 
 /** Where the engine reports problems; the SDK processors route it to `diag`. */
 export interface EngineLogger {
