@@ -48,24 +48,30 @@ export function parseLogKeep(raw: string): LogKeep | string {
 }
 
 /**
+ * Restrictiveness scores (policy-go's): the most restrictive matching policy
+ * wins; ties go to the lowest policy ID.
+ */
+export const KeepScore = { All: 0, RateLimit: 500, None: 1000 } as const;
+
+/**
  * Restrictiveness: `none` 1000; a percentage N scores trunc(1000 - 10N); any
  * rate limit 500; `all` 0. Higher wins; ties go to the lowest policy ID.
  */
 export function percentScore(percent: number): number {
-  if (percent >= 100) return 0;
-  if (percent <= 0) return 1000;
-  return Math.trunc(1000 - percent * 10);
+  if (percent >= 100) return KeepScore.All;
+  if (percent <= 0) return KeepScore.None;
+  return Math.trunc(KeepScore.None - percent * (KeepScore.None / 100));
 }
 
 export function logKeepScore(keep: LogKeep): number {
   switch (keep.kind) {
     case KeepKind.None:
-      return 1000;
+      return KeepScore.None;
     case KeepKind.Percent:
       return percentScore(keep.percent);
     case KeepKind.RateLimit:
-      return 500;
+      return KeepScore.RateLimit;
     default:
-      return 0;
+      return KeepScore.All;
   }
 }

@@ -51,7 +51,6 @@ export interface CompiledTraceSampler {
 
 /** 2^56: size of the randomness / threshold space. */
 const MAX_THRESHOLD = 1n << 56n;
-const MASK_56 = MAX_THRESHOLD - 1n;
 /** 2^56 as a float64, exact. */
 const MAX_THRESHOLD_F = 2 ** 56;
 /** Per W3C trace context a tracestate holds at most 32 list members. */
