@@ -82,7 +82,7 @@ describe('fail-open', () => {
     },
   });
 
-  it.each<keyof Transformable<LogCursor>>(['getString', 'getTyped', 'exists'])('an accessor whose %s throws: NoMatch, record unmodified, error counted', (method) => {
+  it.each<keyof Transformable<LogCursor>>(['getString', 'getTyped', 'exists'])('an accessor whose %s throws: Failed (passes), record unmodified, error counted', (method) => {
     const engine = new PolicyEngine({ policies });
     const records: Rec[] = [
       { body: 'please drop me', attrs: [kv('secret', 's')] },
@@ -92,14 +92,14 @@ describe('fail-open', () => {
     for (const r of records) {
       const cursor = cursorOf(r);
       const before = clone(cursor.record);
-      expect(engine.evaluateLog(cursor, throwing(method))).toBe(EvalResult.NoMatch);
+      expect(engine.evaluateLog(cursor, throwing(method))).toBe(EvalResult.Failed);
       expect(cursor.record).toEqual(before);
       expectedErrors++;
       expect(engine.internalErrors).toBe(expectedErrors);
     }
   });
 
-  it('an accessor that throws while transforming: NoMatch and the error is counted', () => {
+  it('an accessor that throws while transforming: Failed (passes) and the error is counted', () => {
     const engine = new PolicyEngine({ policies });
     const acc: Transformable<LogCursor> = {
       ...otlpJsonLogAccessor,
@@ -109,7 +109,7 @@ describe('fail-open', () => {
     };
     const cursor = cursorOf({ body: 'tx', attrs: [kv('secret', 's')] });
     const before = clone(cursor.record);
-    expect(engine.evaluateLog(cursor, acc)).toBe(EvalResult.NoMatch);
+    expect(engine.evaluateLog(cursor, acc)).toBe(EvalResult.Failed);
     expect(cursor.record).toEqual(before);
     expect(engine.internalErrors).toBe(1);
   });
@@ -126,7 +126,7 @@ describe('fail-open', () => {
       },
     };
     const cursor = cursorOf({ body: 'tx', attrs: [kv('secret', 's'), kv('keep', 'k')] });
-    expect(engine.evaluateLog(cursor, acc)).toBe(EvalResult.NoMatch);
+    expect(engine.evaluateLog(cursor, acc)).toBe(EvalResult.Failed);
     expect(engine.internalErrors).toBe(1);
     expect((cursor.record as unknown as { body: { stringValue: string } }).body.stringValue).toBe('tx');
     expect((cursor.record as unknown as { attributes: KV[] }).attributes.map((a) => a.key)).toContain('keep');
@@ -135,7 +135,7 @@ describe('fail-open', () => {
   it('the engine keeps working normally after an accessor error', () => {
     const engine = new PolicyEngine({ policies });
     const bad = throwing('getString');
-    expect(engine.evaluateLog(cursorOf({ body: 'drop' }), bad)).toBe(EvalResult.NoMatch);
+    expect(engine.evaluateLog(cursorOf({ body: 'drop' }), bad)).toBe(EvalResult.Failed);
     expect(engine.evaluateLog(cursorOf({ body: 'drop' }), otlpJsonLogAccessor)).toBe(EvalResult.Dropped);
     expect(engine.evaluateLog(cursorOf({ body: 'fine' }), otlpJsonLogAccessor)).toBe(EvalResult.NoMatch);
     const c = cursorOf({ body: 'tx', attrs: [kv('secret', 's')] });
@@ -156,8 +156,8 @@ describe('fail-open', () => {
     };
     const badMetric = { ...otlpJsonDataPointAccessor, getString: boom, getTyped: boom, exists: boom };
     const badSpan = { ...otlpJsonSpanAccessor, getString: boom, getTyped: boom, exists: boom };
-    expect(engine.evaluateMetric({} as never, badMetric)).toBe(EvalResult.NoMatch);
-    expect(engine.evaluateTrace({} as never, badSpan)).toBe(EvalResult.NoMatch);
+    expect(engine.evaluateMetric({} as never, badMetric)).toBe(EvalResult.Failed);
+    expect(engine.evaluateTrace({} as never, badSpan)).toBe(EvalResult.Failed);
     expect(engine.internalErrors).toBe(2);
   });
 

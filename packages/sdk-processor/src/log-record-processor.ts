@@ -133,11 +133,10 @@ export class PolicyLogRecordProcessor extends DelegatingPolicyProcessor<LogRecor
   private evaluate(record: SdkLogRecordLike): EvalResult {
     const engine = this.handle.engine;
     const acc = this.accessor;
-    const errorsBefore = engine.internalErrors;
     try {
       const result = engine.evaluateLog(record, acc);
-      // The engine catches and reports (through diag) its own failures; it then returns NoMatch.
-      if (engine.internalErrors === errorsBefore) {
+      // The engine catches, counts and reports its own failures and says so in the result.
+      if (result !== EvalResult.Failed) {
         acc.commit(record);
         return result;
       }

@@ -128,16 +128,15 @@ export class PolicySpanProcessor extends DelegatingPolicyProcessor<SpanProcessor
   private evaluate(span: ReadableSpanLike): string | null | undefined {
     const engine = this.handle.engine;
     const cursor = this.cursor.reset(span);
-    const errorsBefore = engine.internalErrors;
     let result: EvalResult;
     try {
       result = engine.evaluateTrace(cursor, sdkSpanAccessor);
     } catch (err) {
       this.logger.error('policy evaluation of a span failed; span passed unmodified', err);
-      result = EvalResult.NoMatch;
+      result = EvalResult.Failed;
     }
     // On a failure (reported by the engine itself), forget any write: the span goes out as it came.
-    const traceState = engine.internalErrors === errorsBefore && result !== EvalResult.NoMatch ? cursor.traceState : undefined;
+    const traceState = result > EvalResult.NoMatch ? cursor.traceState : undefined;
     cursor.clear();
     return isDropped(result) ? null : traceState;
   }

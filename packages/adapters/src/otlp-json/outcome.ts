@@ -26,6 +26,7 @@ export class BatchOutcome {
 export function countResult(o: BatchOutcome, r: EvalResult): void {
   o.total++;
   switch (r) {
+    case EvalResult.Failed: // failed open: the record passed as if no policy matched
     case EvalResult.NoMatch:
       o.noMatch++;
       break;

@@ -153,7 +153,7 @@ export class PolicyEngine {
     if (this.internalErrors <= 10 || this.internalErrors % 1000 === 0) {
       this.logger.error(`policy evaluation of a ${signal} failed; record passed unmodified (${this.internalErrors} so far)`, err);
     }
-    return EvalResult.NoMatch;
+    return EvalResult.Failed;
   }
 
   /** Every known policy's counters and errors, in ID order. */

@@ -12,6 +12,11 @@ import type { PolicyStats, TransformStageStats } from '../actions/stats.js';
  * `EvalResult.Dropped` mean the record must not be exported.
  */
 export const EvalResult = {
+  /**
+   * Evaluation failed internally: the record passes (fail open) and any change
+   * made to it so far should be undone. Counted by the engine and reported once.
+   */
+  Failed: -1,
   /** No policy matched: the record passes untouched. */
   NoMatch: 0,
   /** Kept, unmodified. */
