@@ -18,7 +18,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../packages/cli/src/main.js';
 import { listCases } from './support/conformance.js';
-import { prng, type Rng } from './support/prng.js';
+import { prng, type Rng } from '../packages/core/test/support/prng.js';
 
 /** FUZZ_SEEDS=a,b,c: replay just these runs, in this order. */
 const SEEDS = process.env.FUZZ_SEEDS?.split(',').map(Number);

@@ -6,9 +6,9 @@
  * astral code points).
  */
 import { RE2JS } from 're2js';
-import type { Rng } from '../../../../test/support/prng.js';
+import type { Rng } from '../../../core/test/support/prng.js';
 
-export { prng, type Rng } from '../../../../test/support/prng.js';
+export { prng, type Rng } from '../../../core/test/support/prng.js';
 
 /** Characters values are made of. */
 export const ALPHABET = ['a', 'b', 'c', 'k', 'K', '\u212a', 's', 'S', '\u017f', 'x', 'Z', '0', '7', '_', '-', '.', ' ', '\t', '\n', 'é', 'É', 'σ', 'ς', 'Σ', 'ß', 'ẞ', 'ı', 'I', 'i', '😀', '中', '{', '}', '\\', '$', '^'];

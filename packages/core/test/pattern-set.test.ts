@@ -11,12 +11,12 @@
  * Everything random is driven by a seeded PRNG, so failures reproduce.
  */
 import { describe, expect, it } from 'vitest';
-import { AhoCorasick, foldChar, foldLiteral } from '../../packages/core/src/match/aho-corasick.js';
-import { MIN_LITERAL, requiredLiterals } from '../../packages/core/src/match/literal-prefilter.js';
-import { PatternSet, type Pattern, type PatternKind, type PatternSetOptions } from '../../packages/core/src/match/pattern-set.js';
-import { compileRe2, quoteMeta, type Re2Compiled } from '../../packages/core/src/match/re2.js';
-import { Re2jsBackend } from '../../packages/core/src/match/regex-backend.js';
-import { prng, type Rng } from '../support/prng.js';
+import { AhoCorasick, foldChar, foldLiteral } from '../src/match/aho-corasick.js';
+import { MIN_LITERAL, requiredLiterals } from '../src/match/literal-prefilter.js';
+import { PatternSet, type Pattern, type PatternKind, type PatternSetOptions } from '../src/match/pattern-set.js';
+import { compileRe2, quoteMeta, type Re2Compiled } from '../src/match/re2.js';
+import { Re2jsBackend } from '../src/match/regex-backend.js';
+import { prng, type Rng } from './support/prng.js';
 
 const R = String.raw;
 type RE2JS = Extract<Re2Compiled, { ok: true }>['re'];

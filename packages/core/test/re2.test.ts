@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { captureNames, compileRe2, quoteMeta, re2Test, type Re2Compiled } from '../../packages/core/src/match/re2.js';
+import { captureNames, compileRe2, quoteMeta, re2Test, type Re2Compiled } from '../src/match/re2.js';
 
 const R = String.raw;
 

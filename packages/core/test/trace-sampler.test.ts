@@ -9,7 +9,7 @@ import {
   sampleSpan,
   type SamplingMode,
   type TraceSamplingPlan,
-} from '../../packages/core/src/actions/trace-sampler.js';
+} from '../src/actions/trace-sampler.js';
 
 function plan(percentage: number, over: Partial<TraceSamplingPlan> = {}): TraceSamplingPlan {
   return { percentage: Math.fround(percentage), mode: 'hash_seed', precision: 4, hashSeed: 0, failClosed: true, ...over };

@@ -9,8 +9,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PolicyEngine, PolicyParseError, compilePolicies, parsePolicyText } from '@otel-policy/core';
-import { MAX_POLICY_DEPTH, MAX_YAML_DEPTH } from '../../packages/core/src/policy/parse.js';
-import { MAX_LOCATE_DEPTH } from '../../packages/core/src/policy/json-text.js';
+import { MAX_POLICY_DEPTH, MAX_YAML_DEPTH } from '../../core/src/policy/parse.js';
+import { MAX_LOCATE_DEPTH } from '../../core/src/policy/json-text.js';
 import { applyToLogs, applyToMetrics, applyToTraces, type LogsData, type MetricsData, type TracesData, type otlpJson } from '@otel-policy/adapters';
 
 type KeyValue = otlpJson.KeyValue;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileRe2, type Re2Compiled } from '../../packages/core/src/match/re2.js';
-import { compileTemplate, redactAll } from '../../packages/core/src/actions/redact.js';
+import { compileRe2, type Re2Compiled } from '../src/match/re2.js';
+import { compileTemplate, redactAll } from '../src/actions/redact.js';
 
 const R = String.raw;
 
