@@ -688,7 +688,7 @@ describe('most restrictive keep wins', () => {
   });
 
   it('a percentage below 50% (score > 500) beats a rate limit, whose budget is not consumed', () => {
-    let now = BASE;
+    const now = BASE;
     const rnd = scripted([0.2, 0.9, 0.3, 0.95]);
     const engine = engineOf(
       [logPolicy('a-rl', { match: [{ log_field: 'body', starts_with: 'hit' }], keep: '1/s' }), logPolicy('b-49', { match, keep: '49%' })],
@@ -708,7 +708,7 @@ describe('most restrictive keep wins', () => {
   });
 
   it('fractional percentages score trunc(1000 - 10N): 49.5% (505) beats a rate limit, 50.5% (495) loses', () => {
-    let now = BASE;
+    const now = BASE;
     const rnd = scripted([0.4, 0.49]);
     const e1 = engineOf([logPolicy('a-rl', { match, keep: '1/s' }), logPolicy('b-pct', { match, keep: '49.5%' })], { clock: () => now, random: rnd.random });
     expect(evalLog(e1, { body })).toBe(EvalResult.Kept);

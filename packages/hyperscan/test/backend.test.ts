@@ -132,7 +132,7 @@ describe('HyperscanBackend (with a stand-in addon)', () => {
       for (let seed = 1; seed <= 40; seed++) {
         const r = prng(1000 + seed);
         const patterns = Array.from({ length: r.int(1, 40) }, () => randomPattern(r));
-        const backend = new HyperscanBackend(fakeNative((e) => (r.next() < 0.05 ? 'refused' : null)));
+        const backend = new HyperscanBackend(fakeNative(() => (r.next() < 0.05 ? 'refused' : null)));
         agree(backend, patterns, Array.from({ length: 30 }, () => randomValue(r, patterns)), ci);
       }
     });

@@ -2,7 +2,7 @@ import { diag, type Context } from '@opentelemetry/api';
 import { SdkLogRecordAccessor, type InstrumentationScopeLike, type SdkLogRecordLike } from '@otel-policy/adapters';
 import { EvalResult, isDropped } from '@otel-policy/core';
 import { DelegatingPolicyProcessor } from './delegating-processor.js';
-import type { PolicyConfig, PolicyHandle } from './policy-source.js';
+import type { PolicyConfig } from './policy-source.js';
 
 /**
  * The SDK `LogRecordProcessor` contract (sdk-logs 0.2xx), structurally, so

@@ -117,7 +117,7 @@ export class PolicyMetricExporter implements PushMetricExporter {
   }
 
   private _filterAndExport(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
-    let filtered = metrics;
+    let filtered: ResourceMetrics;
     try {
       const { resourceMetrics, outcome } = applyToResourceMetrics(this.policies.engine, metrics);
       filtered = resourceMetrics;

@@ -2,7 +2,7 @@ import { createTraceState, diag, TraceFlags, type Context, type SpanContext, typ
 import { SdkSpanCursor, sdkSpanAccessor, type ReadableSpanLike } from '@otel-policy/adapters';
 import { EvalResult, isDropped } from '@otel-policy/core';
 import { DelegatingPolicyProcessor } from './delegating-processor.js';
-import type { PolicyConfig, PolicyHandle } from './policy-source.js';
+import type { PolicyConfig } from './policy-source.js';
 
 /**
  * The SDK `SpanProcessor` contract (sdk-trace-base 2.x), structurally, so

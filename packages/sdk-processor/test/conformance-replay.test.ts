@@ -43,7 +43,6 @@ import {
   ROOT_CONTEXT,
   SamplingDecision,
   trace,
-  type AttributeValue,
   type Attributes,
   type HrTime,
   type Link,

@@ -1,7 +1,7 @@
 import type { RE2JS } from 're2js';
 import { AhoCorasick, foldLiteral } from './aho-corasick.js';
 import { requiredLiterals } from './literal-prefilter.js';
-import { DEFAULT_ROUTING, Re2jsBackend, type AsyncCompileStep, type BackendRouting, type CompileYield, type RegexBackend, type RegexMatcher } from './regex-backend.js';
+import { DEFAULT_ROUTING, Re2jsBackend, type AsyncCompileStep, type CompileYield, type RegexBackend, type RegexMatcher } from './regex-backend.js';
 import { compileRe2, quoteMeta } from './re2.js';
 
 /** The string match kinds that a match key's pattern set answers. */

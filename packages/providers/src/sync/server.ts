@@ -481,6 +481,7 @@ function methodNotAllowed(req: IncomingMessage, res: ServerResponse, allow: stri
 
 /** A reason for a client: one line, at most 300 characters. */
 function oneLine(message: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this removes
   const line = message.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
   return line.length > 300 ? `${line.slice(0, 299)}…` : line;
 }

@@ -322,7 +322,7 @@ export abstract class SyncPolicyProvider implements PolicyProvider {
   private buildRequest(): { request: SyncRequestObject; snapshot: Map<string, Counters> } {
     const snapshot = new Map<string, Counters>();
     const statuses: PolicySyncStatusObject[] = [];
-    let reports: PolicyStatusReport[] = [];
+    let reports: PolicyStatusReport[];
     try {
       reports = this.statsSource?.() ?? [];
     } catch {

@@ -12,7 +12,6 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 
 /** A class from an SDK package; constructed with the options NodeSDK passes it. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type SdkClass = new (...args: any[]) => any;
 
 /** The parts of the SDK packages the zero-code path uses. */
