@@ -60,7 +60,17 @@ function policies(n) {
         out.push({ id, name: id, log: { match: [{ log_field: 'body', contains: `timeout calling ${pick(WORDS)}-${i}` }], keep: 'none' } });
         break;
       case 2:
-        out.push({ id, name: id, log: { match: [{ log_attribute: 'http.route', exact: `/internal/job-${i}` }, { log_field: 'severity_text', exact: 'DEBUG' }], keep: 'none' } });
+        out.push({
+          id,
+          name: id,
+          log: {
+            match: [
+              { log_attribute: 'http.route', exact: `/internal/job-${i}` },
+              { log_field: 'severity_text', exact: 'DEBUG' },
+            ],
+            keep: 'none',
+          },
+        });
         break;
       case 3:
         out.push({
@@ -70,7 +80,17 @@ function policies(n) {
         });
         break;
       default:
-        out.push({ id, name: id, log: { match: [{ resource_attribute: 'service.name', exact: `legacy-${i}` }, { log_field: 'body', starts_with: `legacy ${i} ` }], keep: 'none' } });
+        out.push({
+          id,
+          name: id,
+          log: {
+            match: [
+              { resource_attribute: 'service.name', exact: `legacy-${i}` },
+              { log_field: 'body', starts_with: `legacy ${i} ` },
+            ],
+            keep: 'none',
+          },
+        });
     }
   }
   return { policies: out };
@@ -110,7 +130,12 @@ function requestBodies(count) {
     const payload = {
       resourceLogs: [
         {
-          resource: { attributes: [{ key: 'service.name', value: { stringValue: pick(SERVICES) } }, { key: 'host.name', value: { stringValue: 'bench-host' } }] },
+          resource: {
+            attributes: [
+              { key: 'service.name', value: { stringValue: pick(SERVICES) } },
+              { key: 'host.name', value: { stringValue: 'bench-host' } },
+            ],
+          },
           scopeLogs: [{ scope: { name: 'bench', version: '1.0' }, logRecords }],
         },
       ],

@@ -19,7 +19,7 @@ const WORDS = ['alpha', 'bravo', 'delta', 'gamma', 'kappa', 'omega', 'sigma', 't
 
 // Deterministic pseudo-random numbers so that every run sees the same data.
 let seed = 42;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
 const pick = (a) => a[Math.floor(rand() * a.length)];
 
 /** Policy i's pattern, and a value that matches it. Literal parts are unique per i, as real policies' are. */
@@ -122,17 +122,25 @@ export async function run() {
           .add('re2js loop', () => {
             for (let r = 0; r < records.length; r++) {
               const v = s.value(records[r]);
-              for (let p = 0; p < re2.length; p++) if (re2[p].test(v)) { sink++; break; }
+              for (let p = 0; p < re2.length; p++)
+                if (re2[p].test(v)) {
+                  sink++;
+                  break;
+                }
             }
           })
           .add('RegExp loop', () => {
             for (let r = 0; r < records.length; r++) {
               const v = s.value(records[r]);
-              for (let p = 0; p < native.length; p++) if (native[p].test(v)) { sink++; break; }
+              for (let p = 0; p < native.length; p++)
+                if (native[p].test(v)) {
+                  sink++;
+                  break;
+                }
             }
           });
         await bench.run();
-        const ns = Object.fromEntries(bench.tasks.map((t) => [t.name, (t.result.latency?.mean ?? t.result.mean) * 1e6 / records.length]));
+        const ns = Object.fromEntries(bench.tasks.map((t) => [t.name, ((t.result.latency?.mean ?? t.result.mean) * 1e6) / records.length]));
         const row = {
           signal,
           policies: n,

@@ -59,7 +59,12 @@ export async function run() {
     const patterns = Array.from({ length: n }, (_, i) => ({ kind: 'regex', value: patternFor(i).re, ci: false }));
     const sets = { default: new PatternSet(patterns, re2js), hyperscan: hs && new PatternSet(patterns, hs) };
     // The backend alone, without the pattern set's routing (every value, however short, goes native).
-    const raw = hs && hs.compile(patterns.map((p) => p.value), false);
+    const raw =
+      hs &&
+      hs.compile(
+        patterns.map((p) => p.value),
+        false,
+      );
     const engines = { default: new PolicyEngine({ policies: logPolicies(n) }), hyperscan: hs && new PolicyEngine({ policies: logPolicies(n), regexBackend: hs }) };
     for (const bytes of VALUE_BYTES) {
       const values = Array.from({ length: VALUES }, (_, k) => valueOf(bytes, k));
@@ -122,7 +127,10 @@ export async function run() {
   }
   // Compile time of 1000 policies' pattern set, synchronously (best of 3).
   // Without the Hyperscan backend's cache of compiled sets, which would answer every round after the first.
-  for (const [name, backend] of [['default', re2js], ['hyperscan', hs && hyperscanBackend({ cacheSize: 0 })]]) {
+  for (const [name, backend] of [
+    ['default', re2js],
+    ['hyperscan', hs && hyperscanBackend({ cacheSize: 0 })],
+  ]) {
     if (!backend) continue;
     const patterns = Array.from({ length: 1000 }, (_, i) => ({ kind: 'regex', value: patternFor(i).re, ci: false }));
     let best = Infinity;
@@ -136,7 +144,10 @@ export async function run() {
   // An asynchronous reload of 1000 policies while records flow: total time and the longest event-loop block.
   results.reload = {};
   // A fresh backend: the one above already compiled these patterns, and would hand its matchers back.
-  for (const [name, backend] of [['default', undefined], ['hyperscan', hs && hyperscanBackend()]]) {
+  for (const [name, backend] of [
+    ['default', undefined],
+    ['hyperscan', hs && hyperscanBackend()],
+  ]) {
     if (name === 'hyperscan' && !hs) continue;
     const engine = new PolicyEngine({ policies: logPolicies(10), regexBackend: backend });
     const records = Array.from({ length: 64 }, (_, k) => logRecord(valueOf(1024, k)));

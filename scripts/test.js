@@ -1,17 +1,23 @@
-// `pnpm test`: the main suite under this Node, then the SDK processor suites
+// `pnpm test`: the linter and formatter check (eslint.config.js: the import
+// direction rules among them), then the main suite under this Node, then the SDK processor suites
 // again against the OpenTelemetry JS SDK 3.x line, which needs Node >= 22.15
 // (run through `npx -y node@22` when this Node is older). Totals of both runs
 // are printed last.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const vitest = 'node_modules/vitest/vitest.mjs';
-const results = ['.vitest-results.json', '.vitest-results-sdk-v3.json'];
+const results = ['.lint-results.json', '.vitest-results.json', '.vitest-results-sdk-v3.json'];
 for (const f of results) rmSync(new URL(`../${f}`, import.meta.url), { force: true });
 
 const run = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit' }).status ?? 1;
+
+// Lint counts as one test in the totals: a lint or format finding fails the run.
+console.log('lint: eslint and prettier --check');
+const lintOk = run(process.execPath, ['node_modules/eslint/bin/eslint.js', '.']) === 0 && run(process.execPath, ['node_modules/prettier/bin/prettier.cjs', '--check', '.']) === 0;
+writeFileSync(new URL('../.lint-results.json', import.meta.url), JSON.stringify({ numPassedTests: lintOk ? 1 : 0, numFailedTests: lintOk ? 0 : 1 }));
 
 const main = run(process.execPath, [vitest, 'run', ...process.argv.slice(2)]);
 
@@ -35,4 +41,4 @@ for (const f of results) {
   failed += r.numFailedTests + (r.numRuntimeErrorTests ?? 0);
 }
 console.log(`\nall suites: ${passed} passed, ${failed} failed`);
-process.exitCode = main !== 0 || v3 !== 0 || failed > 0 ? 1 : 0;
+process.exitCode = !lintOk || main !== 0 || v3 !== 0 || failed > 0 ? 1 : 0;

@@ -258,7 +258,8 @@ describe('eval under seeded mutations', () => {
       writeFileSync(inf, input);
       const argv = ['eval', '--policies', pf, '--input', inf, '--output', outf, '--stats', path.join(dir, `s${i}.json`), ...(r.chance(0.5) ? ['--signal', batch.signal] : [])];
       const context = `seed ${seed} (case ${c.name}, mutated ${['policies', 'input', 'both'][target]}${asYaml ? ', policies as YAML' : ''})`;
-      if (process.env.FUZZ_TRACE) writeFileSync(process.env.FUZZ_TRACE, `${context} [heap ${Math.round(process.memoryUsage().heapUsed / 1e6)} MB, at ${Math.round(performance.now())} ms]\n${argv.join(' ')}\n`, { flag: 'a' });
+      if (process.env.FUZZ_TRACE)
+        writeFileSync(process.env.FUZZ_TRACE, `${context} [heap ${Math.round(process.memoryUsage().heapUsed / 1e6)} MB, at ${Math.round(performance.now())} ms]\n${argv.join(' ')}\n`, { flag: 'a' });
       const res = await runCli(argv);
       expect(res.stderr, context).not.toMatch(/^\s+at /m);
       expect(res.stderr, context).not.toContain('internal error');
@@ -267,7 +268,10 @@ describe('eval under seeded mutations', () => {
         expect(() => JSON.parse(readFileSync(outf, 'utf8')), context).not.toThrow();
         outcomes.ok++;
       } else {
-        const lines = res.stderr.trimEnd().split('\n').filter((l) => !/ is invalid and inert: /.test(l));
+        const lines = res.stderr
+          .trimEnd()
+          .split('\n')
+          .filter((l) => !/ is invalid and inert: /.test(l));
         expect(lines.length, `${context}: ${res.stderr}`).toBeLessThanOrEqual(2);
         expect(lines[0], context).toMatch(/^otel-policy: /);
         outcomes.inputError++;

@@ -43,9 +43,7 @@ class CountingOtlpExporter {
 
 const logExporter = new CountingOtlpExporter(ProtobufLogsSerializer, (records) => records.length);
 const spanExporter = new CountingOtlpExporter(ProtobufTraceSerializer, (spans) => spans.length);
-const metricExporter = new CountingOtlpExporter(ProtobufMetricsSerializer, (rm) =>
-  rm.scopeMetrics.reduce((n, sm) => n + sm.metrics.reduce((m, md) => m + md.dataPoints.length, 0), 0),
-);
+const metricExporter = new CountingOtlpExporter(ProtobufMetricsSerializer, (rm) => rm.scopeMetrics.reduce((n, sm) => n + sm.metrics.reduce((m, md) => m + md.dataPoints.length, 0), 0));
 
 /**
  * Counts what the policies let through to the SDK's batch processor, so that
@@ -158,9 +156,7 @@ const pct = (kept, all) => `${((100 * (all - kept)) / Math.max(1, all)).toFixed(
 console.log(`otel-policy NodeSDK demo: ${REQUESTS} requests through a NodeSDK-instrumented service\n`);
 console.log(`  logs:    emitted ${emitted.logs}, reached the exporter ${logExporter.items} (${pct(logExporter.items, emitted.logs)}), ${logExporter.bytes} OTLP bytes`);
 console.log(`  spans:   emitted ${emitted.spans}, reached the exporter ${spanExporter.items} (${pct(spanExporter.items, emitted.spans)}), ${spanExporter.bytes} OTLP bytes`);
-console.log(
-  `  metrics: ${emitted.points.size} data point series recorded, ${metricExporter.items} reached the exporter (${pct(metricExporter.items, emitted.points.size)})\n`,
-);
+console.log(`  metrics: ${emitted.points.size} data point series recorded, ${metricExporter.items} reached the exporter (${pct(metricExporter.items, emitted.points.size)})\n`);
 const lost = logsForwarded.count - logExporter.items + (spansForwarded.count - spanExporter.items);
 console.log(
   lost === 0

@@ -24,7 +24,6 @@ import { run, show, type Run } from './support.js';
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const workspace = here('../../');
 
-
 /** The SDK 2.x versions the workspace builds and tests the processors with. */
 const sdkDev = JSON.parse(readFileSync(here('../../packages/sdk-processor/package.json'), 'utf8')).devDependencies as Record<string, string>;
 const SDK = ['@opentelemetry/api', '@opentelemetry/sdk-logs', '@opentelemetry/sdk-trace-base'].map((name) => `${name}@${sdkDev[name]}`);

@@ -23,7 +23,6 @@ const exampleDeps = (JSON.parse(readFileSync(path.join(example, 'package.json'),
 const v3Deps = (JSON.parse(readFileSync(path.join(workspace, 'test/sdk-v3/package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies;
 const pinned = (deps: Record<string, string>) => ['@opentelemetry/sdk-node', '@opentelemetry/auto-instrumentations-node', 'express', 'pino'].map((n) => `${n}@${deps[n]}`);
 
-
 interface Line {
   name: string;
   deps: string[];

@@ -46,8 +46,7 @@ function serve(args: string[]): Promise<{ child: ChildProcess; out: string; http
   });
 }
 
-const exitOf = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+const exitOf = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
 
 const policies = path.join(work, 'policies.yaml');
 writeFileSync(

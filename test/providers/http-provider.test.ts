@@ -94,10 +94,7 @@ describe('HttpPolicyProvider', () => {
     p.setStatsSource(stats.source);
     await p.start(new RecordingListener());
     await p.syncNow();
-    expect(server.requests.map((r) => r.policyStatuses)).toEqual([
-      [{ id: 'bad', errors: ['log: keep: invalid value "bogus"'] }],
-      [{ id: 'bad', errors: ['log: keep: invalid value "bogus"'] }],
-    ]);
+    expect(server.requests.map((r) => r.policyStatuses)).toEqual([[{ id: 'bad', errors: ['log: keep: invalid value "bogus"'] }], [{ id: 'bad', errors: ['log: keep: invalid value "bogus"'] }]]);
     expect(statsOf(server.logic, 'bad')).toEqual({ policy_id: 'bad', hits: 0, misses: 0, errors: ['log: keep: invalid value "bogus"'] });
   });
 
@@ -337,7 +334,6 @@ describe('HttpPolicyProvider', () => {
   });
 });
 
-
 describe('HttpPolicyProvider: last-known-good cache (cachePath)', () => {
   const dirs: string[] = [];
   afterEach(() => {
@@ -404,7 +400,11 @@ describe('HttpPolicyProvider: last-known-good cache (cachePath)', () => {
     expect(listener.errors.map((e) => e.message)).toEqual([expect.stringContaining(`ignoring the corrupt policy cache ${file}`)]);
     expect(listener.ids).toEqual(['a']);
     // Rewritten with the good set.
-    expect(provider({ url: server.url, cachePath: file }).loadSync()?.policies.map((x) => x.id)).toEqual(['a']);
+    expect(
+      provider({ url: server.url, cachePath: file })
+        .loadSync()
+        ?.policies.map((x) => x.id),
+    ).toEqual(['a']);
   });
 
   it('a cache that cannot be written is reported once; the policies are still delivered', async () => {

@@ -167,7 +167,10 @@ policies:
       sampleKey: { logAttribute: { path: ['user.id'] } },
       transform: {
         remove: [{ logAttribute: { path: ['secret'] } }],
-        redact: [{ logField: 'LOG_FIELD_BODY', regex: '\\d+', replacement: '#' }, { scopeAttribute: { path: ['token'] }, replacement: '[REDACTED]' }],
+        redact: [
+          { logField: 'LOG_FIELD_BODY', regex: '\\d+', replacement: '#' },
+          { scopeAttribute: { path: ['token'] }, replacement: '[REDACTED]' },
+        ],
         rename: [{ fromLogAttribute: { path: ['old'] }, to: 'new', upsert: true }],
         add: [{ resourceAttribute: { path: ['env'] }, value: 'prod', upsert: false }],
       },

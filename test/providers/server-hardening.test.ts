@@ -98,7 +98,14 @@ describe('PolicySyncServer under hostile clients', () => {
       new Promise<number>((resolve) => {
         const metadata = new grpc.Metadata();
         if (token) metadata.set('authorization', `Bearer ${token}`);
-        client.makeUnaryRequest(SYNC_METHOD_PATH, (b: Buffer) => b, (b: Buffer) => b, payload, metadata, (err) => resolve(err ? err.code : 0));
+        client.makeUnaryRequest(
+          SYNC_METHOD_PATH,
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          payload,
+          metadata,
+          (err) => resolve(err ? err.code : 0),
+        );
       });
     const garbage = Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]);
     expect(await call(garbage)).toBe(grpc.status.UNAUTHENTICATED);
@@ -138,7 +145,16 @@ describe('PolicySyncServer: bounded stats', () => {
     const { server, base } = await serve();
     const long = 'é'.repeat(2000); // 4000 bytes of UTF-8
     const errors = [long, ...Array.from({ length: 150 }, (_, i) => `e${i}`)];
-    expect((await sync(base, { policyStatuses: [{ id: 'a', matchHits: 2, errors }, { id: 'b', matchHits: 1 }] })).status).toBe(200);
+    expect(
+      (
+        await sync(base, {
+          policyStatuses: [
+            { id: 'a', matchHits: 2, errors },
+            { id: 'b', matchHits: 1 },
+          ],
+        })
+      ).status,
+    ).toBe(200);
     expect((await sync(base, { policyStatuses: [{ id: 'a', matchHits: '-5', matchMisses: -1, errors: ['e0', 'new'], remove: { hits: '-3', misses: 2 } }] })).status).toBe(200);
     const a = server.stats().policies.find((p) => p.policy_id === 'a')!;
     expect(a.hits).toBe(2);
@@ -153,7 +169,13 @@ describe('PolicySyncServer: bounded stats', () => {
 
     // After a reload, a policy served before keeps its stats and still counts (a client's last report may come late).
     server.setPolicies(logPolicies('b', 'c'));
-    await sync(base, { policyStatuses: [{ id: 'a', matchHits: 1 }, { id: 'c', matchHits: 4 }, { id: 'never-served', matchHits: 9 }] });
+    await sync(base, {
+      policyStatuses: [
+        { id: 'a', matchHits: 1 },
+        { id: 'c', matchHits: 4 },
+        { id: 'never-served', matchHits: 9 },
+      ],
+    });
     const stats = server.stats();
     expect(stats.policies.map((p) => [p.policy_id, p.hits])).toEqual([
       ['a', 3],
@@ -200,10 +222,7 @@ describe('PolicySyncServer: request limits and bad input', () => {
   it('answers 413 to a chunked body that grows over the limit', async () => {
     const { server } = await serve({ maxBodyBytes: 1024 });
     const chunk = 'x'.repeat(600);
-    const r = await rawHttp(
-      server.httpPort!,
-      `POST /v1/policy/sync HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n258\r\n${chunk}\r\n258\r\n${chunk}\r\n`,
-    );
+    const r = await rawHttp(server.httpPort!, `POST /v1/policy/sync HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n258\r\n${chunk}\r\n258\r\n${chunk}\r\n`);
     expect(statusOf(r.response)).toBe(413);
     expect(bodyOf(r.response)).toBe('request body exceeds the limit of 1024 bytes\n');
     expect(r.closed).toBe(true);
@@ -261,8 +280,13 @@ describe('PolicySyncServer: request limits and bad input', () => {
     cleanup.push(async () => client.close());
     const call = (payload: Uint8Array) =>
       new Promise<{ code: number; details: string }>((resolve) => {
-        client.makeUnaryRequest(SYNC_METHOD_PATH, (b: Buffer) => b, (b: Buffer) => b, Buffer.from(payload), new grpc.Metadata(), (err) =>
-          resolve(err ? { code: err.code, details: err.details } : { code: 0, details: '' }),
+        client.makeUnaryRequest(
+          SYNC_METHOD_PATH,
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          Buffer.from(payload),
+          new grpc.Metadata(),
+          (err) => resolve(err ? { code: err.code, details: err.details } : { code: 0, details: '' }),
         );
       });
     expect((await call(new Uint8Array(100 * 1024))).code).toBe(grpc.status.RESOURCE_EXHAUSTED);

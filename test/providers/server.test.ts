@@ -6,13 +6,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import {
-  decodeSyncResponseBinary,
-  encodeSyncRequestBinary,
-  PolicySyncServer,
-  policySetFromSyncResponse,
-  type PolicySyncServerOptions,
-} from '@otel-policy/providers';
+import { decodeSyncResponseBinary, encodeSyncRequestBinary, PolicySyncServer, policySetFromSyncResponse, type PolicySyncServerOptions } from '@otel-policy/providers';
 import { logPolicies, waitFor } from './helpers.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'otel-policy-server-'));
@@ -48,7 +42,12 @@ describe('PolicySyncServer', () => {
     expect(body.syncType).toBe('SYNC_TYPE_FULL');
     expect(typeof body.syncTimestampUnixNano).toBe('string');
     expect(policySetFromSyncResponse(body).policies.map((p) => p.id)).toEqual(['a', 'b']);
-    await postJson(base, { policyStatuses: [{ id: 'a', matchHits: 2, errors: ['e1'] }, { id: 'c', errors: ['e2', 'e1'] }] });
+    await postJson(base, {
+      policyStatuses: [
+        { id: 'a', matchHits: 2, errors: ['e1'] },
+        { id: 'c', errors: ['e2', 'e1'] },
+      ],
+    });
     await postJson(base, { policyStatuses: [{ id: 'a', errors: ['e1', 'e3'] }] });
     const stats = await (await fetch(`${base}/stats`)).json();
     // 'c' is not served: its report is counted, not kept.

@@ -169,9 +169,7 @@ export class CaseStats {
   /** Record one batch's stats. */
   addBatch(stats: readonly ReportedStats[]): void {
     this.perBatch.push({
-      policies: stats
-        .filter((s) => s.hits > 0 || s.misses > 0)
-        .map((s) => (s.misses > 0 ? { policy_id: s.policyId, hits: s.hits, misses: s.misses } : { policy_id: s.policyId, hits: s.hits })),
+      policies: stats.filter((s) => s.hits > 0 || s.misses > 0).map((s) => (s.misses > 0 ? { policy_id: s.policyId, hits: s.hits, misses: s.misses } : { policy_id: s.policyId, hits: s.hits })),
     });
     this.errorsSeen = stats.filter((s) => s.errors.length > 0).map((s) => ({ policy_id: s.policyId, errors: [...s.errors] }));
     for (const s of stats) this.hitsTotal.set(s.policyId, (this.hitsTotal.get(s.policyId) ?? 0) + s.hits);

@@ -198,10 +198,7 @@ describe('disabled policies behave as absent', () => {
     const now = 1_000;
     const engine = new PolicyEngine({ clock: () => now });
     const res = engine.load(
-      text([
-        logPolicy('a-off', { match: [{ log_field: 'body', exact: 'r' }], keep: '1/s' }, { enabled: false }),
-        logPolicy('b-on', { match: [{ log_field: 'body', exact: 'r' }], keep: '2/s' }),
-      ]),
+      text([logPolicy('a-off', { match: [{ log_field: 'body', exact: 'r' }], keep: '1/s' }, { enabled: false }), logPolicy('b-on', { match: [{ log_field: 'body', exact: 'r' }], keep: '2/s' })]),
     );
     expect(res.active).toBe(1);
     const got = [0, 1, 2].map(() => engine.evaluateLog(cursorOf({ body: 'r' }), otlpJsonLogAccessor));
@@ -221,7 +218,9 @@ describe('disabled policies behave as absent', () => {
       ]),
     });
     const metrics = { resourceMetrics: [{ resource: {}, scopeMetrics: [{ scope: {}, metrics: [{ name: 'x', gauge: { dataPoints: [{ asInt: '1' }] } }] }] }] } as unknown as MetricsData;
-    const traces = { resourceSpans: [{ resource: {}, scopeSpans: [{ scope: {}, spans: [{ name: 'x', traceId: '0102030405060708090a0b0c0d0e0f10', spanId: '0102030405060708' }] }] }] } as unknown as TracesData;
+    const traces = {
+      resourceSpans: [{ resource: {}, scopeSpans: [{ scope: {}, spans: [{ name: 'x', traceId: '0102030405060708090a0b0c0d0e0f10', spanId: '0102030405060708' }] }] }],
+    } as unknown as TracesData;
     const mBefore = clone(metrics);
     const tBefore = clone(traces);
     expect(applyToMetrics(engine, metrics).noMatch).toBe(1);
@@ -296,11 +295,14 @@ describe('empty policy sets and policies without matchers', () => {
   it.each<[string, () => PolicyEngine]>([
     ['no options', () => new PolicyEngine()],
     ['empty policies list', () => new PolicyEngine({ policies: text([]) })],
-    ['emptied by a reload', () => {
-      const e = new PolicyEngine({ policies: text([logPolicy('d', { match: [{ log_field: 'body', exists: true }], keep: 'none' })]) });
-      e.load({ policies: [] });
-      return e;
-    }],
+    [
+      'emptied by a reload',
+      () => {
+        const e = new PolicyEngine({ policies: text([logPolicy('d', { match: [{ log_field: 'body', exists: true }], keep: 'none' })]) });
+        e.load({ policies: [] });
+        return e;
+      },
+    ],
   ])('an empty policy set matches nothing (%s)', (_name, make) => {
     const engine = make();
     const logs = logsOf([{ body: 'a', attrs: [kv('k', 'v')] }, { body: 'b' }]);
@@ -317,10 +319,7 @@ describe('empty policy sets and policies without matchers', () => {
 
   it('a log policy with no matchers never matches', () => {
     const engine = new PolicyEngine({
-      policies: text([
-        logPolicy('empty-match', { match: [], keep: 'none' }),
-        logPolicy('no-match-key', { keep: 'none', transform: { add: [{ log_attribute: 'x', value: '1' }] } }),
-      ]),
+      policies: text([logPolicy('empty-match', { match: [], keep: 'none' }), logPolicy('no-match-key', { keep: 'none', transform: { add: [{ log_attribute: 'x', value: '1' }] } })]),
     });
     const logs = logsOf([{ body: 'a' }, { body: '' }, {}, { body: 'b', severity: 'ERROR', attrs: [kv('k', 'v')] }]);
     const before = clone(logs);
@@ -341,7 +340,9 @@ describe('empty policy sets and policies without matchers', () => {
       ]),
     });
     const metrics = { resourceMetrics: [{ resource: {}, scopeMetrics: [{ scope: {}, metrics: [{ name: 'x', gauge: { dataPoints: [{ asInt: '1' }] } }] }] }] } as unknown as MetricsData;
-    const traces = { resourceSpans: [{ resource: {}, scopeSpans: [{ scope: {}, spans: [{ name: 'x', traceId: '0102030405060708090a0b0c0d0e0f10', spanId: '0102030405060708' }] }] }] } as unknown as TracesData;
+    const traces = {
+      resourceSpans: [{ resource: {}, scopeSpans: [{ scope: {}, spans: [{ name: 'x', traceId: '0102030405060708090a0b0c0d0e0f10', spanId: '0102030405060708' }] }] }],
+    } as unknown as TracesData;
     expect(applyToMetrics(engine, metrics).noMatch).toBe(1);
     expect(applyToTraces(engine, traces).noMatch).toBe(1);
   });

@@ -134,7 +134,10 @@ function prng(seed: number): () => number {
 
 function randomHex(rnd: () => number, bytes: number): string {
   let s = '';
-  for (let i = 0; i < bytes; i++) s += Math.floor(rnd() * 256).toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes; i++)
+    s += Math.floor(rnd() * 256)
+      .toString(16)
+      .padStart(2, '0');
   return s;
 }
 
@@ -255,9 +258,7 @@ describe('keep: none and all', () => {
   });
 
   it('all keeps every matching record and counts a hit for each', () => {
-    const engine = engineOf([
-      logPolicy('keep-all', { match: [{ log_field: 'body', starts_with: 'x' }], keep: 'all', transform: { add: [{ log_attribute: 'seen', value: '1' }] } }),
-    ]);
+    const engine = engineOf([logPolicy('keep-all', { match: [{ log_field: 'body', starts_with: 'x' }], keep: 'all', transform: { add: [{ log_attribute: 'seen', value: '1' }] } })]);
     const data = logsOf([{ body: 'x1' }, { body: 'x2' }, { body: 'y' }]);
     applyToLogs(engine, data);
     expect(keptBodies(data)).toEqual(['x1', 'x2', 'y']);
@@ -272,10 +273,9 @@ describe('keep: none and all', () => {
 
   it('100% keeps everything and 0% drops everything', () => {
     const rnd = scripted([]);
-    const engine = engineOf(
-      [logPolicy('p100', { match: [{ log_field: 'body', exact: 'full' }], keep: '100%' }), logPolicy('p0', { match: [{ log_field: 'body', exact: 'zero' }], keep: '0%' })],
-      { random: rnd.random },
-    );
+    const engine = engineOf([logPolicy('p100', { match: [{ log_field: 'body', exact: 'full' }], keep: '100%' }), logPolicy('p0', { match: [{ log_field: 'body', exact: 'zero' }], keep: '0%' })], {
+      random: rnd.random,
+    });
     for (let i = 0; i < 50; i++) {
       expect(isKept(evalLog(engine, { body: 'full' }))).toBe(true);
       expect(isKept(evalLog(engine, { body: 'zero' }))).toBe(false);
@@ -371,10 +371,9 @@ describe('keep: rate limits (tumbling window on the injected clock)', () => {
 
   it('keeps one limiter per policy', () => {
     let now = BASE;
-    const engine = engineOf(
-      [logPolicy('a', { match: [{ log_field: 'body', exact: 'a' }], keep: '2/s' }), logPolicy('b', { match: [{ log_field: 'body', exact: 'b' }], keep: '3/s' })],
-      { clock: () => now },
-    );
+    const engine = engineOf([logPolicy('a', { match: [{ log_field: 'body', exact: 'a' }], keep: '2/s' }), logPolicy('b', { match: [{ log_field: 'body', exact: 'b' }], keep: '3/s' })], {
+      clock: () => now,
+    });
     const seq = ['a', 'b', 'a', 'b', 'a', 'b', 'b', 'a'].map((body) => [body, isKept(evalLog(engine, { body }))]);
     expect(seq).toEqual([
       ['a', true],
@@ -439,9 +438,7 @@ describe('keep: log percentage with sample_key (consistent sampling)', () => {
   });
 
   it('also accepts the key in its nested and {path} spellings', () => {
-    const engine = engineOf([
-      logPolicy('s', { match: [{ log_field: 'body', starts_with: 'm' }], keep: '40%', sample_key: { log_attribute: { path: ['req', 'id'] } } }),
-    ]);
+    const engine = engineOf([logPolicy('s', { match: [{ log_field: 'body', starts_with: 'm' }], keep: '40%', sample_key: { log_attribute: { path: ['req', 'id'] } } })]);
     const keys = keySet(7, 400);
     for (const [i, v] of keys.entries()) {
       const rec: Rec = { body: `m${i}`, attrs: [kv('req', { kvlistValue: { values: [kv('id', v)] } })] };
@@ -648,10 +645,7 @@ describe('most restrictive keep wins', () => {
   });
 
   it('a lower keyed percentage uses its own sample_key', () => {
-    const engine = engineOf([
-      logPolicy('a-60', { match, keep: '60%', sample_key: { log_attribute: 'x' } }),
-      logPolicy('b-30', { match, keep: '30%', sample_key: { log_attribute: 'y' } }),
-    ]);
+    const engine = engineOf([logPolicy('a-60', { match, keep: '60%', sample_key: { log_attribute: 'x' } }), logPolicy('b-30', { match, keep: '30%', sample_key: { log_attribute: 'y' } })]);
     const keys = keySet(21, 300);
     for (const [i, v] of keys.entries()) {
       const other = keys[(i * 7 + 3) % keys.length];
@@ -661,10 +655,7 @@ describe('most restrictive keep wins', () => {
 
   it('equal percentages: the lowest ID decides, with its sample_key', () => {
     // Both IDs orders: the policy listed second in the file but lowest in byte order wins.
-    const engine = engineOf([
-      logPolicy('b', { match, keep: '40%', sample_key: { log_attribute: 'y' } }),
-      logPolicy('a', { match, keep: '40%', sample_key: { log_attribute: 'x' } }),
-    ]);
+    const engine = engineOf([logPolicy('b', { match, keep: '40%', sample_key: { log_attribute: 'y' } }), logPolicy('a', { match, keep: '40%', sample_key: { log_attribute: 'x' } })]);
     const keys = keySet(22, 300);
     let differing = 0;
     for (const [i, v] of keys.entries()) {
@@ -690,10 +681,10 @@ describe('most restrictive keep wins', () => {
   it('a percentage below 50% (score > 500) beats a rate limit, whose budget is not consumed', () => {
     const now = BASE;
     const rnd = scripted([0.2, 0.9, 0.3, 0.95]);
-    const engine = engineOf(
-      [logPolicy('a-rl', { match: [{ log_field: 'body', starts_with: 'hit' }], keep: '1/s' }), logPolicy('b-49', { match, keep: '49%' })],
-      { clock: () => now, random: rnd.random },
-    );
+    const engine = engineOf([logPolicy('a-rl', { match: [{ log_field: 'body', starts_with: 'hit' }], keep: '1/s' }), logPolicy('b-49', { match, keep: '49%' })], {
+      clock: () => now,
+      random: rnd.random,
+    });
     expect([evalLog(engine, { body }), evalLog(engine, { body }), evalLog(engine, { body }), evalLog(engine, { body })]).toEqual([
       EvalResult.Kept,
       EvalResult.SampledOut,
@@ -737,10 +728,10 @@ describe('most restrictive keep wins', () => {
   it('a rate limit ties with 50%: the lowest ID wins (percentage first), the limiter is untouched', () => {
     const now = BASE;
     const rnd = scripted([0.1, 0.2, 0.3, 0.6, 0.7]);
-    const engine = engineOf(
-      [logPolicy('b-rl', { match: [{ log_field: 'body', starts_with: 'hit' }], keep: '1/s' }), logPolicy('a-50', { match, keep: '50%' })],
-      { clock: () => now, random: rnd.random },
-    );
+    const engine = engineOf([logPolicy('b-rl', { match: [{ log_field: 'body', starts_with: 'hit' }], keep: '1/s' }), logPolicy('a-50', { match, keep: '50%' })], {
+      clock: () => now,
+      random: rnd.random,
+    });
     const got = [0, 1, 2, 3, 4].map(() => evalLog(engine, { body }));
     expect(got).toEqual([EvalResult.Kept, EvalResult.Kept, EvalResult.Kept, EvalResult.SampledOut, EvalResult.SampledOut]);
     expect(stat(engine, 'a-50')).toEqual({ hits: 5, misses: 0 });
@@ -751,29 +742,16 @@ describe('most restrictive keep wins', () => {
 
   it('two rate limits: the lowest ID decides alone; the other budget is not consumed', () => {
     const now = BASE;
-    const engine = engineOf(
-      [
-        logPolicy('a-rl', { match, keep: '1/m' }),
-        logPolicy('b-rl', { match: [{ log_field: 'body', starts_with: 'hit' }], keep: '2/m' }),
-      ],
-      { clock: () => now },
-    );
+    const engine = engineOf([logPolicy('a-rl', { match, keep: '1/m' }), logPolicy('b-rl', { match: [{ log_field: 'body', starts_with: 'hit' }], keep: '2/m' })], { clock: () => now });
     expect([evalLog(engine, { body }), evalLog(engine, { body }), evalLog(engine, { body })]).toEqual([EvalResult.Kept, EvalResult.RateLimited, EvalResult.RateLimited]);
     expect(stat(engine, 'a-rl')).toEqual({ hits: 3, misses: 0 });
     expect(stat(engine, 'b-rl')).toEqual({ hits: 1, misses: 2 });
-    expect([evalLog(engine, { body: 'hit-b' }), evalLog(engine, { body: 'hit-b' }), evalLog(engine, { body: 'hit-b' })]).toEqual([
-      EvalResult.Kept,
-      EvalResult.Kept,
-      EvalResult.RateLimited,
-    ]);
+    expect([evalLog(engine, { body: 'hit-b' }), evalLog(engine, { body: 'hit-b' }), evalLog(engine, { body: 'hit-b' })]).toEqual([EvalResult.Kept, EvalResult.Kept, EvalResult.RateLimited]);
   });
 
   it('none beats a rate limit, whose budget is not consumed', () => {
     const now = BASE;
-    const engine = engineOf(
-      [logPolicy('a-rl', { match: [{ log_field: 'body', starts_with: 'hit' }], keep: '1/s' }), logPolicy('b-none', { match, keep: 'none' })],
-      { clock: () => now },
-    );
+    const engine = engineOf([logPolicy('a-rl', { match: [{ log_field: 'body', starts_with: 'hit' }], keep: '1/s' }), logPolicy('b-none', { match, keep: 'none' })], { clock: () => now });
     for (let i = 0; i < 5; i++) expect(evalLog(engine, { body })).toBe(EvalResult.Dropped);
     expect(stat(engine, 'b-none')).toEqual({ hits: 5, misses: 0 });
     expect(stat(engine, 'a-rl')).toEqual({ hits: 0, misses: 5 });
@@ -933,11 +911,7 @@ describe('trace keep', () => {
   it('100% keeps every span and writes ot=th:0', () => {
     const engine = engineOf([tracePolicy('t100', { percentage: 100 })]);
     const rnd = prng(1);
-    const data = tracesOf([
-      { traceId: randomHex(rnd, 16) },
-      { traceId: randomHex(rnd, 16), traceState: 'vendor=abc' },
-      { traceId: randomHex(rnd, 16), name: 'other' },
-    ]);
+    const data = tracesOf([{ traceId: randomHex(rnd, 16) }, { traceId: randomHex(rnd, 16), traceState: 'vendor=abc' }, { traceId: randomHex(rnd, 16), name: 'other' }]);
     applyToTraces(engine, data);
     const spans = keptSpans(data);
     expect(spans.length).toBe(3);
@@ -1021,9 +995,7 @@ describe('metric keep', () => {
     } as unknown as MetricsData;
   }
   const names = (d: MetricsData): string[] =>
-    (d as unknown as { resourceMetrics: { scopeMetrics: { metrics: { name: string }[] }[] }[] }).resourceMetrics.flatMap((rm) =>
-      rm.scopeMetrics.flatMap((sm) => sm.metrics.map((m) => m.name)),
-    );
+    (d as unknown as { resourceMetrics: { scopeMetrics: { metrics: { name: string }[] }[] }[] }).resourceMetrics.flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics.map((m) => m.name)));
 
   it('keep: false drops the matching metrics; keep: true keeps them', () => {
     const engine = engineOf([

@@ -443,11 +443,7 @@ describe('exists on attributes', () => {
   });
 
   it('a nested path needs every intermediate value to be a kvlist', () => {
-    const notKv = [
-      withAttrs([str('http', 'request')]),
-      withAttrs([array('http', [{ kvlistValue: { values: [str('request', 'x')] } }])]),
-      withAttrs([int('http', 1)]),
-    ];
+    const notKv = [withAttrs([str('http', 'request')]), withAttrs([array('http', [{ kvlistValue: { values: [str('request', 'x')] } }])]), withAttrs([int('http', 1)])];
     for (const rec of notKv) {
       expect(logMatches({ log_attribute: ['http', 'request'], exists: true }, rec)).toBe(false);
       expect(logMatches({ log_attribute: ['http', 'request'], exists: false }, rec)).toBe(true);
@@ -719,12 +715,12 @@ describe('trace_id and span_id (bytes, compared as lowercase hex)', () => {
 
 describe('log schema URLs', () => {
   const ctx = { resourceSchemaUrl: 'https://opentelemetry.io/schemas/1.21.0', scopeSchemaUrl: 'https://example.com/scope/2.0' };
-  it('resource_schema_url reads the resource\'s schema URL', () => {
+  it("resource_schema_url reads the resource's schema URL", () => {
     expect(logMatches({ log_field: 'resource_schema_url', ends_with: '1.21.0' }, body('x'), ctx)).toBe(true);
     expect(logMatches({ log_field: 'resource_schema_url', contains: 'example.com' }, body('x'), ctx)).toBe(false);
     expect(logMatches({ log_field: 'LOG_FIELD_RESOURCE_SCHEMA_URL', equals: ctx.resourceSchemaUrl }, body('x'), ctx)).toBe(true);
   });
-  it('scope_schema_url reads the scope\'s schema URL', () => {
+  it("scope_schema_url reads the scope's schema URL", () => {
     expect(logMatches({ log_field: 'scope_schema_url', equals: ctx.scopeSchemaUrl }, body('x'), ctx)).toBe(true);
     expect(logMatches({ log_field: 'scope_schema_url', contains: 'opentelemetry.io' }, body('x'), ctx)).toBe(false);
     expect(logMatches({ log_field: 'LOG_FIELD_SCOPE_SCHEMA_URL', regex: '/scope/' }, body('x'), ctx)).toBe(true);
@@ -747,19 +743,77 @@ describe('multiple matchers are ANDed', () => {
     }
   });
   it('two string matchers on the same field must both succeed', () => {
-    expect(logMatches([{ log_field: 'body', starts_with: 'payment' }, { log_field: 'body', ends_with: 'failed' }], rec)).toBe(true);
-    expect(logMatches([{ log_field: 'body', starts_with: 'payment' }, { log_field: 'body', ends_with: 'ok' }], rec)).toBe(false);
-    expect(logMatches([{ log_field: 'body', contains: 'pay' }, { log_field: 'body', contains: 'zzz', negate: true }], rec)).toBe(true);
-    expect(logMatches([{ log_field: 'body', contains: 'zzz', negate: true }, { log_field: 'body', contains: 'fail', negate: true }], rec)).toBe(false);
+    expect(
+      logMatches(
+        [
+          { log_field: 'body', starts_with: 'payment' },
+          { log_field: 'body', ends_with: 'failed' },
+        ],
+        rec,
+      ),
+    ).toBe(true);
+    expect(
+      logMatches(
+        [
+          { log_field: 'body', starts_with: 'payment' },
+          { log_field: 'body', ends_with: 'ok' },
+        ],
+        rec,
+      ),
+    ).toBe(false);
+    expect(
+      logMatches(
+        [
+          { log_field: 'body', contains: 'pay' },
+          { log_field: 'body', contains: 'zzz', negate: true },
+        ],
+        rec,
+      ),
+    ).toBe(true);
+    expect(
+      logMatches(
+        [
+          { log_field: 'body', contains: 'zzz', negate: true },
+          { log_field: 'body', contains: 'fail', negate: true },
+        ],
+        rec,
+      ),
+    ).toBe(false);
   });
   it('a policy made only of negated matchers matches a record that satisfies none of them', () => {
-    expect(logMatches([{ log_field: 'body', contains: 'zzz', negate: true }, { log_attribute: 'user', exists: true, negate: true }], rec)).toBe(false);
-    expect(logMatches([{ log_field: 'body', contains: 'zzz', negate: true }, { log_attribute: 'nobody', exists: true, negate: true }], rec)).toBe(true);
+    expect(
+      logMatches(
+        [
+          { log_field: 'body', contains: 'zzz', negate: true },
+          { log_attribute: 'user', exists: true, negate: true },
+        ],
+        rec,
+      ),
+    ).toBe(false);
+    expect(
+      logMatches(
+        [
+          { log_field: 'body', contains: 'zzz', negate: true },
+          { log_attribute: 'nobody', exists: true, negate: true },
+        ],
+        rec,
+      ),
+    ).toBe(true);
   });
   it('the same matcher in two policies is evaluated for each', () => {
     const engine = engineOf([
       { id: 'a', name: 'a', log: { match: [{ log_field: 'body', contains: 'failed' }], keep: 'all', transform: { add: [{ log_attribute: 'a', value: '1' }] } } },
-      { id: 'b', name: 'b', log: { match: [{ log_field: 'body', contains: 'failed' }, { log_attribute: 'user', equals: 'alice' }], keep: 'none' } },
+      {
+        id: 'b',
+        name: 'b',
+        log: {
+          match: [
+            { log_field: 'body', contains: 'failed' },
+            { log_attribute: 'user', equals: 'alice' },
+          ],
+          keep: 'none',
+        },
+      },
     ]);
     const data = logsPayload([structuredClone(rec)]);
     applyToLogs(engine, data);
@@ -770,7 +824,7 @@ describe('multiple matchers are ANDed', () => {
 });
 
 describe('many policies reading the same field', () => {
-  it('each policy sees exactly its own matchers\' results', () => {
+  it("each policy sees exactly its own matchers' results", () => {
     const specs: [string, Json][] = [
       ['exact', { exact: 'Disk Full on /var' }],
       ['exact-ci', { exact: 'disk full on /VAR', case_insensitive: true }],
@@ -797,9 +851,7 @@ describe('many policies reading the same field', () => {
     const data = logsPayload([body('Disk Full on /var')]);
     applyToLogs(e, data);
     const added = (keptLogs(data)[0].attributes ?? []).map((a) => a.key.slice(4)).sort();
-    expect(added).toEqual(
-      ['exact', 'exact-ci', 'regex', 'regex-ci', 'prefix', 'suffix', 'contains', 'contains-ci', 'contains-neg-no-match', 'equals'].sort(),
-    );
+    expect(added).toEqual(['exact', 'exact-ci', 'regex', 'regex-ci', 'prefix', 'suffix', 'contains', 'contains-ci', 'contains-neg-no-match', 'equals'].sort());
   });
 });
 
@@ -883,7 +935,7 @@ describe('which policy decides (most restrictive wins)', () => {
     expect(outcome.sampledOut).toBe(2);
   });
 
-  it('only the winner\'s keep action runs: a losing rate limit is not consumed', () => {
+  it("only the winner's keep action runs: a losing rate limit is not consumed", () => {
     const e = engineOf(
       [
         { id: 'a-none', name: 'a', log: { match: [{ log_field: 'body', equals: 'drop me' }], keep: 'none' } },
@@ -912,10 +964,7 @@ describe('which policy decides (most restrictive wins)', () => {
     const tp = (id: string, percentage: number): Json => ({ id, name: id, trace: { match: [{ trace_field: 'name', exists: true }], keep: { percentage } } });
     const e = engineOf([tp('a-50', 50), tp('b-10', 10), tp('c-100', 100)]);
     // R = last 7 bytes: 0xf0... is kept by both 50% and 10%; 0x90... only by 50%.
-    const data = tracesPayload([
-      span({ name: 'high', traceId: '0000000000000000' + '00f0000000000000' }),
-      span({ name: 'mid', traceId: '0000000000000000' + '0090000000000000' }),
-    ]);
+    const data = tracesPayload([span({ name: 'high', traceId: '0000000000000000' + '00f0000000000000' }), span({ name: 'mid', traceId: '0000000000000000' + '0090000000000000' })]);
     applyToTraces(e, data);
     expect(keptSpans(data).map((s) => [s.name, s.traceState])).toEqual([['high', 'ot=th:e666']]);
     expect(statsOf(e)).toEqual({ 'a-50': { hits: 1, misses: 1 }, 'b-10': { hits: 2, misses: 0 }, 'c-100': { hits: 1, misses: 1 } });
@@ -968,10 +1017,7 @@ describe('metrics: one data point at a time', () => {
 
   it('removes a metric whose points all drop, keeping the other metrics', () => {
     const e = engineOf([dropEnv('dev')]);
-    const data = metricsPayload([
-      gauge('a', [point([str('env', 'dev')]), point([str('env', 'dev')])]),
-      gauge('b', [point([str('env', 'prod')])]),
-    ]);
+    const data = metricsPayload([gauge('a', [point([str('env', 'dev')]), point([str('env', 'dev')])]), gauge('b', [point([str('env', 'prod')])])]);
     applyToMetrics(e, data);
     expect(keptMetrics(data).map((m) => m.name)).toEqual(['b']);
   });
@@ -998,14 +1044,21 @@ describe('metrics: one data point at a time', () => {
     expect(kept[1].sum!.dataPoints).toHaveLength(1);
   });
 
-  it('metric fields are read alongside each point\'s attributes (AND)', () => {
+  it("metric fields are read alongside each point's attributes (AND)", () => {
     const e = engineOf([
-      { id: 'p', name: 'p', metric: { match: [{ metric_field: 'name', equals: 'requests' }, { datapoint_attribute: 'code', gte: 500 }], keep: false } },
+      {
+        id: 'p',
+        name: 'p',
+        metric: {
+          match: [
+            { metric_field: 'name', equals: 'requests' },
+            { datapoint_attribute: 'code', gte: 500 },
+          ],
+          keep: false,
+        },
+      },
     ]);
-    const data = metricsPayload([
-      gauge('requests', [point([int('code', 200)], 1), point([int('code', 503)], 2), point([], 3)]),
-      gauge('other', [point([int('code', 503)], 4)]),
-    ]);
+    const data = metricsPayload([gauge('requests', [point([int('code', 200)], 1), point([int('code', 503)], 2), point([], 3)]), gauge('other', [point([int('code', 503)], 4)])]);
     applyToMetrics(e, data);
     const kept = keptMetrics(data);
     expect(kept.map((m) => [m.name, m.gauge!.dataPoints!.map((p) => p.asDouble)])).toEqual([
@@ -1277,25 +1330,36 @@ describe('traces', () => {
     it('exists: false with negate matches a span where some event has it', () => {
       expect(keptNames({ event_attribute: 'exception.type', exists: false, negate: true })).toEqual(['no-attr', 'no-events']);
     });
-    it('a value matcher succeeds when any event\'s value satisfies it', () => {
+    it("a value matcher succeeds when any event's value satisfies it", () => {
       expect(keptNames({ event_attribute: 'exception.type', equals: 'IOError' })).toEqual(['one-event', 'no-attr', 'no-events']);
       expect(keptNames({ event_attribute: 'exception.type', equals: 'ValueError' })).toEqual(['no-attr', 'no-events']);
       expect(keptNames({ event_attribute: 'exception.type', starts_with: 'io', case_insensitive: true })).toEqual(['one-event', 'no-attr', 'no-events']);
       expect(keptNames({ event_attribute: ['attempt'], gte: 2 })).toEqual(['one-event', 'no-attr', 'no-events']);
       expect(keptNames({ event_attribute: { path: ['attempt'] }, equals: 1 })).toEqual(['one-event', 'no-attr', 'no-events']);
     });
-    it('negate on a value matcher: no event\'s value satisfies it', () => {
+    it("negate on a value matcher: no event's value satisfies it", () => {
       expect(keptNames({ event_attribute: 'exception.type', equals: 'IOError', negate: true })).toEqual(['two-events']);
     });
     it('combines with other matchers (AND)', () => {
-      expect(keptNames([{ event_attribute: 'exception.type', exists: true }, { trace_field: 'name', equals: 'one-event' }])).toEqual(['two-events', 'no-attr', 'no-events']);
+      expect(
+        keptNames([
+          { event_attribute: 'exception.type', exists: true },
+          { trace_field: 'name', equals: 'one-event' },
+        ]),
+      ).toEqual(['two-events', 'no-attr', 'no-events']);
     });
   });
 
   describe('link_trace_id', () => {
     const LINKED = '0af7651916cd43dd8448eb211c80319c';
     const spans = (): Span[] => [
-      span({ name: 'linked', links: [{ traceId: 'ffffffffffffffffffffffffffffffff', spanId: 'b7ad6b7169203331' }, { traceId: LINKED, spanId: 'b7ad6b7169203331' }] }),
+      span({
+        name: 'linked',
+        links: [
+          { traceId: 'ffffffffffffffffffffffffffffffff', spanId: 'b7ad6b7169203331' },
+          { traceId: LINKED, spanId: 'b7ad6b7169203331' },
+        ],
+      }),
       span({ name: 'linked-upper', links: [{ traceId: LINKED.toUpperCase(), spanId: 'b7ad6b7169203331' }] }),
       span({ name: 'other-link', links: [{ traceId: 'ffffffffffffffffffffffffffffffff', spanId: 'b7ad6b7169203331' }] }),
       span({ name: 'no-links' }),

@@ -51,7 +51,12 @@ interface EngineOptions {
 /** An engine over the policies; fails the test when any of them has compile errors. */
 function validEngine(policies: Json[] | string, options: EngineOptions = {}): PolicyEngine {
   const engine = new PolicyEngine({ policies: parsePolicyText(typeof policies === 'string' ? policies : textOf(policies)), ...options });
-  expect(engine.stats().filter((s) => s.errors.length > 0).map((s) => [s.policyId, s.errors])).toEqual([]);
+  expect(
+    engine
+      .stats()
+      .filter((s) => s.errors.length > 0)
+      .map((s) => [s.policyId, s.errors]),
+  ).toEqual([]);
   return engine;
 }
 
@@ -360,12 +365,7 @@ describe('snake_case and lowerCamelCase field names', () => {
     ['metric_field', { metric_field: 'name', equals: 'm' }, { metricField: 'name', equals: 'm' }, gauge('m')],
     ['datapoint_attribute', { datapoint_attribute: 'env', equals: 'dev' }, { datapointAttribute: 'env', equals: 'dev' }, gauge('x', [str('env', 'dev')])],
     ['metric_type', { metric_type: 'gauge' }, { metricType: 'gauge' }, gauge('x')],
-    [
-      'aggregation_temporality',
-      { aggregation_temporality: 'delta' },
-      { aggregationTemporality: 'delta' },
-      { name: 's', sum: { aggregationTemporality: 1, dataPoints: [{ asDouble: 1 }] } },
-    ],
+    ['aggregation_temporality', { aggregation_temporality: 'delta' }, { aggregationTemporality: 'delta' }, { name: 's', sum: { aggregationTemporality: 1, dataPoints: [{ asDouble: 1 }] } }],
   ];
   for (const [what, snake, camel, m] of metricCases) {
     it(`metric ${what}`, () => {
@@ -537,17 +537,21 @@ policies:
       expect(errorsFor(logMatchPolicy({ log_attribute: path, exists: true }))).toEqual(['log: match[0]: attribute has empty path']);
       expect(errorsFor(logMatchPolicy({ logAttribute: path, exists: true }))).toEqual(['log: match[0]: attribute has empty path']);
     }
-    expect(errorsFor(logPolicy({ match: [{ log_field: 'body', exists: true }, { resource_attribute: [], exists: true }], keep: 'none' }))).toEqual([
-      'log: match[1]: attribute has empty path',
-    ]);
+    expect(
+      errorsFor(
+        logPolicy({
+          match: [
+            { log_field: 'body', exists: true },
+            { resource_attribute: [], exists: true },
+          ],
+          keep: 'none',
+        }),
+      ),
+    ).toEqual(['log: match[1]: attribute has empty path']);
     expect(errorsFor(logPolicy({ match: [{ scope_attribute: { path: [] }, equals: 'x' }], keep: 'none' }))).toEqual(['log: match[0]: attribute has empty path']);
     expect(errorsFor(metricPolicy({ match: [{ datapoint_attribute: [], exists: true }], keep: false }))).toEqual(['metric: match[0]: attribute has empty path']);
-    expect(errorsFor(tracePolicy({ match: [{ span_attribute: [], exists: true }], keep: { percentage: 0 } }))).toEqual([
-      'trace: match[0]: attribute has empty path',
-    ]);
-    expect(errorsFor(tracePolicy({ match: [{ event_attribute: { path: [] }, exists: true }], keep: { percentage: 0 } }))).toEqual([
-      'trace: match[0]: attribute has empty path',
-    ]);
+    expect(errorsFor(tracePolicy({ match: [{ span_attribute: [], exists: true }], keep: { percentage: 0 } }))).toEqual(['trace: match[0]: attribute has empty path']);
+    expect(errorsFor(tracePolicy({ match: [{ event_attribute: { path: [] }, exists: true }], keep: { percentage: 0 } }))).toEqual(['trace: match[0]: attribute has empty path']);
   });
 
   it('an empty path in a transform or a sample key is a compile error', () => {
@@ -567,7 +571,7 @@ policies:
 // ---------------------------------------------------------------------------
 
 describe('typed equals', () => {
-  it('shorthand: the literal\'s type chooses the Value variant', () => {
+  it("shorthand: the literal's type chooses the Value variant", () => {
     // string
     expect(logMatcherMatches({ log_attribute: 'a', equals: '200' }, body('x', [str('a', '200')]))).toBe(true);
     expect(logMatcherMatches({ log_attribute: 'a', equals: '200' }, body('x', [int('a', 200)]))).toBe(false);
@@ -804,13 +808,7 @@ describe('matcher structure', () => {
 
   it('a target without matchers never matches (it must not act on all telemetry)', () => {
     const e = new PolicyEngine({
-      policies: parsePolicyText(
-        textOf([
-          logPolicy({ match: [], keep: 'none' }, 'l'),
-          metricPolicy({ match: [], keep: false }, 'm'),
-          tracePolicy({ match: [], keep: { percentage: 0 } }, 't'),
-        ]),
-      ),
+      policies: parsePolicyText(textOf([logPolicy({ match: [], keep: 'none' }, 'l'), metricPolicy({ match: [], keep: false }, 'm'), tracePolicy({ match: [], keep: { percentage: 0 } }, 't')])),
     });
     expect(runLogs(e, [body('x')])).toHaveLength(1);
     expect(runMetrics(e, [gauge('g')])).toHaveLength(1);
@@ -835,17 +833,25 @@ describe('regex validation', () => {
   it('an invalid match regex is reported with the signal prefix', () => {
     expect(errorsFor(logMatchPolicy({ log_field: 'body', regex: '([bad' }))).toEqual(['log: match[0]: invalid regex "([bad"']);
     expect(errorsFor(metricPolicy({ match: [{ metric_field: 'name', regex: '([bad' }], keep: false }))).toEqual(['metric: match[0]: invalid regex "([bad"']);
-    expect(errorsFor(tracePolicy({ match: [{ trace_field: 'name', regex: '([bad' }], keep: { percentage: 0 } }))).toEqual([
-      'trace: match[0]: invalid regex "([bad"',
-    ]);
-    expect(errorsFor(logPolicy({ match: [{ log_field: 'body', exists: true }, { log_attribute: 'a', regex: '([bad', case_insensitive: true }], keep: 'none' }))).toEqual([
-      'log: match[1]: invalid regex "([bad"',
-    ]);
+    expect(errorsFor(tracePolicy({ match: [{ trace_field: 'name', regex: '([bad' }], keep: { percentage: 0 } }))).toEqual(['trace: match[0]: invalid regex "([bad"']);
+    expect(
+      errorsFor(
+        logPolicy({
+          match: [
+            { log_field: 'body', exists: true },
+            { log_attribute: 'a', regex: '([bad', case_insensitive: true },
+          ],
+          keep: 'none',
+        }),
+      ),
+    ).toEqual(['log: match[1]: invalid regex "([bad"']);
   });
 
   it('an invalid redact regex is reported at its transform position', () => {
     expect(
-      errorsFor(logPolicy({ match: [{ log_field: 'body', contains: 'error' }], keep: 'all', transform: { redact: [{ log_attribute: { path: ['cvv'] }, regex: '([bad', replacement: '[REDACTED]' }] } })),
+      errorsFor(
+        logPolicy({ match: [{ log_field: 'body', contains: 'error' }], keep: 'all', transform: { redact: [{ log_attribute: { path: ['cvv'] }, regex: '([bad', replacement: '[REDACTED]' }] } }),
+      ),
     ).toEqual(['log: transform: redact[0]: invalid regex "([bad"']);
     expect(
       errorsFor(
@@ -933,7 +939,11 @@ describe('log keep', () => {
     for (const [keep, n, windowMs] of cases) {
       let now = 1_000_000;
       const e = validEngine([withKeep(keep)], { clock: () => now });
-      const send = (count: number) => runLogs(e, Array.from({ length: count }, () => body('x'))).length;
+      const send = (count: number) =>
+        runLogs(
+          e,
+          Array.from({ length: count }, () => body('x')),
+        ).length;
       expect([keep, 'first window', send(n + 2)]).toEqual([keep, 'first window', n]);
       now += windowMs - 1;
       expect([keep, 'same window', send(1)]).toEqual([keep, 'same window', 0]);
@@ -1016,7 +1026,7 @@ describe('trace keep (TraceSamplingConfig)', () => {
     expect(errs.every((e) => e.startsWith('trace: keep: '))).toBe(true);
   });
 
-  it('sampling_precision / samplingPrecision sets the written threshold\'s digits', () => {
+  it("sampling_precision / samplingPrecision sets the written threshold's digits", () => {
     const th = (keep: Json) => runSpans(validEngine([withKeep(keep)]), [span({ traceId: HIGH_R })])[0].traceState;
     // 10%: T = float64(0.9) * 2^56 = 0xe6666666666668
     expect(th({ percentage: 10 })).toBe('ot=th:e666');
@@ -1029,7 +1039,9 @@ describe('trace keep (TraceSamplingConfig)', () => {
 
   it('hash_seed / hashSeed: FNV-1a 64 over trace ID bytes || seed (u32 LE), masked to 56 bits', () => {
     const ids = Array.from({ length: 48 }, (_, i) => {
-      const h = fnv1a64(new TextEncoder().encode(`trace-${i}`)).toString(16).padStart(16, '0');
+      const h = fnv1a64(new TextEncoder().encode(`trace-${i}`))
+        .toString(16)
+        .padStart(16, '0');
       return (h + h.split('').reverse().join('')).slice(0, 32);
     });
     const seed = 12345;
@@ -1039,7 +1051,11 @@ describe('trace keep (TraceSamplingConfig)', () => {
     const expectedSeeded = ids.filter((id) => (fnv1a64(Uint8Array.from(Buffer.concat([Buffer.from(id, 'hex'), seedBytes]))) & MASK56) >= T);
     const expectedUnseeded = ids.filter((id) => BigInt(`0x${id.slice(18)}`) >= T);
     expect(expectedSeeded).not.toEqual(expectedUnseeded);
-    const keptIds = (keep: Json) => runSpans(validEngine([withKeep(keep)]), ids.map((traceId) => span({ traceId }))).map((s) => s.traceId);
+    const keptIds = (keep: Json) =>
+      runSpans(
+        validEngine([withKeep(keep)]),
+        ids.map((traceId) => span({ traceId })),
+      ).map((s) => s.traceId);
     expect(keptIds({ percentage: 50 })).toEqual(expectedUnseeded);
     expect(keptIds({ percentage: 50, hash_seed: 0 })).toEqual(expectedUnseeded);
     expect(keptIds({ percentage: 50, hash_seed: seed })).toEqual(expectedSeeded);
@@ -1138,10 +1154,7 @@ describe('disabled policies', () => {
 
   it('a disabled policy does not take part in precedence', () => {
     // The disabled none would win over the 100% keep if it were evaluated.
-    const e = validEngine([
-      { ...logMatchPolicy({ log_field: 'body', exists: true }, 'a-none'), enabled: false },
-      logPolicy({ match: [{ log_field: 'body', exists: true }], keep: '100%' }, 'b-keep'),
-    ]);
+    const e = validEngine([{ ...logMatchPolicy({ log_field: 'body', exists: true }, 'a-none'), enabled: false }, logPolicy({ match: [{ log_field: 'body', exists: true }], keep: '100%' }, 'b-keep')]);
     expect(runLogs(e, [body('x')])).toHaveLength(1);
   });
 
@@ -1164,7 +1177,16 @@ describe('an invalid policy among valid ones', () => {
   const FILE = textOf([
     logPolicy({ match: [{ log_field: 'severity_text', exact: 'DEBUG' }], keep: 'none' }, 'drop-debug'),
     // Would drop every "error" log if it ran.
-    logPolicy({ match: [{ log_attribute: [], exists: true }, { log_field: 'body', contains: 'error' }], keep: 'none' }, 'bad-empty-path'),
+    logPolicy(
+      {
+        match: [
+          { log_attribute: [], exists: true },
+          { log_field: 'body', contains: 'error' },
+        ],
+        keep: 'none',
+      },
+      'bad-empty-path',
+    ),
     logPolicy({ match: [{ log_field: 'body', regex: '([bad' }], keep: 'none' }, 'bad-regex'),
     logPolicy({ match: [{ log_field: 'body', contains: 'error' }], keep: 'bogus' }, 'bad-keep'),
     logPolicy({ match: [{ log_field: 'body', contains: 'error' }], keep: 'all', transform: { redact: [{ log_attribute: 'cvv', regex: '([bad' }] } }, 'bad-redact'),
@@ -1286,23 +1308,34 @@ describe('several errors in one policy', () => {
 
   it('metric and trace policies report every matcher error too', () => {
     expect(
-      errorsFor(metricPolicy({ match: [{ metric_field: 'name', regex: '([bad' }, { datapoint_attribute: [], exists: true }, { metric_field: 'unit', regex: '([bad' }], keep: false })),
+      errorsFor(
+        metricPolicy({
+          match: [
+            { metric_field: 'name', regex: '([bad' },
+            { datapoint_attribute: [], exists: true },
+            { metric_field: 'unit', regex: '([bad' },
+          ],
+          keep: false,
+        }),
+      ),
     ).toEqual(['metric: match[0]: invalid regex "([bad"', 'metric: match[1]: attribute has empty path', 'metric: match[2]: invalid regex "([bad"']);
-    expect(errorsFor(tracePolicy({ match: [{ span_attribute: [], exists: true }, { trace_field: 'name', regex: '([bad' }], keep: { percentage: 50 } }))).toEqual([
-      'trace: match[0]: attribute has empty path',
-      'trace: match[1]: invalid regex "([bad"',
-    ]);
+    expect(
+      errorsFor(
+        tracePolicy({
+          match: [
+            { span_attribute: [], exists: true },
+            { trace_field: 'name', regex: '([bad' },
+          ],
+          keep: { percentage: 50 },
+        }),
+      ),
+    ).toEqual(['trace: match[0]: attribute has empty path', 'trace: match[1]: invalid regex "([bad"']);
   });
 });
 
 describe('transform validation', () => {
   it('rename with an empty or missing `to` is a compile error', () => {
-    for (const rename of [
-      { from_log_attribute: 'a', to: '' },
-      { fromLogAttribute: 'a', to: '' },
-      { from_log_attribute: 'a' },
-      { from_resource_attribute: ['a'], to: '', upsert: true },
-    ]) {
+    for (const rename of [{ from_log_attribute: 'a', to: '' }, { fromLogAttribute: 'a', to: '' }, { from_log_attribute: 'a' }, { from_resource_attribute: ['a'], to: '', upsert: true }]) {
       const errs = errorsFor(logPolicy({ match: [{ log_field: 'body', exists: true }], transform: { rename: [rename] } }));
       expect([rename, errs.length]).toEqual([rename, 1]);
       expect(errs[0].startsWith('log: transform: rename[0]: ')).toBe(true);
@@ -1378,7 +1411,9 @@ describe('unreadable policy documents: what, and where', () => {
 
   it('keeps a policy nested deeper than MAX_POLICY_DEPTH as invalid and inert (its id kept), not a crash', () => {
     const deep = `${'{"a": '.repeat(100_000)}1${'}'.repeat(100_000)}`;
-    const set = parsePolicyText(`{"policies": [{"id": "deep", "name": "d", "log": {"match": [{"log_field": "body", "regex": ${deep}}], "keep": "none"}}, {"id": "ok", "name": "o", "log": {"match": [{"log_field": "body", "exact": "x"}], "keep": "none"}}]}`);
+    const set = parsePolicyText(
+      `{"policies": [{"id": "deep", "name": "d", "log": {"match": [{"log_field": "body", "regex": ${deep}}], "keep": "none"}}, {"id": "ok", "name": "o", "log": {"match": [{"log_field": "body", "exact": "x"}], "keep": "none"}}]}`,
+    );
     expect(set.policies[0].id).toBe('deep');
     expect(set.policies[0].problems[0]).toMatch(new RegExp(`^policy nested more than ${MAX_POLICY_DEPTH} levels deep \\(at log\\.match\\[0\\]\\.regex\\.a\\.a`));
     expect(set.policies[1].problems).toEqual([]);

@@ -49,7 +49,12 @@ describe('PolicyRegistry', () => {
     // Re-adding the policy starts it afresh and forgets the retired counts.
     a.listener!.onPolicies(parsePolicyDocument({ policies: [drop('old', 'x'), drop('stay', 'y')] }));
     await registry.settled();
-    expect(registry.statusReports('a').filter((r) => r.policyId === 'old').map((r) => r.hits)).toEqual([0]);
+    expect(
+      registry
+        .statusReports('a')
+        .filter((r) => r.policyId === 'old')
+        .map((r) => r.hits),
+    ).toEqual([0]);
   });
 
   it('installs what providers read synchronously before start() returns, and waits for the others', async () => {
@@ -119,4 +124,3 @@ describe('PolicyRegistry', () => {
     expect(r2.hasFirstSet).toBe(true);
   });
 });
-

@@ -128,11 +128,10 @@ type AttrSel = 'log_attribute' | 'resource_attribute' | 'scope_attribute';
 describe.each<AttrSel>(['log_attribute', 'resource_attribute', 'scope_attribute'])('%s transforms', (sel) => {
   /** Run with `attrs` placed in the scope under test; return that scope's attributes after. */
   const go = (transform: Json, attrs: KV[]): { after: [string, unknown][]; fx: Fixture } => {
-    const fx = run(
-      [tx('p', transform)],
-      [{ body: 'msg', attrs: sel === 'log_attribute' ? attrs : [] }],
-      { resource: sel === 'resource_attribute' ? attrs : [], scope: sel === 'scope_attribute' ? attrs : [] },
-    );
+    const fx = run([tx('p', transform)], [{ body: 'msg', attrs: sel === 'log_attribute' ? attrs : [] }], {
+      resource: sel === 'resource_attribute' ? attrs : [],
+      scope: sel === 'scope_attribute' ? attrs : [],
+    });
     const list = sel === 'log_attribute' ? fx.records[0].attributes : sel === 'resource_attribute' ? fx.resource.attributes : fx.scope.attributes;
     return { after: pairs(list), fx };
   };
@@ -165,7 +164,15 @@ describe.each<AttrSel>(['log_attribute', 'resource_attribute', 'scope_attribute'
   });
 
   it('redact with a replacement replaces the whole value, whatever its type', () => {
-    const { after } = go({ redact: [{ [sel]: 'a', replacement: '***' }, { [sel]: 'n', replacement: '<num>' }] }, [kv('a', S('secret value')), kv('n', I(42))]);
+    const { after } = go(
+      {
+        redact: [
+          { [sel]: 'a', replacement: '***' },
+          { [sel]: 'n', replacement: '<num>' },
+        ],
+      },
+      [kv('a', S('secret value')), kv('n', I(42))],
+    );
     expect(after).toEqual([
       ['a', '***'],
       ['n', '<num>'],
@@ -295,7 +302,17 @@ describe('body and severity_text', () => {
 
   it('add body / severity_text when absent', () => {
     const fx = run(
-      [logPolicy('p', { match: [{ log_attribute: 'sel', exact: 'y' }], transform: { add: [{ log_field: 'body', value: '[no body]' }, { log_field: 'severity_text', value: 'INFO' }] } })],
+      [
+        logPolicy('p', {
+          match: [{ log_attribute: 'sel', exact: 'y' }],
+          transform: {
+            add: [
+              { log_field: 'body', value: '[no body]' },
+              { log_field: 'severity_text', value: 'INFO' },
+            ],
+          },
+        }),
+      ],
       [{ attrs: [kv('sel', S('y'))] }],
     );
     expect(fx.records[0].body).toEqual(S('[no body]'));
@@ -303,23 +320,40 @@ describe('body and severity_text', () => {
   });
 
   it('add body / severity_text without upsert leaves existing values alone', () => {
-    const fx = run([tx('p', { add: [{ log_field: 'body', value: 'replaced' }, { log_field: 'severity_text', value: 'WARN', upsert: false }] })], [{ body: 'msg original', severity: 'INFO' }]);
+    const fx = run(
+      [
+        tx('p', {
+          add: [
+            { log_field: 'body', value: 'replaced' },
+            { log_field: 'severity_text', value: 'WARN', upsert: false },
+          ],
+        }),
+      ],
+      [{ body: 'msg original', severity: 'INFO' }],
+    );
     expect(fx.records[0].body).toEqual(S('msg original'));
     expect(fx.records[0].severityText).toBe('INFO');
   });
 
   it('add body / severity_text with upsert overwrites', () => {
-    const fx = run([tx('p', { add: [{ log_field: 'body', value: 'replaced', upsert: true }, { log_field: 'severity_text', value: 'WARN', upsert: true }] })], [{ body: 'msg original', severity: 'INFO' }]);
+    const fx = run(
+      [
+        tx('p', {
+          add: [
+            { log_field: 'body', value: 'replaced', upsert: true },
+            { log_field: 'severity_text', value: 'WARN', upsert: true },
+          ],
+        }),
+      ],
+      [{ body: 'msg original', severity: 'INFO' }],
+    );
     expect(fx.records[0].body).toEqual(S('replaced'));
     expect(fx.records[0].severityText).toBe('WARN');
   });
 });
 
 describe('nested attribute paths', () => {
-  const http = () => [
-    kv('http', M(kv('request', M(kv('method', S('POST')), kv('url', S('/api')), kv('token', S('Bearer abc')))), kv('status', I(200)))),
-    kv('user_id', S('u1')),
-  ];
+  const http = () => [kv('http', M(kv('request', M(kv('method', S('POST')), kv('url', S('/api')), kv('token', S('Bearer abc')))), kv('status', I(200)))), kv('user_id', S('u1'))];
 
   it('remove a nested key keeps its siblings and parents', () => {
     const fx = run([tx('p', { remove: [{ log_attribute: ['http', 'request', 'method'] }] })], [{ body: 'msg', attrs: http() }]);
@@ -332,10 +366,7 @@ describe('nested attribute paths', () => {
     const fx = run(
       [
         tx('p', {
-          redact: [
-            { log_attribute: { path: ['http', 'request', 'token'] }, regex: '(?i)^(bearer\\s+).+$', replacement: '$1[REDACTED]' },
-            { log_attribute: ['http', 'request', 'url'] },
-          ],
+          redact: [{ log_attribute: { path: ['http', 'request', 'token'] }, regex: '(?i)^(bearer\\s+).+$', replacement: '$1[REDACTED]' }, { log_attribute: ['http', 'request', 'url'] }],
         }),
       ],
       [{ body: 'msg', attrs: http() }],
@@ -387,10 +418,7 @@ describe('nested attribute paths', () => {
   });
 
   it('a dotted string path is one key, not a nested path', () => {
-    const fx = run(
-      [tx('p', { remove: [{ log_attribute: 'http.request.method' }] })],
-      [{ body: 'msg', attrs: [...http(), kv('http.request.method', S('flat'))] }],
-    );
+    const fx = run([tx('p', { remove: [{ log_attribute: 'http.request.method' }] })], [{ body: 'msg', attrs: [...http(), kv('http.request.method', S('flat'))] }]);
     expect(pairs(fx.records[0].attributes).map(([k]) => k)).toEqual(['http', 'user_id']);
     expect((simplify(fx.records[0].attributes![0].value) as { request: { method: string } }).request.method).toBe('POST');
   });
@@ -443,7 +471,18 @@ describe('execution order within a policy: remove, redact, rename, add', () => {
 
   it('operations of one stage run in list order', () => {
     const fx = run(
-      [tx('p', { rename: [{ from_log_attribute: 'a', to: 'b' }, { from_log_attribute: 'b', to: 'c' }], add: [{ log_attribute: 'n', value: '1' }, { log_attribute: 'n', value: '2', upsert: true }] })],
+      [
+        tx('p', {
+          rename: [
+            { from_log_attribute: 'a', to: 'b' },
+            { from_log_attribute: 'b', to: 'c' },
+          ],
+          add: [
+            { log_attribute: 'n', value: '1' },
+            { log_attribute: 'n', value: '2', upsert: true },
+          ],
+        }),
+      ],
       [{ body: 'msg', attrs: [kv('a', S('v'))] }],
     );
     expect(pairs(fx.records[0].attributes)).toEqual([
@@ -464,7 +503,16 @@ describe('execution order across policies: policy by policy, in ID order', () =>
 
   it('the later policy in ID order sees and overrides the earlier one', () => {
     const fx = run(
-      [tx('b', { add: [{ log_attribute: 'x', value: 'B', upsert: true }] }), tx('a', { add: [{ log_attribute: 'x', value: 'A', upsert: true }, { log_attribute: 'y', value: 'token=123' }] }), tx('c', { redact: [{ log_attribute: 'y', regex: '\\d+', replacement: 'N' }] })],
+      [
+        tx('b', { add: [{ log_attribute: 'x', value: 'B', upsert: true }] }),
+        tx('a', {
+          add: [
+            { log_attribute: 'x', value: 'A', upsert: true },
+            { log_attribute: 'y', value: 'token=123' },
+          ],
+        }),
+        tx('c', { redact: [{ log_attribute: 'y', regex: '\\d+', replacement: 'N' }] }),
+      ],
       [{ body: 'msg' }],
     );
     expect(pairs(fx.records[0].attributes)).toEqual([
@@ -603,7 +651,17 @@ describe('regex redact', () => {
   });
 
   it('regex redact of a missing field does not create it', () => {
-    const fx = run([tx('p', { redact: [{ log_attribute: 'nope', regex: '.*' }, { log_field: 'severity_text', regex: '.*' }] })], [{ body: 'msg' }]);
+    const fx = run(
+      [
+        tx('p', {
+          redact: [
+            { log_attribute: 'nope', regex: '.*' },
+            { log_field: 'severity_text', regex: '.*' },
+          ],
+        }),
+      ],
+      [{ body: 'msg' }],
+    );
     expect(pairs(fx.records[0].attributes)).toEqual([]);
     expect(fx.records[0].severityText ?? '').toBe('');
   });
@@ -648,7 +706,13 @@ describe('resource and scope attributes are shared in OTLP', () => {
         transform: { remove: [{ resource_attribute: 'secret' }], add: [{ resource_attribute: 'tagged', value: 'yes' }] },
       }),
       // Would drop "later" records while the resource still has `secret`.
-      logPolicy('drop-secret', { match: [{ resource_attribute: 'secret', exists: true }, { log_field: 'body', exact: 'later' }], keep: 'none' }),
+      logPolicy('drop-secret', {
+        match: [
+          { resource_attribute: 'secret', exists: true },
+          { log_field: 'body', exact: 'later' },
+        ],
+        keep: 'none',
+      }),
     ]);
     const res1 = { attributes: [kv('service.name', S('a')), kv('secret', S('s'))] };
     const res2 = { attributes: [kv('service.name', S('b')), kv('secret', S('s'))] };
@@ -685,7 +749,15 @@ describe('resource and scope attributes are shared in OTLP', () => {
     const sc1 = { name: 's1', attributes: [kv('lib.key', S('k1'))] };
     const sc2 = { name: 's2', attributes: [kv('lib.key', S('k2'))] };
     const data = {
-      resourceLogs: [{ resource: { attributes: [] }, scopeLogs: [{ scope: sc1, logRecords: [recordOf({ body: 'first' }), recordOf({ body: 'x' })] }, { scope: sc2, logRecords: [recordOf({ body: 'x' })] }] }],
+      resourceLogs: [
+        {
+          resource: { attributes: [] },
+          scopeLogs: [
+            { scope: sc1, logRecords: [recordOf({ body: 'first' }), recordOf({ body: 'x' })] },
+            { scope: sc2, logRecords: [recordOf({ body: 'x' })] },
+          ],
+        },
+      ],
     } as unknown as LogsData;
     applyToLogs(engine, data);
     expect(pairs(sc1.attributes)).toEqual([['lib.key', '[REDACTED]']]);

@@ -17,9 +17,32 @@ const logs = (record: unknown) => ({ resourceLogs: [{ scopeLogs: [{ logRecords: 
 describe('checkOtlpJsonShape', () => {
   it('accepts valid payloads of every signal, nulls for fields, unknown keys and the int64/double/enum encodings', () => {
     expect(problem({})).toBeUndefined();
-    expect(problem(logs({ timeUnixNano: '1700000000000000000', severityNumber: 'SEVERITY_NUMBER_INFO', body: { kvlistValue: { values: [{ key: 'a', value: { doubleValue: 'NaN' } }] } }, traceId: null, someFutureField: { x: [1] } }))).toBeUndefined();
+    expect(
+      problem(
+        logs({
+          timeUnixNano: '1700000000000000000',
+          severityNumber: 'SEVERITY_NUMBER_INFO',
+          body: { kvlistValue: { values: [{ key: 'a', value: { doubleValue: 'NaN' } }] } },
+          traceId: null,
+          someFutureField: { x: [1] },
+        }),
+      ),
+    ).toBeUndefined();
     expect(problem({ resourceSpans: [{ scopeSpans: [{ spans: [{ name: 'GET', kind: 2, status: { code: 'STATUS_CODE_ERROR' }, events: [{ name: 'e' }], links: [] }] }] }] }, 'trace')).toBeUndefined();
-    expect(problem({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'm', sum: { dataPoints: [{ asInt: '5', attributes: [] }], isMonotonic: true }, histogram: { dataPoints: [{ bucketCounts: ['1', 2], explicitBounds: [1.5] }] } }] }] }] }, 'metric')).toBeUndefined();
+    expect(
+      problem(
+        {
+          resourceMetrics: [
+            {
+              scopeMetrics: [
+                { metrics: [{ name: 'm', sum: { dataPoints: [{ asInt: '5', attributes: [] }], isMonotonic: true }, histogram: { dataPoints: [{ bucketCounts: ['1', 2], explicitBounds: [1.5] }] } }] },
+              ],
+            },
+          ],
+        },
+        'metric',
+      ),
+    ).toBeUndefined();
   });
 
   it('names the JSON path of the first value of the wrong shape', () => {
@@ -48,7 +71,7 @@ describe('checkOtlpJsonShape', () => {
     expect(problem(logs({ some_future_field: 1 }))).toBeUndefined();
   });
 
-  it('refuses another signal\'s top-level key (it would pass through unevaluated)', () => {
+  it("refuses another signal's top-level key (it would pass through unevaluated)", () => {
     expect(problem({ resourceLogs: [], resourceSpans: [] })).toBe('resourceSpans: a logs payload (resourceLogs) cannot hold traces; one signal per payload');
     expect(problem({ resourceLogs: [] }, 'trace')).toBe('resourceLogs: a traces payload (resourceSpans) cannot hold logs; one signal per payload');
     expect(problem({ resource_metrics: [] }, 'log')).toMatch(/^resource_metrics: a logs payload .* cannot hold metrics/);

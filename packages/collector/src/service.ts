@@ -280,15 +280,24 @@ export class Collector {
     };
     try {
       await settle('receivers', [...this.httpReceivers.map((r) => r.stop(graceMs)), ...this.grpcReceivers.map((r) => r.stop(graceMs))]);
-      await settle('processors', [...this.processors.values()].map((p) => p.shutdown()));
+      await settle(
+        'processors',
+        [...this.processors.values()].map((p) => p.shutdown()),
+      );
       const pending = [...this.exporters.values()].reduce((n, e) => n + (e instanceof NetworkExporter ? e.pending : 0), 0);
       if (pending > 0) this.log.info('Draining sending queues', { requests: pending, shutdown_timeout: timeout > 0 ? `${timeout}ms` : 'none' });
-      await settle('exporters', [...this.exporters.values()].map((e) => e.shutdown()));
+      await settle(
+        'exporters',
+        [...this.exporters.values()].map((e) => e.shutdown()),
+      );
     } finally {
       clearTimeout(timer);
     }
     if (deadline) this.reportDropped('Dropped data at shutdown: shutdown_timeout reached', true);
-    await settle('endpoints', this.closers.map((c) => c()));
+    await settle(
+      'endpoints',
+      this.closers.map((c) => c()),
+    );
     this.state = 'stopped';
     this.log.info('Shutdown complete.');
   }

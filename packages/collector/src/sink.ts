@@ -101,7 +101,16 @@ export class OtlpSink {
       const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
       for (const signal of SIGNALS) {
         const def: grpc.ServiceDefinition = {
-          Export: { path: otlpSchema()[signal].grpcPath, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity, originalName: 'export' },
+          Export: {
+            path: otlpSchema()[signal].grpcPath,
+            requestStream: false,
+            responseStream: false,
+            requestSerialize: identity,
+            requestDeserialize: identity,
+            responseSerialize: identity,
+            responseDeserialize: identity,
+            originalName: 'export',
+          },
         };
         server.addService(def, { Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => void this.onGrpc(signal, call, cb) });
       }

@@ -31,7 +31,11 @@ describe.skipIf(!built)('otel-policy collector', () => {
   });
 
   it('rejects an invalid configuration with exit 2, every problem and its path', async () => {
-    const f = writeFile(dir, 'bad.yaml', 'receivers: { otlp: { protocols: { http: { endpont: x } } } }\nexporters: { debug: { verbosity: loud } }\nservice: { pipelines: { logs: { receivers: [otlp], exporters: [debug] } } }\n');
+    const f = writeFile(
+      dir,
+      'bad.yaml',
+      'receivers: { otlp: { protocols: { http: { endpont: x } } } }\nexporters: { debug: { verbosity: loud } }\nservice: { pipelines: { logs: { receivers: [otlp], exporters: [debug] } } }\n',
+    );
     const r = await cli('collector', '--config', f);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('invalid configuration (2 problems)');
@@ -71,7 +75,11 @@ describe.skipIf(!built)('otel-policy collector', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const f = writeFile(dir, 'busy.yaml', `receivers: { otlp: { protocols: { http: { endpoint: "127.0.0.1:${port}" } } } }\nexporters: { debug: }\nservice: { telemetry: { metrics: { level: none } }, pipelines: { logs: { receivers: [otlp], exporters: [debug] } } }\n`);
+      const f = writeFile(
+        dir,
+        'busy.yaml',
+        `receivers: { otlp: { protocols: { http: { endpoint: "127.0.0.1:${port}" } } } }\nexporters: { debug: }\nservice: { telemetry: { metrics: { level: none } }, pipelines: { logs: { receivers: [otlp], exporters: [debug] } } }\n`,
+      );
       const r = await cli('collector', '--config', f);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`cannot start: cannot listen on 127.0.0.1:${port} for the OTLP/HTTP receiver "otlp": address already in use`);

@@ -119,7 +119,11 @@ describe('OTLP codec', () => {
   });
 
   it('accepts enum names and numbers as strings in JSON, normalising to numbers', () => {
-    const d = decodeRequest('traces', Buffer.from(JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ name: 'x', kind: 'SPAN_KIND_CLIENT', status: { code: 'STATUS_CODE_ERROR' }, startTimeUnixNano: 5 }] }] }] })), 'json');
+    const d = decodeRequest(
+      'traces',
+      Buffer.from(JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ name: 'x', kind: 'SPAN_KIND_CLIENT', status: { code: 'STATUS_CODE_ERROR' }, startTimeUnixNano: 5 }] }] }] })),
+      'json',
+    );
     expect((d.data as typeof traces).resourceSpans[0].scopeSpans[0].spans[0]).toEqual({ name: 'x', kind: 3, status: { code: 2 }, startTimeUnixNano: '5' });
   });
 
@@ -129,7 +133,11 @@ describe('OTLP codec', () => {
     expect(d.rejected).toBe(2);
     expect(d.records).toBe(1);
     expect(d.data).toEqual({ resourceSpans: [{ scopeSpans: [{ spans: [{ name: 'c' }] }] }] });
-    const m = decodeRequest('metrics', Buffer.from(JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'g', gauge: { dataPoints: [{ asInt: '1', exemplars: [{ traceId: 'ab' }] }] } }] }] }] })), 'json');
+    const m = decodeRequest(
+      'metrics',
+      Buffer.from(JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'g', gauge: { dataPoints: [{ asInt: '1', exemplars: [{ traceId: 'ab' }] }] } }] }] }] })),
+      'json',
+    );
     expect(m.rejected).toBe(1);
     expect(m.rejectMessage).toMatch(/exemplar/);
     expect(m.data).toEqual({ resourceMetrics: [] });
@@ -146,7 +154,11 @@ describe('OTLP codec', () => {
       expect(decodeResponse('metrics', encodeResponse('metrics', 4, 'bad points', enc), enc)).toEqual({ rejected: 4, errorMessage: 'bad points' });
       expect(decodeResponse('metrics', encodeResponse('metrics', 0, undefined, enc), enc)).toEqual({ rejected: 0, errorMessage: '' });
     }
-    expect(otlpSchema().logs.response.decode(encodeResponse('logs', 0, undefined, 'proto')).toJSON()).toEqual({});
+    expect(
+      otlpSchema()
+        .logs.response.decode(encodeResponse('logs', 0, undefined, 'proto'))
+        .toJSON(),
+    ).toEqual({});
   });
 });
 

@@ -191,7 +191,9 @@ service: { pipelines: { logs: { receivers: [otlp], exporters: [otlphttp] } } }`,
       'receivers.otlp.protocols.http.read_timeout: must not be less than read_header_timeout (or 0 for no limit)',
     ]);
     expect(problems(minimal('').replace('service: {', 'service: { shutdown_timeout: soon,'))).toEqual(['service.shutdown_timeout: must be a duration such as "500ms", "5s" or "1m30s", got "soon"']);
-    expect(problems(minimal('').replace('otlp: { protocols', 'otlp: { admission: { request_limit_mib: 0 }, protocols'))).toEqual(['receivers.otlp.admission.request_limit_mib: must be an integer >= 1, got 0']);
+    expect(problems(minimal('').replace('otlp: { protocols', 'otlp: { admission: { request_limit_mib: 0 }, protocols'))).toEqual([
+      'receivers.otlp.admission.request_limit_mib: must be an integer >= 1, got 0',
+    ]);
   });
 
   it('reads the regex backend of a policy processor, default when absent, and refuses unknown ones', () => {
@@ -254,7 +256,9 @@ service:
 
   it('requires a service with pipelines, and endpoints for the signals an otlphttp exporter serves', () => {
     expect(problems('receivers: { otlp: { protocols: { http: } } }')).toEqual(['service: is required (with at least one pipeline)']);
-    expect(problems(minimal('').replace('service: { pipelines: { logs: { receivers: [otlp], exporters: [debug] } } }', 'service: { pipelines: {} }'))).toEqual(['service.pipelines: must define at least one pipeline']);
+    expect(problems(minimal('').replace('service: { pipelines: { logs: { receivers: [otlp], exporters: [debug] } } }', 'service: { pipelines: {} }'))).toEqual([
+      'service.pipelines: must define at least one pipeline',
+    ]);
     expect(
       problems(`
 receivers: { otlp: { protocols: { http: } } }

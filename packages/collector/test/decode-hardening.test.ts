@@ -137,8 +137,20 @@ describe('OTLP/JSON values', () => {
       severityNumber: 'SEVERITY_NUMBER_WARN',
       droppedAttributesCount: '4294967295',
       flags: 0,
-      body: { kvlistValue: { values: [{ key: 'min', value: { intValue: '-9223372036854775808' } }, { key: 'max', value: { int_value: 9007199254740991 } }, { key: 'nan', value: { doubleValue: 'NaN' } }] } },
-      attributes: [{ key: 'b', value: { bytesValue: 'AQID' } }, { key: 'ok', value: { boolValue: false } }, { key: 'null', value: null }],
+      body: {
+        kvlistValue: {
+          values: [
+            { key: 'min', value: { intValue: '-9223372036854775808' } },
+            { key: 'max', value: { int_value: 9007199254740991 } },
+            { key: 'nan', value: { doubleValue: 'NaN' } },
+          ],
+        },
+      },
+      attributes: [
+        { key: 'b', value: { bytesValue: 'AQID' } },
+        { key: 'ok', value: { boolValue: false } },
+        { key: 'null', value: null },
+      ],
       traceId: null,
     };
     const d = decodeRequest('logs', json(logWith(record)), 'json');
@@ -147,11 +159,21 @@ describe('OTLP/JSON values', () => {
     expect(r.observedTimeUnixNano).toBe('1700000000000');
     expect(r.severityNumber).toBe(13);
     expect(r.droppedAttributesCount).toBe(4294967295);
-    expect(r.body).toEqual({ kvlistValue: { values: [{ key: 'min', value: { intValue: '-9223372036854775808' } }, { key: 'max', value: { intValue: '9007199254740991' } }, { key: 'nan', value: { doubleValue: 'NaN' } }] } });
+    expect(r.body).toEqual({
+      kvlistValue: {
+        values: [
+          { key: 'min', value: { intValue: '-9223372036854775808' } },
+          { key: 'max', value: { intValue: '9007199254740991' } },
+          { key: 'nan', value: { doubleValue: 'NaN' } },
+        ],
+      },
+    });
     expect(r.attributes).toEqual([{ key: 'b', value: { bytesValue: 'AQID' } }, { key: 'ok', value: { boolValue: false } }, { key: 'null' }]);
     // A uint64 number over 2^63 is not clamped to 2^63-1.
     const big = decodeRequest('logs', Buffer.from('{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":10000000000000000000}]}]}]}'), 'json');
-    expect((big.data as typeof d.data & { resourceLogs: { scopeLogs: { logRecords: { timeUnixNano: string }[] }[] }[] }).resourceLogs[0].scopeLogs[0].logRecords[0].timeUnixNano).toBe('10000000000000000000');
+    expect((big.data as typeof d.data & { resourceLogs: { scopeLogs: { logRecords: { timeUnixNano: string }[] }[] }[] }).resourceLogs[0].scopeLogs[0].logRecords[0].timeUnixNano).toBe(
+      '10000000000000000000',
+    );
   });
 });
 

@@ -64,10 +64,7 @@ describe('otlphttp exporter', () => {
     const gate = new Promise<void>((r) => (release = r));
     // The sink holds every request until the gate opens.
     const sink = await sinkWith({ answer: () => ({ until: gate }) });
-    const c = await collectorWith(
-      `  otlphttp: { endpoint: "${sink.httpUrl}", compression: none, sending_queue: { num_consumers: 1, queue_size: 2 } }`,
-      'otlphttp',
-    );
+    const c = await collectorWith(`  otlphttp: { endpoint: "${sink.httpUrl}", compression: none, sending_queue: { num_consumers: 1, queue_size: 2 } }`, 'otlphttp');
     cleanups.push(() => release());
     const base = httpBase(c);
     const t0 = Date.now();

@@ -104,15 +104,21 @@ service:
 
     const severities = ['DEBUG', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
     for (let i = 0; i < 3; i++) expect((await postOtlp(httpBase(c), 'logs', encodeRequest('logs', logsPayload(5, { severity: (j) => severities[j] }), 'proto'))).status).toBe(200);
-    const spans = { resourceSpans: [{ scopeSpans: [{ spans: Array.from({ length: 40 }, (_, i) => ({ name: `s${i}`, traceId: createHash('md5').update(String(i)).digest('hex'), spanId: '0102030405060708' })) }] }] };
+    const spans = {
+      resourceSpans: [{ scopeSpans: [{ spans: Array.from({ length: 40 }, (_, i) => ({ name: `s${i}`, traceId: createHash('md5').update(String(i)).digest('hex'), spanId: '0102030405060708' })) }] }],
+    };
     expect((await postOtlp(httpBase(c), 'traces', encodeRequest('traces', spans, 'proto'))).status).toBe(200);
 
     const metricsUrl = `http://${c.endpoints.metrics}/metrics`;
     let m = new Map<string, number>();
-    await eventually(async () => {
-      m = parseProm((await get(metricsUrl)).text);
-      return (m.get('otelcol_exporter_send_failed_spans_total{exporter="otlphttp/broken"}') ?? 0) > 0;
-    }, 5000, 'the failed export to be counted');
+    await eventually(
+      async () => {
+        m = parseProm((await get(metricsUrl)).text);
+        return (m.get('otelcol_exporter_send_failed_spans_total{exporter="otlphttp/broken"}') ?? 0) > 0;
+      },
+      5000,
+      'the failed export to be counted',
+    );
     const res = await fetch(metricsUrl);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     expect(m.get('processor_policy_records{telemetry_type="logs",result="dropped"}')).toBe(6);
@@ -196,16 +202,14 @@ service:
     await expect(postOtlp(base, 'logs', encodeRequest('logs', logsPayload(1), 'proto'))).rejects.toThrow(/ECONNREFUSED/);
   });
 
-  it.skipIf(!existsSync(BIN.replace('bin/otel-policy.js', 'dist/main.js')))(
-    'through the CLI: SIGTERM stops accepting, drains, flushes and exits 0 with every accepted record delivered',
-    async () => {
-      const dir = tmp();
-      const sink = await sinkWith({ answer: () => ({ delayMs: 25 }) });
-      writeFile(dir, 'policies.yaml', POLICIES);
-      const config = writeFile(
-        dir,
-        'config.yaml',
-        `
+  it.skipIf(!existsSync(BIN.replace('bin/otel-policy.js', 'dist/main.js')))('through the CLI: SIGTERM stops accepting, drains, flushes and exits 0 with every accepted record delivered', async () => {
+    const dir = tmp();
+    const sink = await sinkWith({ answer: () => ({ delayMs: 25 }) });
+    writeFile(dir, 'policies.yaml', POLICIES);
+    const config = writeFile(
+      dir,
+      'config.yaml',
+      `
 receivers: { otlp: { protocols: { http: { endpoint: "127.0.0.1:0" } } } }
 processors: { policy: { providers: [ { type: file, id: local, path: ./policies.yaml } ] } }
 exporters: { otlphttp: { endpoint: "${sink.httpUrl}", sending_queue: { num_consumers: 1, queue_size: 1000 } } }
@@ -213,39 +217,38 @@ service:
   telemetry: { metrics: { level: none } }
   pipelines: { logs: { receivers: [otlp], processors: [policy], exporters: [otlphttp] } }
 `,
-      );
-      const child = spawn(process.execPath, [BIN, 'collector', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-      cleanups.push(() => {
-        if (child.exitCode === null) child.kill('SIGKILL');
-      });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      await eventually(() => stderr.includes('Everything is ready') || child.exitCode !== null, 15_000, 'the collector to start');
-      expect(stderr).toContain('Everything is ready');
-      const endpoint = /Starting HTTP server\t(\{.*\})/.exec(stderr)![1];
-      const base = `http://${(JSON.parse(endpoint) as { endpoint: string }).endpoint}`;
+    );
+    const child = spawn(process.execPath, [BIN, 'collector', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await eventually(() => stderr.includes('Everything is ready') || child.exitCode !== null, 15_000, 'the collector to start');
+    expect(stderr).toContain('Everything is ready');
+    const endpoint = /Starting HTTP server\t(\{.*\})/.exec(stderr)![1];
+    const base = `http://${(JSON.parse(endpoint) as { endpoint: string }).endpoint}`;
 
-      const severities = ['INFO', 'DEBUG', 'WARN', 'ERROR'];
-      const results = await Promise.all(Array.from({ length: 30 }, () => postOtlp(base, 'logs', encodeRequest('logs', logsPayload(8, { severity: (j) => severities[j % 4] }), 'proto'))));
-      expect(results.every((r) => r.status === 200)).toBe(true);
-      const acceptedKept = 30 * 6; // DEBUG is dropped by policy
-      expect(sink.recordsOf('logs')).toBeLessThan(acceptedKept);
+    const severities = ['INFO', 'DEBUG', 'WARN', 'ERROR'];
+    const results = await Promise.all(Array.from({ length: 30 }, () => postOtlp(base, 'logs', encodeRequest('logs', logsPayload(8, { severity: (j) => severities[j % 4] }), 'proto'))));
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    const acceptedKept = 30 * 6; // DEBUG is dropped by policy
+    expect(sink.recordsOf('logs')).toBeLessThan(acceptedKept);
 
-      child.kill('SIGTERM');
-      // Stop accepting: new connections are refused (or answered 503) while the queue drains.
-      await sleep(200);
-      expect(child.exitCode).toBeNull();
-      const late = await post(`${base}/v1/logs`, encodeRequest('logs', logsPayload(1), 'proto'), { 'content-type': 'application/x-protobuf' }).then(
-        (r) => r.status,
-        (e: Error) => e.message,
-      );
-      expect(String(late)).toMatch(/ECONNREFUSED|503/);
+    child.kill('SIGTERM');
+    // Stop accepting: new connections are refused (or answered 503) while the queue drains.
+    await sleep(200);
+    expect(child.exitCode).toBeNull();
+    const late = await post(`${base}/v1/logs`, encodeRequest('logs', logsPayload(1), 'proto'), { 'content-type': 'application/x-protobuf' }).then(
+      (r) => r.status,
+      (e: Error) => e.message,
+    );
+    expect(String(late)).toMatch(/ECONNREFUSED|503/);
 
-      expect(await exited).toBe(0);
-      expect(sink.recordsOf('logs')).toBe(acceptedKept);
-      expect(stderr).toContain('Draining sending queues');
-      expect(stderr).toContain('Shutdown complete.');
-    },
-  );
+    expect(await exited).toBe(0);
+    expect(sink.recordsOf('logs')).toBe(acceptedKept);
+    expect(stderr).toContain('Draining sending queues');
+    expect(stderr).toContain('Shutdown complete.');
+  });
 });

@@ -184,7 +184,13 @@ describe('OTLP/gRPC receiver', () => {
     const before = sink.recordsOf('logs');
     const client = new grpc.Client(grpcTarget(collector), grpc.credentials.createInsecure(), { 'grpc.default_compression_algorithm': 2 });
     const err = await new Promise<grpc.ServiceError | null>((resolve) =>
-      client.makeUnaryRequest(otlpSchema().logs.grpcPath, (b: Buffer) => b, (b: Buffer) => b, Buffer.from(encodeRequest('logs', logsPayload(2), 'proto')), (e) => resolve(e)),
+      client.makeUnaryRequest(
+        otlpSchema().logs.grpcPath,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.from(encodeRequest('logs', logsPayload(2), 'proto')),
+        (e) => resolve(e),
+      ),
     );
     client.close();
     expect(err).toBeNull();

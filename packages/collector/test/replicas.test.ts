@@ -95,7 +95,9 @@ function requests(tag: string, traces: number, spansPer: number, batch: number):
   for (let s = 0; s < spansPer; s++) for (let t = 0; t < traces; t++) spans.push({ traceId: hex(`${tag}-${t}`, 32), spanId: hex(`${tag}-${t}-${s}`, 16), name: `op-${s}` });
   const out: Uint8Array[] = [];
   for (let i = 0; i < spans.length; i += batch) {
-    const payload = { resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'checkout' } }] }, scopeSpans: [{ scope: { name: 'test' }, spans: spans.slice(i, i + batch) }] }] };
+    const payload = {
+      resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'checkout' } }] }, scopeSpans: [{ scope: { name: 'test' }, spans: spans.slice(i, i + batch) }] }],
+    };
     out.push(encodeRequest('traces', payload, 'proto'));
   }
   return out;

@@ -44,7 +44,9 @@ async function within<T>(p: Promise<T>, ms: number): Promise<number | 'timeout'>
   return r;
 }
 
-const traces = (n: number) => ({ resourceSpans: [{ scopeSpans: [{ spans: Array.from({ length: n }, (_, i) => ({ name: `s${i}`, traceId: '0102030405060708090a0b0c0d0e0f10', spanId: '0102030405060708' })) }] }] });
+const traces = (n: number) => ({
+  resourceSpans: [{ scopeSpans: [{ spans: Array.from({ length: n }, (_, i) => ({ name: `s${i}`, traceId: '0102030405060708090a0b0c0d0e0f10', spanId: '0102030405060708' })) }] }],
+});
 
 describe('shutdown deadline', () => {
   it('stops draining at shutdown_timeout when the backend keeps failing, and reports the records dropped per exporter and signal', async () => {

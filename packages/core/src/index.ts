@@ -6,7 +6,18 @@ export * from './policy/types.js';
 export { parsePolicyText, parsePolicyDocument, parsePolicy, PolicyParseError, type ParseOptions } from './policy/parse.js';
 export { parseJsonText, jsonSyntaxProblem, positionAt, JsonSyntaxError, type JsonSyntaxProblem, type TextPosition } from './policy/json-text.js';
 export { RefKind, LogField, MetricField, TraceField, TRACE_ID_REF, TRACE_STATE_REF, type FieldRef } from './match/field-ref.js';
-export { compilePolicies, compilePoliciesAsync, compileSteps, compareIds, TransformKind, type CompileOptions, type CompiledPolicySet, type CompiledPolicy, type CompiledSignal, type PolicyInfo } from './compile/compile.js';
+export {
+  compilePolicies,
+  compilePoliciesAsync,
+  compileSteps,
+  compareIds,
+  TransformKind,
+  type CompileOptions,
+  type CompiledPolicySet,
+  type CompiledPolicy,
+  type CompiledSignal,
+  type PolicyInfo,
+} from './compile/compile.js';
 export { KeepKind } from './actions/keep.js';
 export { Re2jsBackend, DEFAULT_ROUTING, type RegexBackend, type RegexMatcher, type BackendRouting, type AsyncCompileStep, type CompileYield } from './match/regex-backend.js';
 export { NodeRe2Backend, loadNodeRe2Backend } from './match/node-re2-backend.js';

@@ -28,13 +28,52 @@ const LONG_S = '\u017f';
 // PRNG and generators
 // ---------------------------------------------------------------------------
 
-
-
 /** Fragments that patterns and values share, so that hits are likely. */
 const VOCABULARY = [
-  'foo', 'bar', 'baz', 'abc', 'xyz', 'ab', 'a', 'kelvin', 'Kiss', 'ss', 'sk', 'SKY', 'error', 'ERR', 'http', 'GET /api',
-  'a.b', 'x*y', '(a)', '[b]', 'a|b', '$5', '^c', '\\', '{1}', '?', '+', ' ', '.', 'é', 'ßs', 'straße', KELVIN, LONG_S,
-  'K' + LONG_S, '😀', 'ab😀', 'naïve', '日本', 'tab\there', 'line\nbreak', 'abcabc', 'aaa', 'abab',
+  'foo',
+  'bar',
+  'baz',
+  'abc',
+  'xyz',
+  'ab',
+  'a',
+  'kelvin',
+  'Kiss',
+  'ss',
+  'sk',
+  'SKY',
+  'error',
+  'ERR',
+  'http',
+  'GET /api',
+  'a.b',
+  'x*y',
+  '(a)',
+  '[b]',
+  'a|b',
+  '$5',
+  '^c',
+  '\\',
+  '{1}',
+  '?',
+  '+',
+  ' ',
+  '.',
+  'é',
+  'ßs',
+  'straße',
+  KELVIN,
+  LONG_S,
+  'K' + LONG_S,
+  '😀',
+  'ab😀',
+  'naïve',
+  '日本',
+  'tab\there',
+  'line\nbreak',
+  'abcabc',
+  'aaa',
+  'abab',
 ];
 
 const ALPHABET = [
@@ -42,8 +81,28 @@ const ALPHABET = [
   ...'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
   ...'0123456789',
   ...'.*+?()[]{}|^$\\-_/:;,\'"!@#%&=~`<>',
-  ' ', ' ', '\n', '\t',
-  'é', 'É', 'ß', 'ẞ', KELVIN, LONG_S, 'k', 's', 'K', 'S', '😀', '🎉', '日', 'ı', 'İ', 'Å', 'å', '\u212b',
+  ' ',
+  ' ',
+  '\n',
+  '\t',
+  'é',
+  'É',
+  'ß',
+  'ẞ',
+  KELVIN,
+  LONG_S,
+  'k',
+  's',
+  'K',
+  'S',
+  '😀',
+  '🎉',
+  '日',
+  'ı',
+  'İ',
+  'Å',
+  'å',
+  '\u212b',
 ];
 
 /** Random case changes, including the non-ASCII characters that fold to ASCII k and s. */
@@ -98,10 +157,7 @@ function genAtom(r: Rng, frags: readonly string[], depth: number): [string, bool
     return [R`\Q` + body + R`\E`, body !== ''];
   }
   if (x < 60)
-    return [
-      r.pick(['[abc]', '[^x]', '[]a]', '[^]a]', '[a-z0-9]', '[[:alpha:]]', '[[:^space:]x]', R`[\d.]`, '[.*+]', '[é-ë]', '[kK]', R`[\]\\]`, '[^a-z]', '[[:upper:]]', '[ſ]', '[😀x]']),
-      true,
-    ];
+    return [r.pick(['[abc]', '[^x]', '[]a]', '[^]a]', '[a-z0-9]', '[[:alpha:]]', '[[:^space:]x]', R`[\d.]`, '[.*+]', '[é-ë]', '[kK]', R`[\]\\]`, '[^a-z]', '[[:upper:]]', '[ſ]', '[😀x]']), true];
   if (x < 64) return ['.', true];
   if (x < 70) return [r.pick(['^', '$', R`\A`, R`\z`, R`\b`, R`\B`]), r.chance(0.1)];
   if (x < 82 && depth < 3) {
@@ -267,7 +323,7 @@ function validPattern(p: Pattern): boolean {
 function shrinkString(s: string, keep: (t: string) => boolean): string {
   let cps = [...s];
   for (let size = Math.max(1, cps.length >> 1); size >= 1; size = size === 1 ? 0 : Math.max(1, size >> 1)) {
-    for (let i = 0; i + size <= cps.length; ) {
+    for (let i = 0; i + size <= cps.length;) {
       const cand = [...cps.slice(0, i), ...cps.slice(i + size)];
       if (keep(cand.join(''))) cps = cand;
       else i++;
@@ -285,7 +341,7 @@ function minimise(m: Mismatch): Mismatch {
   const differing = [...m.expected.filter((id) => !m.actual.includes(id)), ...m.actual.filter((id) => !m.expected.includes(id))];
   const alone = differing.find((id) => id < patterns.length && fails([patterns[id]], value));
   if (alone !== undefined) patterns = [patterns[alone]];
-  for (let i = 0; i < patterns.length && patterns.length > 1; ) {
+  for (let i = 0; i < patterns.length && patterns.length > 1;) {
     const cand = [...patterns.slice(0, i), ...patterns.slice(i + 1)];
     if (fails(cand, value)) patterns = cand;
     else i++;
@@ -316,13 +372,7 @@ interface DiffStats {
  * Run the differential over `sets` generated pattern sets; collect every
  * mismatch, minimise the first few, and fail listing the distinct ones.
  */
-function differential(
-  seed: number,
-  sets: number,
-  genSet: (r: Rng, frags: string[]) => Pattern[],
-  valuesPerSet: number,
-  options: PatternSetOptions = {},
-): DiffStats {
+function differential(seed: number, sets: number, genSet: (r: Rng, frags: string[]) => Pattern[], valuesPerSet: number, options: PatternSetOptions = {}): DiffStats {
   const r = prng(seed);
   const stats: DiffStats = { sets: 0, scans: 0, matches: 0 };
   const raw: Mismatch[] = [];
@@ -433,8 +483,7 @@ describe('PatternSet.scan agrees with one RE2 regex per pattern', () => {
     const frags = ['kk', 'ks', 'sk', 'Kiss', 'SKY', 'ask', 'ß', 'é', 'É', 'straSSe', KELVIN + 'elvin', 'mi' + LONG_S + LONG_S];
     const r = prng(15);
     const patterns: Pattern[] = [];
-    for (const v of frags)
-      for (const kind of ['exact', 'prefix', 'suffix', 'contains'] as const) for (const ci of [false, true]) patterns.push({ kind, value: v, ci });
+    for (const v of frags) for (const kind of ['exact', 'prefix', 'suffix', 'contains'] as const) for (const ci of [false, true]) patterns.push({ kind, value: v, ci });
     for (const re of ['kk+', 'ask$', '^sky', 's[kK]y', 'Kis{2}', R`\bkiss\b`, '(?i)kiss', 'KISS|sky', 'straße', '[ſ]k', KELVIN + 'el'])
       for (const ci of [false, true]) patterns.push({ kind: 'regex', value: re, ci });
     const set = new PatternSet(patterns, new Re2jsBackend());
@@ -456,17 +505,46 @@ describe('PatternSet.scan agrees with one RE2 regex per pattern', () => {
       [[{ kind: 'exact', value: '', ci: false }], '', [0]],
       [[{ kind: 'exact', value: '', ci: true }], 'a', []],
       [[{ kind: 'exact', value: '', ci: true }], '', [0]],
-      [[{ kind: 'prefix', value: '', ci: false }, { kind: 'suffix', value: '', ci: true }, { kind: 'contains', value: '', ci: false }], '', [0, 1, 2]],
+      [
+        [
+          { kind: 'prefix', value: '', ci: false },
+          { kind: 'suffix', value: '', ci: true },
+          { kind: 'contains', value: '', ci: false },
+        ],
+        '',
+        [0, 1, 2],
+      ],
       [[{ kind: 'regex', value: '', ci: false }], 'x', [0]],
       [[{ kind: 'suffix', value: 'abab', ci: false }], 'ababab', [0]],
       [[{ kind: 'prefix', value: 'abab', ci: false }], 'xababab', []],
       [[{ kind: 'exact', value: 'kiss', ci: true }], KELVIN + 'I' + LONG_S + 'S', [0]],
-      [[{ kind: 'exact', value: 'kiss', ci: false }, { kind: 'exact', value: 'kiss', ci: false }], 'kiss', [0, 1]],
+      [
+        [
+          { kind: 'exact', value: 'kiss', ci: false },
+          { kind: 'exact', value: 'kiss', ci: false },
+        ],
+        'kiss',
+        [0, 1],
+      ],
       [[{ kind: 'contains', value: 'é', ci: true }], 'CAFÉ', [0]],
-      [[{ kind: 'regex', value: 'a.c', ci: false }, { kind: 'contains', value: 'a.c', ci: false }], 'abc', [0]],
+      [
+        [
+          { kind: 'regex', value: 'a.c', ci: false },
+          { kind: 'contains', value: 'a.c', ci: false },
+        ],
+        'abc',
+        [0],
+      ],
       [[{ kind: 'regex', value: R`foo\.bar`, ci: true }], 'FOO.BAR', [0]],
       [[{ kind: 'regex', value: 'abc+d', ci: false }], 'abcccd', [0]],
-      [[{ kind: 'suffix', value: '😀', ci: false }, { kind: 'prefix', value: '😀', ci: true }], '😀x😀', [0, 1]],
+      [
+        [
+          { kind: 'suffix', value: '😀', ci: false },
+          { kind: 'prefix', value: '😀', ci: true },
+        ],
+        '😀x😀',
+        [0, 1],
+      ],
     ];
     for (const [patterns, value, expected] of cases) {
       const set = new PatternSet(patterns, new Re2jsBackend());
@@ -619,16 +697,104 @@ describe('requiredLiterals', () => {
 
   it('is sound on crafted cases', () => {
     const samples = [
-      '', 'abc', 'abd', 'ab', 'abbbc', 'ac', 'aXc', 'abccd', 'abcd', 'foobaz', 'barbaz', 'baz', 'foo', 'bar1', 'a.b.c', 'axbxc',
-      'x', 'xyz', 'aé', 'ab😀', 'abc😀', 'abc😀😀', 'a1', 'aZ', 'λ', 'aλ', 'a\nb', 'fooo', 'fo', 'ABC', 'abcabc', ']bcd', 'abcd ', '😀',
-      'k', 'K', KELVIN, 'ſ', 'xx', 'aa', 'aaa', 'a{', 'a{,2}', 'ab{2}', '{', 'xxyz', 'zzz', 'n1', 'ab}',
+      '',
+      'abc',
+      'abd',
+      'ab',
+      'abbbc',
+      'ac',
+      'aXc',
+      'abccd',
+      'abcd',
+      'foobaz',
+      'barbaz',
+      'baz',
+      'foo',
+      'bar1',
+      'a.b.c',
+      'axbxc',
+      'x',
+      'xyz',
+      'aé',
+      'ab😀',
+      'abc😀',
+      'abc😀😀',
+      'a1',
+      'aZ',
+      'λ',
+      'aλ',
+      'a\nb',
+      'fooo',
+      'fo',
+      'ABC',
+      'abcabc',
+      ']bcd',
+      'abcd ',
+      '😀',
+      'k',
+      'K',
+      KELVIN,
+      'ſ',
+      'xx',
+      'aa',
+      'aaa',
+      'a{',
+      'a{,2}',
+      'ab{2}',
+      '{',
+      'xxyz',
+      'zzz',
+      'n1',
+      'ab}',
     ];
     const patterns = [
-      'abc+d', 'ab*c', 'ab+c', 'ab?c', 'a{0,2}', 'a{2}', 'a{2}bc', 'abcd{0}', '(foo|bar)baz', 'foo|bar1', 'fo|bar1', R`a\.b\.c`,
-      'a.b.c', R`\Qa.b\E.c`, 'abc*?', 'abc+?', 'ab??c', '[]a]bcd', '[^]a]bcd', R`\bxyz\b`, R`\Axyz\z`, '^xyz$', 'xyz|', '|xyz',
-      '(?s)a.b', '(?i:abc)d', '(?U)abc+', 'ab(?:c|d)', 'a(b|c)d', R`x\Q\E*yz`, 'x]yz', 'x}yz', R`\pL\pLab`,
-      'abc😀?', 'abc😀*', 'abc😀{0,2}', 'ab😀+', R`\Qabc😀\E?`, R`a\p{L}|xyz`, R`a\p{Greek}|xyz`, R`ab\p{L}|zzz`, R`\pL|xyz`,
-      R`\P{L}|xyz`, R`abc\p{L}+|zzz`, 'a{,2}', 'xa{,2}yz', R`\ abc`,
+      'abc+d',
+      'ab*c',
+      'ab+c',
+      'ab?c',
+      'a{0,2}',
+      'a{2}',
+      'a{2}bc',
+      'abcd{0}',
+      '(foo|bar)baz',
+      'foo|bar1',
+      'fo|bar1',
+      R`a\.b\.c`,
+      'a.b.c',
+      R`\Qa.b\E.c`,
+      'abc*?',
+      'abc+?',
+      'ab??c',
+      '[]a]bcd',
+      '[^]a]bcd',
+      R`\bxyz\b`,
+      R`\Axyz\z`,
+      '^xyz$',
+      'xyz|',
+      '|xyz',
+      '(?s)a.b',
+      '(?i:abc)d',
+      '(?U)abc+',
+      'ab(?:c|d)',
+      'a(b|c)d',
+      R`x\Q\E*yz`,
+      'x]yz',
+      'x}yz',
+      R`\pL\pLab`,
+      'abc😀?',
+      'abc😀*',
+      'abc😀{0,2}',
+      'ab😀+',
+      R`\Qabc😀\E?`,
+      R`a\p{L}|xyz`,
+      R`a\p{Greek}|xyz`,
+      R`ab\p{L}|zzz`,
+      R`\pL|xyz`,
+      R`\P{L}|xyz`,
+      R`abc\p{L}+|zzz`,
+      'a{,2}',
+      'xa{,2}yz',
+      R`\ abc`,
     ];
     const bad: string[] = [];
     for (const p of patterns) for (const s of unsound(p, samples)) bad.push(`${JSON.stringify(p)} matches ${JSON.stringify(s)} but literals are ${JSON.stringify(requiredLiterals(p))}`);

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { PatternSet, Re2jsBackend, type Pattern } from '@otel-policy/core';
 
 let seed = 1234567;
-const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
 const ALPHABET = 'abcde fgh/-_.:=0123456789XYZé漢\u{1F600}';
 const chars = [...ALPHABET];
 const word = (min: number, max: number) => Array.from({ length: min + Math.floor(rand() * (max - min + 1)) }, () => chars[Math.floor(rand() * chars.length)]).join('');

@@ -45,7 +45,10 @@ function fail(reason, output) {
 
 // Pick the most informative line out of node-gyp / compiler output.
 function firstReason(output) {
-  const lines = output.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const lines = output
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   const patterns = [
     /Hyperscan\/Vectorscan headers not found.*/,
     /(?:\S+:\d+(?::\d+)?: )?fatal error: .*/,
@@ -77,9 +80,7 @@ function shorten(s, max = 200) {
 
 function main() {
   if (!strict && process.env.OTEL_POLICY_HYPERSCAN === '0') {
-    process.stderr.write(
-      `${PKG}: native addon build skipped (OTEL_POLICY_HYPERSCAN=0); the engine will use the default re2js backend.\n`,
-    );
+    process.stderr.write(`${PKG}: native addon build skipped (OTEL_POLICY_HYPERSCAN=0); the engine will use the default re2js backend.\n`);
     return;
   }
 
@@ -124,11 +125,7 @@ function main() {
 
   // 4. Make sure the result actually loads (libhs.so present at runtime,
   //    CPU supported, ...). Done in a child so a crash cannot take us down.
-  const check = spawnSync(
-    process.execPath,
-    ['-e', `process.stdout.write(require(${JSON.stringify(ADDON)}).version())`],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const check = spawnSync(process.execPath, ['-e', `process.stdout.write(require(${JSON.stringify(ADDON)}).version())`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (check.status !== 0) {
     const msg = (check.stderr || '').split(/\r?\n/).find((l) => /Error/.test(l)) || 'addon failed to load';
     return fail(shorten(`built, but loading failed: ${msg.trim()}`), `${output}${check.stderr || ''}`);

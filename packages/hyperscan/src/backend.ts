@@ -151,7 +151,12 @@ export class HyperscanBackend implements RegexBackend {
       }
     }
     onFallback.sort((a, b) => a.id - b.id);
-    const fb = onFallback.length ? this.fallback.compile(onFallback.map((e) => e.pattern), caseInsensitive) : null;
+    const fb = onFallback.length
+      ? this.fallback.compile(
+          onFallback.map((e) => e.pattern),
+          caseInsensitive,
+        )
+      : null;
     const identity = onFallback.length === 0;
     return new HyperscanMatcher(
       db,

@@ -40,7 +40,8 @@ export interface NativeModule {
 export const DEFAULT_ADDON_PATH = fileURLToPath(new URL('../build/Release/otel_policy_hs.node', import.meta.url));
 
 const HOW_TO_ENABLE = 'apt-get install libhyperscan-dev (or libvectorscan-dev), then `pnpm --filter @otel-policy/hyperscan run build:native`';
-const HOW_TO_ENABLE_FIXED = 'install Intel Hyperscan (apt-get install libhyperscan-dev on x86-64) or a Vectorscan release without the bug, then rebuild with `pnpm --filter @otel-policy/hyperscan run build:native`';
+const HOW_TO_ENABLE_FIXED =
+  'install Intel Hyperscan (apt-get install libhyperscan-dev on x86-64) or a Vectorscan release without the bug, then rebuild with `pnpm --filter @otel-policy/hyperscan run build:native`';
 
 /**
  * Known-answer checks run once when the addon loads. Debian bookworm's
@@ -65,7 +66,14 @@ export function selfTest(native: NativeModule): string | undefined {
   for (const t of KNOWN_ANSWERS) {
     const key = t.expressions.join('\n');
     let db = dbs.get(key);
-    if (!db) dbs.set(key, (db = new native.Database(t.expressions, t.expressions.map(() => f.UTF8 | f.SINGLEMATCH))));
+    if (!db)
+      dbs.set(
+        key,
+        (db = new native.Database(
+          t.expressions,
+          t.expressions.map(() => f.UTF8 | f.SINGLEMATCH),
+        )),
+      );
     const got = Array.from(db.results.subarray(0, db.scan(t.value))).sort((a, b) => a - b);
     if (got.join() !== t.expected.join()) {
       return `${JSON.stringify(t.expressions)} on ${JSON.stringify(t.value)} gave [${got}], expected [${t.expected}]`;
@@ -96,9 +104,7 @@ export function loadNative(path: string = DEFAULT_ADDON_PATH): NativeLoad {
       const native = createRequire(import.meta.url)(path) as NativeModule;
       const version = native.version();
       const failed = selfTest(native);
-      result = failed
-        ? { ok: false, reason: `the system's Hyperscan library (${version}) gives wrong answers: ${failed} (${HOW_TO_ENABLE_FIXED})` }
-        : { ok: true, native, version };
+      result = failed ? { ok: false, reason: `the system's Hyperscan library (${version}) gives wrong answers: ${failed} (${HOW_TO_ENABLE_FIXED})` } : { ok: true, native, version };
     } catch (err) {
       const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
       result = { ok: false, reason: `native addon failed to load: ${msg} (${HOW_TO_ENABLE})` };

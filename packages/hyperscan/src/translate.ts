@@ -24,7 +24,10 @@ import { caseOrbit, casedCodePoints } from './case-fold.js';
 
 /** The pattern cannot be expressed for Hyperscan; run it with the default engine. */
 export class Untranslatable extends Error {
-  constructor(readonly pattern: string, reason: string) {
+  constructor(
+    readonly pattern: string,
+    reason: string,
+  ) {
     super(`${reason}: ${JSON.stringify(pattern)}`);
     this.name = 'Untranslatable';
   }
@@ -189,7 +192,10 @@ class Translator {
   asciiOnly = true;
   private flags: Flags;
 
-  constructor(private readonly pattern: string, caseInsensitive: boolean) {
+  constructor(
+    private readonly pattern: string,
+    caseInsensitive: boolean,
+  ) {
     this.runes = [];
     for (const ch of pattern) {
       const c = ch.codePointAt(0)!;

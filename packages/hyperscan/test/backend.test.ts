@@ -56,9 +56,10 @@ function agree(backend: RegexBackend, patterns: string[], values: string[], ci: 
   const a = backend.compile(patterns, ci);
   const b = new Re2jsBackend().compile(patterns, ci);
   for (const v of values) {
-    expect(scanIds((x, o, i) => a.scan(x, o, i), v, patterns.length), `${JSON.stringify(v)} in ${JSON.stringify(patterns)}`).toEqual(
-      scanIds((x, o, i) => b.scan(x, o, i), v, patterns.length),
-    );
+    expect(
+      scanIds((x, o, i) => a.scan(x, o, i), v, patterns.length),
+      `${JSON.stringify(v)} in ${JSON.stringify(patterns)}`,
+    ).toEqual(scanIds((x, o, i) => b.scan(x, o, i), v, patterns.length));
   }
 }
 
@@ -101,7 +102,10 @@ describe('HyperscanBackend (with a stand-in addon)', () => {
 
   it('gives a set compiled before its matcher back (a reload of unchanged keys compiles nothing), and bounds what it keeps', async () => {
     const stats = { compiles: 0 };
-    const backend = new HyperscanBackend(fakeNative(() => null, stats), { cacheSize: 2 });
+    const backend = new HyperscanBackend(
+      fakeNative(() => null, stats),
+      { cacheSize: 2 },
+    );
     const a = backend.compile(['a+', 'b'], false);
     expect(backend.compile(['a+', 'b'], false)).toBe(a);
     expect(await backend.compileAsync(['a+', 'b'], false)).toBe(a);
@@ -112,7 +116,10 @@ describe('HyperscanBackend (with a stand-in addon)', () => {
     // Two kept: the oldest (a) is gone now.
     expect(backend.compile(['a+', 'b'], false)).not.toBe(a);
     expect(stats.compiles).toBe(4);
-    const none = new HyperscanBackend(fakeNative(() => null, stats), { cacheSize: 0 });
+    const none = new HyperscanBackend(
+      fakeNative(() => null, stats),
+      { cacheSize: 0 },
+    );
     expect(none.compile(['x'], false)).not.toBe(none.compile(['x'], false));
   });
 
@@ -133,7 +140,12 @@ describe('HyperscanBackend (with a stand-in addon)', () => {
         const r = prng(1000 + seed);
         const patterns = Array.from({ length: r.int(1, 40) }, () => randomPattern(r));
         const backend = new HyperscanBackend(fakeNative(() => (r.next() < 0.05 ? 'refused' : null)));
-        agree(backend, patterns, Array.from({ length: 30 }, () => randomValue(r, patterns)), ci);
+        agree(
+          backend,
+          patterns,
+          Array.from({ length: 30 }, () => randomValue(r, patterns)),
+          ci,
+        );
       }
     });
   }
@@ -176,7 +188,10 @@ describe('self-test of the system library', () => {
     const buggy = fakeNative();
     const Real = buggy.Database;
     const Database = class extends Real {
-      constructor(private readonly exprs: readonly string[], flags: readonly number[]) {
+      constructor(
+        private readonly exprs: readonly string[],
+        flags: readonly number[],
+      ) {
         super(exprs, flags);
       }
       override scan(value: string): number {
@@ -196,7 +211,9 @@ describe('when the addon is unavailable', () => {
   it('hyperscanBackend() returns the default backend with a notice saying why and how to enable', () => {
     const backend = hyperscanBackend({ addonPath: '/nonexistent/otel_policy_hs.node' });
     expect(backend.name).toBe('re2js');
-    expect(backend.notice).toMatch(/regex backend "hyperscan" is unavailable \(native addon not built \(apt-get install libhyperscan-dev \(or libvectorscan-dev\), then `pnpm --filter @otel-policy\/hyperscan run build:native`\)\); using the re2js backend/);
+    expect(backend.notice).toMatch(
+      /regex backend "hyperscan" is unavailable \(native addon not built \(apt-get install libhyperscan-dev \(or libvectorscan-dev\), then `pnpm --filter @otel-policy\/hyperscan run build:native`\)\); using the re2js backend/,
+    );
     agree(backend, ['a+b', '(?i)k'], ['aab', 'K', '\u212a', 'x'], false);
     expect(hyperscanAvailability('/nonexistent/otel_policy_hs.node')).toEqual({ available: false, reason: expect.stringContaining('not built') });
   });

@@ -99,7 +99,12 @@ describe(`differential: ${backend.name} backend vs re2js`, () => {
       for (let seed = 1; seed <= 400; seed++) {
         const r = prng(seed + (ci ? 90_000 : 70_000));
         const p = randomPattern(r);
-        agree([p], Array.from({ length: 25 }, () => randomValue(r, [p])), ci, `seed ${seed}`);
+        agree(
+          [p],
+          Array.from({ length: 25 }, () => randomValue(r, [p])),
+          ci,
+          `seed ${seed}`,
+        );
       }
     });
 
@@ -121,9 +126,10 @@ describe(`differential: ${backend.name} backend vs re2js`, () => {
       const b = reference.compile(patterns, ci);
       for (let v = 0; v < 30; v++) {
         const value = randomValue(r, patterns);
-        expect(scanIds((x, o, i) => a.scan(x, o, i), value, patterns.length), `seed ${seed}: ${JSON.stringify(value)}`).toEqual(
-          scanIds((x, o, i) => b.scan(x, o, i), value, patterns.length),
-        );
+        expect(
+          scanIds((x, o, i) => a.scan(x, o, i), value, patterns.length),
+          `seed ${seed}: ${JSON.stringify(value)}`,
+        ).toEqual(scanIds((x, o, i) => b.scan(x, o, i), value, patterns.length));
       }
     }
     expect(typeof compileAsync).toBe(availability.available ? 'function' : 'undefined');
@@ -131,7 +137,31 @@ describe(`differential: ${backend.name} backend vs re2js`, () => {
 
   it('edge values: empty, newlines at the ends, long, multi-byte, astral', () => {
     // \\B alone: between two bytes of one character byte mode would see a non-boundary ("aéa" has none).
-    const patterns = ['\\B', '\\b', 'a\\b', '^$', '$', '^', 'a$', '^a', '(?m)^$', '(?m)^a$', '(?m)^\\z', '(?s).+', '.+', '\\b', '\\B', 'x*', '(?i)k+$', '[^a]', '\\x{1F600}', '😀.', '\\w+\\b', 'ſ', '(?i)s{3}'];
+    const patterns = [
+      '\\B',
+      '\\b',
+      'a\\b',
+      '^$',
+      '$',
+      '^',
+      'a$',
+      '^a',
+      '(?m)^$',
+      '(?m)^a$',
+      '(?m)^\\z',
+      '(?s).+',
+      '.+',
+      '\\b',
+      '\\B',
+      'x*',
+      '(?i)k+$',
+      '[^a]',
+      '\\x{1F600}',
+      '😀.',
+      '\\w+\\b',
+      'ſ',
+      '(?i)s{3}',
+    ];
     const long = 'ab\n'.repeat(3000) + 'K\u212a';
     const values = ['', '\n', '\n\n', 'a\n', '\na', 'a', 'é', '😀', '😀x', 'x😀', long, long + '\n', `é${long}é`, 'ssſ', 'SSS', 'ſſſ', 'aéa', 'x😀y', 'a中b'];
     for (const ci of [false, true]) agree(patterns, values, ci, 'edges');
@@ -153,9 +183,10 @@ describe(`differential: ${backend.name} backend vs re2js`, () => {
       const b = new PatternSet(patterns, reference);
       for (let v = 0; v < 40; v++) {
         const value = randomValue(r, frags);
-        expect(scanIds((x, o, i) => a.scan(x, o, i), value, patterns.length), `round ${round}: ${JSON.stringify(value)}`).toEqual(
-          scanIds((x, o, i) => b.scan(x, o, i), value, patterns.length),
-        );
+        expect(
+          scanIds((x, o, i) => a.scan(x, o, i), value, patterns.length),
+          `round ${round}: ${JSON.stringify(value)}`,
+        ).toEqual(scanIds((x, o, i) => b.scan(x, o, i), value, patterns.length));
       }
     }
   });

@@ -498,7 +498,7 @@ export class FilePolicyProvider implements PolicyProvider {
         return undefined; // a parent is not a directory, no permission: nothing to watch there
       }
     };
-    for (let dir = path.dirname(this.target); ; ) {
+    for (let dir = path.dirname(this.target); ;) {
       const st = statOf(dir);
       if (st?.isDirectory()) {
         want.set(dir, `${st.dev}:${st.ino}`);

@@ -3,15 +3,7 @@
  * over HTTP and gRPC), handed to a PolicyRegistry.
  */
 export { FilePolicyProvider, type FileProviderOptions } from './file-provider.js';
-export {
-  SyncPolicyProvider,
-  SyncError,
-  clientMetadataOf,
-  type ClientMetadataOptions,
-  type SyncProviderOptions,
-  type SyncResult,
-  type SyncTimers,
-} from './sync/sync-provider.js';
+export { SyncPolicyProvider, SyncError, clientMetadataOf, type ClientMetadataOptions, type SyncProviderOptions, type SyncResult, type SyncTimers } from './sync/sync-provider.js';
 export { HttpPolicyProvider, type HttpProviderOptions } from './sync/http-provider.js';
 export { GrpcPolicyProvider, loadGrpc, type GrpcProviderOptions } from './sync/grpc-provider.js';
 export { PolicySyncServer, type PolicySyncServerOptions, type ReceivedPolicyStats, type ReceivedStats } from './sync/server.js';

@@ -1,13 +1,5 @@
 import { diag, type DiagLogger, type MeterProvider } from '@opentelemetry/api';
-import {
-  PolicyEngine,
-  PolicyRegistry,
-  parsePolicyDocument,
-  type EngineLogger,
-  type PolicyProvider,
-  type PolicySet,
-  type RegexBackend,
-} from '@otel-policy/core';
+import { PolicyEngine, PolicyRegistry, parsePolicyDocument, type EngineLogger, type PolicyProvider, type PolicySet, type RegexBackend } from '@otel-policy/core';
 import { FilePolicyProvider } from '@otel-policy/providers';
 import { LoadingGate, type PolicyLoadingStats, type WhileLoading } from './loading-gate.js';
 import { registerStatsMetrics } from './stats-metrics.js';
@@ -123,9 +115,7 @@ export class PolicyHandle {
       this.engine.load(isParsedSet(doc) ? doc : parsePolicyDocument(doc));
     }
     if (providers.length) {
-      const registry = new PolicyRegistry(this.engine, providers, {}, (id, err) =>
-        logger.warn(`policy provider ${JSON.stringify(id)} failed; keeping the last good policies: ${err.message}`),
-      );
+      const registry = new PolicyRegistry(this.engine, providers, {}, (id, err) => logger.warn(`policy provider ${JSON.stringify(id)} failed; keeping the last good policies: ${err.message}`));
       this.registry = registry;
       // start() installs what can be read synchronously before it returns.
       this.ready = registry.start().catch((err: Error) => logger.error(`policy providers failed to start: ${err.message}`));

@@ -37,17 +37,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  createTraceState,
-  isSpanContextValid,
-  ROOT_CONTEXT,
-  SamplingDecision,
-  trace,
-  type Attributes,
-  type HrTime,
-  type Link,
-  type SpanContext,
-} from '@opentelemetry/api';
+import { createTraceState, isSpanContextValid, ROOT_CONTEXT, SamplingDecision, trace, type Attributes, type HrTime, type Link, type SpanContext } from '@opentelemetry/api';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor, type LogRecordProcessor, type ReadableLogRecord, type SdkLogRecord } from '@opentelemetry/sdk-logs';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type IdGenerator, type ReadableSpan, type Sampler } from '@opentelemetry/sdk-trace-base';
@@ -62,14 +52,10 @@ import { CaseStats, listCases, normalize, readJson, type Batch } from '../../../
  * log and trace batches, `name#N` the batch from input_N.json.
  */
 const EXCLUDED: Record<string, string> = {
-  traces_scope_attr:
-    'scope attributes on spans: the trace API gives a Tracer no scope attributes (getTracer options carry only schemaUrl), so no SDK span has them',
-  'compound_nested_attributes#2':
-    'span attribute whose value is a map (kvlist): span Attributes hold only primitives and arrays of primitives; the SDK drops such a value',
+  traces_scope_attr: 'scope attributes on spans: the trace API gives a Tracer no scope attributes (getTracer options carry only schemaUrl), so no SDK span has them',
+  'compound_nested_attributes#2': 'span attribute whose value is a map (kvlist): span Attributes hold only primitives and arrays of primitives; the SDK drops such a value',
   // SDK 3.x resources keep only primitive attribute values (2.x keeps a map as given).
-  ...(mapResourceAttributesKept()
-    ? {}
-    : { 'compound_nested_attributes#3': 'resource attribute whose value is a map (kvlist): this SDK line drops non-primitive resource attribute values' }),
+  ...(mapResourceAttributesKept() ? {} : { 'compound_nested_attributes#3': 'resource attribute whose value is a map (kvlist): this SDK line drops non-primitive resource attribute values' }),
 };
 
 function mapResourceAttributesKept(): boolean {
@@ -116,7 +102,10 @@ function jsAttributes(kvs: KeyValue[] | undefined): Record<string, unknown> {
 function spanAttributes(kvs: KeyValue[] | undefined): Attributes {
   const out = jsAttributes(kvs);
   for (const [k, v] of Object.entries(out)) {
-    const ok = v === undefined || ['string', 'number', 'boolean'].includes(typeof v) || (Array.isArray(v) && v.every((e) => e === null || e === undefined || ['string', 'number', 'boolean'].includes(typeof e)));
+    const ok =
+      v === undefined ||
+      ['string', 'number', 'boolean'].includes(typeof v) ||
+      (Array.isArray(v) && v.every((e) => e === null || e === undefined || ['string', 'number', 'boolean'].includes(typeof e)));
     if (!ok) throw new Unrepresentable(`span attribute ${k} is not an AttributeValue`);
   }
   return out as Attributes;

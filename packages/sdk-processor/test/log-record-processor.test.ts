@@ -8,13 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { diag, ROOT_CONTEXT, trace, TraceFlags, type Context } from '@opentelemetry/api';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import {
-  InMemoryLogRecordExporter,
-  LoggerProvider,
-  SimpleLogRecordProcessor,
-  type LogRecordProcessor,
-  type ReadableLogRecord,
-} from '@opentelemetry/sdk-logs';
+import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor, type LogRecordProcessor, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { openPolicies, PolicyLogRecordProcessor, type LogRecordProcessorLike } from '@otel-policy/sdk-processor';
 import type { SdkLogRecordLike } from '@otel-policy/adapters';
 import { captureDiag, waitFor } from './support.js';
@@ -86,8 +80,20 @@ describe('PolicyLogRecordProcessor', () => {
       [
         logPolicy('by-trace', { match: [{ log_field: 'trace_id', exact: '0af7651916cd43dd8448eb211c80319c' }], keep: 'none' }),
         logPolicy('by-event', { match: [{ log_field: 'event_name', exact: 'heartbeat' }], keep: 'none' }),
-        logPolicy('by-scope', { match: [{ scope_attribute: 'team', exact: 'core' }, { log_attribute: 'drop', exists: true }], keep: 'none' }),
-        logPolicy('by-resource', { match: [{ resource_attribute: 'service.name', exact: 'svc' }, { log_attribute: ['http', 'method'], exact: 'HEAD' }], keep: 'none' }),
+        logPolicy('by-scope', {
+          match: [
+            { scope_attribute: 'team', exact: 'core' },
+            { log_attribute: 'drop', exists: true },
+          ],
+          keep: 'none',
+        }),
+        logPolicy('by-resource', {
+          match: [
+            { resource_attribute: 'service.name', exact: 'svc' },
+            { log_attribute: ['http', 'method'], exact: 'HEAD' },
+          ],
+          keep: 'none',
+        }),
       ],
       { scopeAttributes: { team: 'core' } },
     );
@@ -305,10 +311,7 @@ describe('PolicyLogRecordProcessor', () => {
 
   it('reports invalid policies through diag and keeps running the valid ones', () => {
     const capture = captureDiag();
-    const s = setup([
-      logPolicy('bad-regex', { match: [{ log_field: 'body', regex: '([bad' }], keep: 'none' }),
-      logPolicy('good', { match: [{ log_field: 'body', exact: 'drop me' }], keep: 'none' }),
-    ]);
+    const s = setup([logPolicy('bad-regex', { match: [{ log_field: 'body', regex: '([bad' }], keep: 'none' }), logPolicy('good', { match: [{ log_field: 'body', exact: 'drop me' }], keep: 'none' })]);
     const warnings = capture.find('warn', 'bad-regex');
     expect(warnings.length).toBe(1);
     expect(warnings[0].args.join(' ')).toContain('is invalid and inert');
@@ -332,12 +335,16 @@ describe('PolicyLogRecordProcessor', () => {
       expect(s.bodies()).toEqual(['i1']);
 
       writeFileSync(file, policyFor('INFO'));
-      const reloaded = await waitFor(async () => {
-        await s.processor.policies.settled();
-        const before = s.exported().length;
-        s.logger.emit({ severityText: 'INFO', body: 'probe' });
-        return s.exported().length === before;
-      }, 15_000, 100);
+      const reloaded = await waitFor(
+        async () => {
+          await s.processor.policies.settled();
+          const before = s.exported().length;
+          s.logger.emit({ severityText: 'INFO', body: 'probe' });
+          return s.exported().length === before;
+        },
+        15_000,
+        100,
+      );
       expect(reloaded).toBe(true);
       s.exporter.reset();
       s.logger.emit({ severityText: 'DEBUG', body: 'd2' });

@@ -40,10 +40,7 @@ class Harness {
   readonly exporter: PolicyMetricExporter;
   readonly provider: MeterProvider;
 
-  constructor(
-    policies: PolicyConfig['policies'],
-    options: { temporality?: AggregationTemporality; resource?: Attributes; wrapped?: (m: InMemoryMetricExporter) => PushMetricExporter } = {},
-  ) {
+  constructor(policies: PolicyConfig['policies'], options: { temporality?: AggregationTemporality; resource?: Attributes; wrapped?: (m: InMemoryMetricExporter) => PushMetricExporter } = {}) {
     this.memory = new InMemoryMetricExporter(options.temporality ?? AggregationTemporality.CUMULATIVE);
     this.exporter = new PolicyMetricExporter(options.wrapped ? options.wrapped(this.memory) : this.memory, { policies });
     this.provider = new MeterProvider({
@@ -106,16 +103,12 @@ function captureDiag(): { errors: unknown[][] } {
   return { errors };
 }
 
-const exportOnce = (exporter: PushMetricExporter, rm: ResourceMetrics) =>
-  new Promise<ExportResult>((resolve) => exporter.export(rm, resolve));
+const exportOnce = (exporter: PushMetricExporter, rm: ResourceMetrics) => new Promise<ExportResult>((resolve) => exporter.export(rm, resolve));
 
 describe('PolicyMetricExporter: matching', () => {
   it('drops metrics by exact name and by regex', async () => {
     const h = harness({
-      policies: [
-        metricPolicy('drop-debug', [{ metric_field: 'name', exact: 'debug.counter' }]),
-        metricPolicy('drop-internal', [{ metric_field: 'name', regex: '^internal\\.[a-z]+$' }]),
-      ],
+      policies: [metricPolicy('drop-debug', [{ metric_field: 'name', exact: 'debug.counter' }]), metricPolicy('drop-internal', [{ metric_field: 'name', regex: '^internal\\.[a-z]+$' }])],
     });
     const m = h.meter();
     for (const n of ['debug.counter', 'internal.queue', 'internal.q2', 'http.requests']) m.createCounter(n).add(1);
@@ -139,7 +132,10 @@ describe('PolicyMetricExporter: matching', () => {
         metricPolicy('int-500', [{ datapoint_attribute: 'code', equals: 500 }]),
         metricPolicy('double-gt', [{ datapoint_attribute: 'ratio', gt: 0.5 }]),
         metricPolicy('bool', [{ datapoint_attribute: 'retry', equals: true }]),
-        metricPolicy('empty-exists', [{ datapoint_attribute: 'tag', exists: true }, { datapoint_attribute: 'tag', regex: '.*', negate: true }]),
+        metricPolicy('empty-exists', [
+          { datapoint_attribute: 'tag', exists: true },
+          { datapoint_attribute: 'tag', regex: '.*', negate: true },
+        ]),
       ],
     });
     const c = h.meter().createCounter('c');
@@ -257,10 +253,7 @@ describe('PolicyMetricExporter: matching', () => {
 
   it('selects by description and unit', async () => {
     const h = harness({
-      policies: [
-        metricPolicy('drop-deprecated', [{ metric_field: 'description', contains: 'DEPRECATED' }]),
-        metricPolicy('drop-bytes', [{ metric_field: 'unit', exact: 'By' }]),
-      ],
+      policies: [metricPolicy('drop-deprecated', [{ metric_field: 'description', contains: 'DEPRECATED' }]), metricPolicy('drop-bytes', [{ metric_field: 'unit', exact: 'By' }])],
     });
     const m = h.meter();
     m.createCounter('old', { description: 'DEPRECATED: use new' }).add(1);

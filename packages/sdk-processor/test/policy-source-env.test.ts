@@ -38,9 +38,6 @@ describe('policyConfigFromEnv', () => {
     expect(bad.reports[0]).toContain('unknown scheme');
     const numbers = read({ OTEL_POLICY_SOURCE: 'p.yaml', OTEL_POLICY_HOLD_TIMEOUT: 'soon', OTEL_POLICY_WHILE_LOADING: 'wait' });
     expect(numbers.config).toMatchObject({ policies: 'p.yaml', holdTimeoutMs: undefined, whileLoading: undefined });
-    expect(numbers.reports).toEqual([
-      'OTEL_POLICY_WHILE_LOADING="wait" is not hold, pass or drop; using hold',
-      'OTEL_POLICY_HOLD_TIMEOUT="soon" is not a whole number >= 0; using the default',
-    ]);
+    expect(numbers.reports).toEqual(['OTEL_POLICY_WHILE_LOADING="wait" is not hold, pass or drop; using hold', 'OTEL_POLICY_HOLD_TIMEOUT="soon" is not a whole number >= 0; using the default']);
   });
 });

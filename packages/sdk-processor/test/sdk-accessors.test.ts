@@ -6,15 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createTraceState } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { EvalResult, LogField, PolicyEngine, RefKind, TraceField, TRACE_STATE_REF, TypedValue, ValueKind, type FieldRef } from '@otel-policy/core';
-import {
-  SdkLogRecordAccessor,
-  SdkSpanCursor,
-  sdkAttributes,
-  sdkLogRecordAccessor,
-  sdkSpanAccessor,
-  type ReadableSpanLike,
-  type SdkLogRecordLike,
-} from '@otel-policy/adapters';
+import { SdkLogRecordAccessor, SdkSpanCursor, sdkAttributes, sdkLogRecordAccessor, sdkSpanAccessor, type ReadableSpanLike, type SdkLogRecordLike } from '@otel-policy/adapters';
 
 function ref(kind: number, opts: { code?: number; path?: string[]; name?: string; bytes?: boolean; multi?: boolean } = {}): FieldRef {
   const r = { kind, code: opts.code ?? 0, path: opts.path ?? [], name: opts.name ?? '', bytes: opts.bytes ?? false, multi: opts.multi ?? false };
@@ -237,7 +229,10 @@ describe('SDK log record accessor: writes', () => {
             id: 'p',
             name: 'p',
             log: {
-              match: [{ log_attribute: ['http', 'method'], exact: 'POST' }, { resource_attribute: 'service.name', exact: 'svc' }],
+              match: [
+                { log_attribute: ['http', 'method'], exact: 'POST' },
+                { resource_attribute: 'service.name', exact: 'svc' },
+              ],
               keep: 'all',
               transform: { redact: [{ log_field: 'body', regex: '\\d+', replacement: '#' }], add: [{ log_attribute: 'seen', value: 'y' }] },
             },

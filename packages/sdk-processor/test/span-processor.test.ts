@@ -3,27 +3,9 @@
  * what reaches an in-memory exporter through SimpleSpanProcessor.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  createTraceState,
-  diag,
-  ROOT_CONTEXT,
-  SamplingDecision,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  TraceFlags,
-  type SpanContext,
-} from '@opentelemetry/api';
+import { createTraceState, diag, ROOT_CONTEXT, SamplingDecision, SpanKind, SpanStatusCode, trace, TraceFlags, type SpanContext } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  type IdGenerator,
-  type ReadableSpan,
-  type Sampler,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type IdGenerator, type ReadableSpan, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { PolicySpanProcessor, withTraceState, type SpanProcessorLike } from '@otel-policy/sdk-processor';
 import type { ReadableSpanLike } from '@otel-policy/adapters';
 import { captureDiag } from './support.js';
@@ -72,8 +54,20 @@ describe('PolicySpanProcessor', () => {
   it('drops matching spans and forwards the others as they are', () => {
     const s = setup([
       tracePolicy('drop-health', { match: [{ span_attribute: 'http.route', exact: '/health' }], keep: { percentage: 0 } }),
-      tracePolicy('drop-client', { match: [{ span_kind: 'client', exists: true }, { trace_field: 'scope_name', exact: 'test-tracer' }], keep: { percentage: 0 } }),
-      tracePolicy('drop-error-event', { match: [{ event_name: 'cache.miss', exists: true }, { span_status: 'error', exists: true }], keep: { percentage: 0 } }),
+      tracePolicy('drop-client', {
+        match: [
+          { span_kind: 'client', exists: true },
+          { trace_field: 'scope_name', exact: 'test-tracer' },
+        ],
+        keep: { percentage: 0 },
+      }),
+      tracePolicy('drop-error-event', {
+        match: [
+          { event_name: 'cache.miss', exists: true },
+          { span_status: 'error', exists: true },
+        ],
+        keep: { percentage: 0 },
+      }),
     ]);
     const started: ReadableSpan[] = [];
     const run = (name: string, fn: (span: ReturnType<typeof s.tracer.startSpan>) => void = () => {}, opts: Json = {}) => {

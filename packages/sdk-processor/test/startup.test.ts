@@ -18,14 +18,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { parsePolicyDocument, type PolicyProvider, type PolicyProviderListener, type PolicySet } from '@otel-policy/core';
 import { HttpPolicyProvider, PolicySyncServer } from '@otel-policy/providers';
-import {
-  openPolicies,
-  PolicyLogRecordProcessor,
-  PolicyMetricExporter,
-  PolicySpanProcessor,
-  type LogRecordProcessorLike,
-  type PolicyConfig,
-} from '@otel-policy/sdk-processor';
+import { openPolicies, PolicyLogRecordProcessor, PolicyMetricExporter, PolicySpanProcessor, type LogRecordProcessorLike, type PolicyConfig } from '@otel-policy/sdk-processor';
 import { captureDiag, waitFor } from './support.js';
 
 const YAML = `policies:
@@ -163,8 +156,7 @@ async function silentServer(): Promise<string> {
 }
 
 /** A remote provider as tests use it: no final report, short request timeout. */
-const http = (url: string, extra: { cachePath?: string } = {}) =>
-  new HttpPolicyProvider({ url, finalReport: false, timeoutMs: 2000, backoffBaseMs: 50, backoffMaxMs: 200, ...extra });
+const http = (url: string, extra: { cachePath?: string } = {}) => new HttpPolicyProvider({ url, finalReport: false, timeoutMs: 2000, backoffBaseMs: 50, backoffMaxMs: 200, ...extra });
 
 /** A provider that reads its set synchronously (like a file), and delivers nothing more. */
 class LocalProvider implements PolicyProvider {

@@ -11,8 +11,7 @@ import { HttpPolicyProvider, PolicySyncServer } from '@otel-policy/providers';
 import { openPolicies, PolicyLogRecordProcessor } from '@otel-policy/sdk-processor';
 import { waitFor } from './support.js';
 
-const dropping = (body: string) =>
-  JSON.stringify({ policies: [{ id: 'drop', name: 'drop', log: { match: [{ log_field: 'body', exact: body }], keep: 'none' } }] });
+const dropping = (body: string) => JSON.stringify({ policies: [{ id: 'drop', name: 'drop', log: { match: [{ log_field: 'body', exact: body }], keep: 'none' } }] });
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

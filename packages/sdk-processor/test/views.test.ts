@@ -4,15 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AggregationTemporality,
-  AggregationType,
-  InMemoryMetricExporter,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-  type PushMetricExporter,
-  type ViewOptions,
-} from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, AggregationType, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import { parsePolicyDocument } from '@otel-policy/core';
 import { dropViewsFor } from '../src/views.js';
 import { PolicyMetricExporter } from '../src/metric-exporter.js';
@@ -125,7 +117,17 @@ describe('dropViewsFor: which policies become views', () => {
 
   it('accepts a parsed set, a document and policy file text alike, and deduplicates views', () => {
     const doc = { policies: [drop('a', { metric_field: 'name', exact: 'x' }), drop('b', { metric_field: 'name', exact: 'x' })] };
-    const yaml = ['policies:', '  - id: a', '    metric:', '      match: [{ metric_field: name, exact: x }]', '      keep: false', '  - id: b', '    metric:', '      match: [{ metric_field: name, exact: x }]', '      keep: false'].join('\n');
+    const yaml = [
+      'policies:',
+      '  - id: a',
+      '    metric:',
+      '      match: [{ metric_field: name, exact: x }]',
+      '      keep: false',
+      '  - id: b',
+      '    metric:',
+      '      match: [{ metric_field: name, exact: x }]',
+      '      keep: false',
+    ].join('\n');
     for (const input of [doc, parsePolicyDocument(doc), JSON.stringify(doc), yaml]) {
       const out = dropViewsFor(input);
       expect(out.views).toEqual([{ instrumentName: 'x', aggregation: DROP }]);
@@ -167,7 +169,9 @@ describe('dropViewsFor: in a MeterProvider', () => {
     mp.getMeter('noisy').createCounter('x').add(1);
     mp.getMeter('noisy').createCounter('y').add(1);
     mp.getMeter('chatty').createCounter('anything').add(1);
-    mp.getMeter('chatty', '1.0.0').createObservableGauge('observed').addCallback((r) => r.observe(1));
+    mp.getMeter('chatty', '1.0.0')
+      .createObservableGauge('observed')
+      .addCallback((r) => r.observe(1));
   };
 
   it('the SDK never exports the dropped instruments, with no policy exporter at all', async () => {

@@ -60,14 +60,7 @@ export function readAnyValue(v: AnyValue | undefined, out: TypedValue): void {
 export function anyValuePresent(v: AnyValue | undefined): boolean {
   if (v === undefined || v === null) return false;
   if (v.stringValue !== undefined) return v.stringValue !== '';
-  return (
-    v.boolValue !== undefined ||
-    v.intValue !== undefined ||
-    v.doubleValue !== undefined ||
-    v.bytesValue !== undefined ||
-    v.kvlistValue !== undefined ||
-    v.arrayValue !== undefined
-  );
+  return v.boolValue !== undefined || v.intValue !== undefined || v.doubleValue !== undefined || v.bytesValue !== undefined || v.kvlistValue !== undefined || v.arrayValue !== undefined;
 }
 
 /**

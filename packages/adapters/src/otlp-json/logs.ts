@@ -183,4 +183,3 @@ export function applyToLogs(engine: PolicyEngine, data: LogsData, accessor: Tran
   data.resourceLogs = keptResources;
   return outcome;
 }
-

@@ -206,4 +206,3 @@ export function applyToTraces(engine: PolicyEngine, data: TracesData, accessor: 
   data.resourceSpans = keptResources;
   return outcome;
 }
-

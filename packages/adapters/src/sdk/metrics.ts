@@ -140,8 +140,7 @@ function attrsOf(c: SdkDataPointCursor, kind: number): SdkAttributeMap | undefin
   }
 }
 
-const isAttributeRef = (kind: number): boolean =>
-  kind === RefKind.RecordAttribute || kind === RefKind.ResourceAttribute || kind === RefKind.ScopeAttribute;
+const isAttributeRef = (kind: number): boolean => kind === RefKind.RecordAttribute || kind === RefKind.ResourceAttribute || kind === RefKind.ScopeAttribute;
 
 function valueString(c: SdkDataPointCursor, ref: FieldRef): string | undefined {
   switch (ref.kind) {

@@ -10,16 +10,7 @@
  */
 import { RefKind, TraceField, type FieldRef, type Transformable, type TypedValue } from '@otel-policy/core';
 import { normalizeId } from '../otlp-json/any-value.js';
-import {
-  attributeString,
-  attributeValue,
-  hasAttribute,
-  readValue,
-  valueString,
-  type AttributeMap,
-  type InstrumentationScopeLike,
-  type ResourceLike,
-} from './attributes.js';
+import { attributeString, attributeValue, hasAttribute, readValue, valueString, type AttributeMap, type InstrumentationScopeLike, type ResourceLike } from './attributes.js';
 import type { SpanContextLike } from './logs.js';
 
 /** A span event, as the SDK records it (`TimedEvent`). */

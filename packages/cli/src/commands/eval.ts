@@ -86,10 +86,17 @@ function signalOf(args: ParsedArgs, data: Record<string, unknown>, inputPath: st
   const signalFlag = flag(args, 'signal');
   if (signalFlag !== undefined && !['log', 'metric', 'trace'].includes(signalFlag)) throw new UsageError(`--signal must be log, metric or trace`);
   // snake_case top-level keys pick the signal too, so that the shape check can say to write them in lowerCamelCase.
-  const signal = (signalFlag as Signal | undefined) ?? signalOfPayload(data) ?? signalOfPayload({ resourceLogs: data.resource_logs, resourceMetrics: data.resource_metrics, resourceSpans: data.resource_spans });
+  const signal =
+    (signalFlag as Signal | undefined) ?? signalOfPayload(data) ?? signalOfPayload({ resourceLogs: data.resource_logs, resourceMetrics: data.resource_metrics, resourceSpans: data.resource_spans });
   if (!signal) {
     const keys = Object.keys(data);
-    const got = keys.length === 0 ? 'an empty object' : `an object with ${keys.slice(0, 3).map((k) => JSON.stringify(k)).join(', ')}${keys.length > 3 ? ', ...' : ''}`;
+    const got =
+      keys.length === 0
+        ? 'an empty object'
+        : `an object with ${keys
+            .slice(0, 3)
+            .map((k) => JSON.stringify(k))
+            .join(', ')}${keys.length > 3 ? ', ...' : ''}`;
     throw new InputError(`${inputPath}: expected an OTLP/JSON payload with resourceLogs, resourceMetrics or resourceSpans, got ${got} (pass --signal for an empty payload)`);
   }
   return signal;

@@ -75,8 +75,6 @@ export interface PolicyProcessorConfig {
   regexBackend: RegexBackendName;
 }
 
-
-
 export interface QueueConfig {
   enabled: boolean;
   numConsumers: number;
@@ -382,14 +380,12 @@ function otlpReceiver(c: Checker, v: unknown, p: string, id: string): OtlpReceiv
   let grpc: GrpcReceiverConfig | undefined;
   if ('grpc' in protocols) {
     const gp = at(pp, 'grpc');
-    const g = c.object(protocols.grpc, gp, ['endpoint', 'max_recv_msg_size_mib', 'max_concurrent_streams', 'transport'], [
-      'tls',
-      'auth',
-      'keepalive',
-      'read_buffer_size',
-      'write_buffer_size',
-      'include_metadata',
-    ]);
+    const g = c.object(
+      protocols.grpc,
+      gp,
+      ['endpoint', 'max_recv_msg_size_mib', 'max_concurrent_streams', 'transport'],
+      ['tls', 'auth', 'keepalive', 'read_buffer_size', 'write_buffer_size', 'include_metadata'],
+    );
     if (g) {
       c.oneOf(g.transport, at(gp, 'transport'), ['tcp'], 'tcp');
       grpc = {
@@ -458,7 +454,14 @@ function policyProcessor(c: Checker, v: unknown, p: string, id: string, configDi
     const ip = at(pp, i);
     const type = isObj(raw) ? raw.type : undefined;
     const common = ['type', 'id', 'poll_interval_secs'];
-    const allowed = type === 'file' ? [...common, 'path'] : type === 'http' ? [...common, 'url', 'headers', 'content_type'] : type === 'grpc' ? [...common, 'url', 'headers'] : [...common, 'path', 'url', 'headers', 'content_type'];
+    const allowed =
+      type === 'file'
+        ? [...common, 'path']
+        : type === 'http'
+          ? [...common, 'url', 'headers', 'content_type']
+          : type === 'grpc'
+            ? [...common, 'url', 'headers']
+            : [...common, 'path', 'url', 'headers', 'content_type'];
     const q = c.object(raw, ip, allowed);
     if (!q) return;
     const t = c.oneOf(q.type, at(ip, 'type'), ['file', 'http', 'grpc'] as const, 'file');
@@ -535,7 +538,13 @@ function retryConfig(c: Checker, v: unknown, p: string): RetryConfig {
 }
 
 function tlsConfig(c: Checker, v: unknown, p: string, configDir: string): TlsClientConfig {
-  const o = c.object(v, p, ['insecure', 'insecure_skip_verify', 'ca_file', 'cert_file', 'key_file', 'server_name_override'], ['ca_pem', 'cert_pem', 'key_pem', 'min_version', 'max_version', 'reload_interval', 'include_system_ca_certs_pool']) ?? {};
+  const o =
+    c.object(
+      v,
+      p,
+      ['insecure', 'insecure_skip_verify', 'ca_file', 'cert_file', 'key_file', 'server_name_override'],
+      ['ca_pem', 'cert_pem', 'key_pem', 'min_version', 'max_version', 'reload_interval', 'include_system_ca_certs_pool'],
+    ) ?? {};
   const file = (key: string) => {
     const s = c.string(o[key], at(p, key), { nonEmpty: true });
     if (s === undefined) return undefined;
@@ -575,7 +584,18 @@ function exporter(c: Checker, v: unknown, p: string, id: string, type: string, c
       v,
       p,
       ['endpoint', 'logs_endpoint', 'traces_endpoint', 'metrics_endpoint', 'encoding', 'compression', 'headers', 'timeout', 'tls', 'sending_queue', 'retry_on_failure'],
-      [...COMMON_EXPORTER_UNSUPPORTED, 'max_idle_conns', 'max_idle_conns_per_host', 'max_conns_per_host', 'idle_conn_timeout', 'disable_keep_alives', 'http2_read_idle_timeout', 'http2_ping_timeout', 'proxy_url', 'cookies'],
+      [
+        ...COMMON_EXPORTER_UNSUPPORTED,
+        'max_idle_conns',
+        'max_idle_conns_per_host',
+        'max_conns_per_host',
+        'idle_conn_timeout',
+        'disable_keep_alives',
+        'http2_read_idle_timeout',
+        'http2_ping_timeout',
+        'proxy_url',
+        'cookies',
+      ],
     );
     if (!o) return undefined;
     const url = (key: string): string | undefined => {
@@ -608,12 +628,12 @@ function exporter(c: Checker, v: unknown, p: string, id: string, type: string, c
     };
   }
   // otlp: OTLP/gRPC
-  const o = c.object(v, p, ['endpoint', 'compression', 'headers', 'timeout', 'tls', 'sending_queue', 'retry_on_failure', 'balancer_name'], [
-    ...COMMON_EXPORTER_UNSUPPORTED,
-    'keepalive',
-    'wait_for_ready',
-    'authority',
-  ]);
+  const o = c.object(
+    v,
+    p,
+    ['endpoint', 'compression', 'headers', 'timeout', 'tls', 'sending_queue', 'retry_on_failure', 'balancer_name'],
+    [...COMMON_EXPORTER_UNSUPPORTED, 'keepalive', 'wait_for_ready', 'authority'],
+  );
   if (!o) return undefined;
   const text = c.string(o.endpoint, at(p, 'endpoint'), { required: true }) ?? '';
   const m = /^(?:(https?):\/\/)?([^/]+?)\/?$/.exec(text);
@@ -642,7 +662,7 @@ function exporter(c: Checker, v: unknown, p: string, id: string, type: string, c
 }
 
 function compression(c: Checker, v: unknown, p: string): Compression {
-  if (v === '' ) return 'none';
+  if (v === '') return 'none';
   return c.oneOf(v, p, ['gzip', 'deflate', 'none'] as const, 'gzip');
 }
 
@@ -684,7 +704,8 @@ function telemetryConfig(c: Checker, v: unknown): TelemetryConfig {
   if (given.length > 1) c.error(mp, `give one of address, host/port or readers, not ${given.join(' and ')}`);
   if (level === 'none') metrics = undefined;
   const lp = at(p, 'logs');
-  const l = c.object(o.logs, lp, ['level', 'encoding'], ['development', 'sampling', 'output_paths', 'error_output_paths', 'initial_fields', 'processors', 'disable_caller', 'disable_stacktrace']) ?? {};
+  const l =
+    c.object(o.logs, lp, ['level', 'encoding'], ['development', 'sampling', 'output_paths', 'error_output_paths', 'initial_fields', 'processors', 'disable_caller', 'disable_stacktrace']) ?? {};
   const logLevel = c.oneOf(typeof l.level === 'string' ? l.level.toLowerCase() : l.level, at(lp, 'level'), ['debug', 'info', 'warn', 'error'] as const, 'info');
   const resource: Record<string, string> = {};
   for (const [k, x] of Object.entries(c.stringMap(o.resource, at(p, 'resource')))) resource[k] = x;

@@ -157,7 +157,7 @@ export function describe(v: unknown): string {
   return String(v);
 }
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Parse a Go duration string into milliseconds, or undefined. */
 export function parseDuration(text: string): number | undefined {

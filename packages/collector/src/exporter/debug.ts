@@ -33,8 +33,7 @@ function recordLines(signal: SignalType, data: OtlpData): string[] {
   const d = data as Obj;
   if (signal === 'logs') {
     for (const rl of (d.resourceLogs ?? []) as Obj[])
-      for (const sl of (rl.scopeLogs ?? []) as Obj[])
-        for (const r of (sl.logRecords ?? []) as Obj[]) out.push(`${r.severityText ?? ''} ${anyText(r.body)} ${attrsText(r.attributes as List)}`.trim());
+      for (const sl of (rl.scopeLogs ?? []) as Obj[]) for (const r of (sl.logRecords ?? []) as Obj[]) out.push(`${r.severityText ?? ''} ${anyText(r.body)} ${attrsText(r.attributes as List)}`.trim());
   } else if (signal === 'traces') {
     for (const rs of (d.resourceSpans ?? []) as Obj[])
       for (const ss of (rs.scopeSpans ?? []) as Obj[])

@@ -513,14 +513,20 @@ function levelEncoder(signal: SignalType): LevelEncoder {
       const swapped: unknown[] = [];
       prepareRecord(signal, obj as Obj, swapped);
       try {
-        return otlpSchema()[signal].levels.record.encode(obj as Obj).finish();
+        return otlpSchema()
+          [signal].levels.record.encode(obj as Obj)
+          .finish();
       } finally {
         for (let i = 0; i < swapped.length; i += 3) (swapped[i] as Obj)[swapped[i + 1] as string] = swapped[i + 2];
       }
     }
     const [res, scope, rec] = KEYS[signal];
     const wrapped = level === 'resource' ? { [res]: [obj] } : level === 'scope' ? { [res]: [{ [scope]: [obj] }] } : { [res]: [{ [scope]: [{ [rec]: [obj] }] }] };
-    return withBinaryIds(signal, wrapped, () => otlpSchema()[signal].levels[level].encode(obj as Obj).finish());
+    return withBinaryIds(signal, wrapped, () =>
+      otlpSchema()
+        [signal].levels[level].encode(obj as Obj)
+        .finish(),
+    );
   });
 }
 
@@ -533,7 +539,11 @@ export function encodeRequest(signal: SignalType, data: OtlpData, encoding: Enco
   if (encoding === 'json') return Buffer.from(JSON.stringify(data));
   const spliced = spliceRequest(signal, data as Obj, levelEncoder(signal));
   if (spliced !== undefined) return spliced;
-  return withBinaryIds(signal, data as Obj, () => otlpSchema()[signal].request.encode(data as Obj).finish());
+  return withBinaryIds(signal, data as Obj, () =>
+    otlpSchema()
+      [signal].request.encode(data as Obj)
+      .finish(),
+  );
 }
 
 /** Encode an Export response; `rejected` > 0 or a message makes it a partial success. */
@@ -595,8 +605,7 @@ export function encodeStatus(code: number, message: string, encoding: Encoding, 
     if (retryDelaySecs !== undefined) status.details = [{ '@type': RETRY_INFO_TYPE, retryDelay: `${retryDelaySecs}s` }];
     return Buffer.from(JSON.stringify(status));
   }
-  const details =
-    retryDelaySecs === undefined ? [] : [{ typeUrl: RETRY_INFO_TYPE, value: RetryInfo.encode({ retryDelay: { seconds: retryDelaySecs } }).finish() }];
+  const details = retryDelaySecs === undefined ? [] : [{ typeUrl: RETRY_INFO_TYPE, value: RetryInfo.encode({ retryDelay: { seconds: retryDelaySecs } }).finish() }];
   return Status.encode({ code, message, details }).finish();
 }
 

@@ -67,11 +67,7 @@ export function otlpSchema(): OtlpSchema {
   const root = new protobuf.Root();
   root.resolvePath = (_origin: string, target: string) => path.join(PROTO_DIR, target);
   root.loadSync(
-    [
-      'opentelemetry/proto/collector/logs/v1/logs_service.proto',
-      'opentelemetry/proto/collector/trace/v1/trace_service.proto',
-      'opentelemetry/proto/collector/metrics/v1/metrics_service.proto',
-    ],
+    ['opentelemetry/proto/collector/logs/v1/logs_service.proto', 'opentelemetry/proto/collector/trace/v1/trace_service.proto', 'opentelemetry/proto/collector/metrics/v1/metrics_service.proto'],
     { keepCase: false },
   );
   protobuf.parse(GOOGLE_RPC, root, { keepCase: false });

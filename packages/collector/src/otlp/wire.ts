@@ -301,7 +301,14 @@ class Splicer {
       1,
       data[resKey],
       (res, rf, o) =>
-        this.child(res, rf, 'resource', (r, f, t) => this.container(f.fields ?? [], 2, r[scopeKey], (sc, sf, o2) => this.child(sc, sf, 'scope', (s, f2, t2) => this.container(f2.fields ?? [], 2, s[recKey], this.record, t2), o2), t), o),
+        this.child(
+          res,
+          rf,
+          'resource',
+          (r, f, t) =>
+            this.container(f.fields ?? [], 2, r[scopeKey], (sc, sf, o2) => this.child(sc, sf, 'scope', (s, f2, t2) => this.container(f2.fields ?? [], 2, s[recKey], this.record, t2), o2), t),
+          o,
+        ),
       out,
     );
     if (same) return root.bytes;

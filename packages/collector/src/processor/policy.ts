@@ -84,8 +84,18 @@ export class PolicyProcessor {
       function* (this: PolicyProcessor): Iterable<[Record<string, string>, number]> {
         for (const s of this.engine.stats()) yield [this.labels({ policy_id: s.policyId }), pick(s)];
       }.bind(this);
-    ctx.metrics.collected('processor_policy_hits', 'Records a policy matched whose fate agreed with its keep, since the policy was last (re)defined', 'counter', perPolicy((s) => s.hits));
-    ctx.metrics.collected('processor_policy_misses', 'Records a policy matched that a more restrictive policy decided otherwise, since the policy was last (re)defined', 'counter', perPolicy((s) => s.misses));
+    ctx.metrics.collected(
+      'processor_policy_hits',
+      'Records a policy matched whose fate agreed with its keep, since the policy was last (re)defined',
+      'counter',
+      perPolicy((s) => s.hits),
+    );
+    ctx.metrics.collected(
+      'processor_policy_misses',
+      'Records a policy matched that a more restrictive policy decided otherwise, since the policy was last (re)defined',
+      'counter',
+      perPolicy((s) => s.misses),
+    );
     ctx.metrics.collected('processor_policy_policies', 'Policies known to the processor, by state (active, invalid)', 'gauge', () => {
       const stats = this.engine.stats();
       const invalid = stats.filter((s) => s.errors.length > 0).length;
@@ -95,7 +105,9 @@ export class PolicyProcessor {
       ];
     });
     ctx.metrics.collected('processor_policy_reloads', 'Policy sets compiled and installed', 'counter', () => [[this.labels({}), this.registry.reloads]]);
-    ctx.metrics.collected('processor_policy_internal_errors', 'Evaluations that failed internally and let the record through unmodified', 'counter', () => [[this.labels({}), this.engine.internalErrors]]);
+    ctx.metrics.collected('processor_policy_internal_errors', 'Evaluations that failed internally and let the record through unmodified', 'counter', () => [
+      [this.labels({}), this.engine.internalErrors],
+    ]);
   }
 
   /** Our labels, plus the processor's ID when it is not the plain `policy`. */
@@ -127,8 +139,7 @@ export class PolicyProcessor {
       if (records) c.no_match.add(records);
       return outcome;
     }
-    const outcome =
-      signal === 'logs' ? applyLogs(this.engine, data as LogsData) : signal === 'traces' ? applyTraces(this.engine, data as TracesData) : applyMetrics(this.engine, data as MetricsData);
+    const outcome = signal === 'logs' ? applyLogs(this.engine, data as LogsData) : signal === 'traces' ? applyTraces(this.engine, data as TracesData) : applyMetrics(this.engine, data as MetricsData);
     if (outcome.noMatch) c.no_match.add(outcome.noMatch);
     if (outcome.kept) c.kept.add(outcome.kept);
     // A kept span that was modified had its sampling threshold written: it was sampled.

@@ -68,5 +68,4 @@ export class AdmissionLease {
 }
 
 /** The 429 / RESOURCE_EXHAUSTED message. */
-export const admissionMessage = (limit: number): string =>
-  `too much data in flight: the receiver holds its limit of ${limit} bytes (admission.request_limit_mib); retry later`;
+export const admissionMessage = (limit: number): string => `too much data in flight: the receiver holds its limit of ${limit} bytes (admission.request_limit_mib); retry later`;

@@ -16,7 +16,10 @@ export class ReceiverMetrics {
     };
     this.acceptedBy = family('accepted', 'Number of % successfully pushed into the pipeline');
     this.refusedBy = family('refused', 'Number of % that could not be pushed into the pipeline (invalid, queue full, export failed)');
-    this.admissionRefused = metrics.counter('otelcol_receiver_admission_refused_requests_total', 'Requests refused because the receiver held its limit of in-flight bytes (admission.request_limit_mib)');
+    this.admissionRefused = metrics.counter(
+      'otelcol_receiver_admission_refused_requests_total',
+      'Requests refused because the receiver held its limit of in-flight bytes (admission.request_limit_mib)',
+    );
   }
 
   /** A request refused by admission control (its records are unknown: it was not read). */

@@ -57,7 +57,16 @@ export class OtlpGrpcReceiver {
       if (!this.consumers(this.id, signal)) continue;
       const path = otlpSchema()[signal].grpcPath;
       const definition: grpc.ServiceDefinition = {
-        Export: { path, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity, originalName: 'export' },
+        Export: {
+          path,
+          requestStream: false,
+          responseStream: false,
+          requestSerialize: identity,
+          requestDeserialize: identity,
+          responseSerialize: identity,
+          responseDeserialize: identity,
+          originalName: 'export',
+        },
       };
       server.addService(definition, { Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => void this.handle(signal, call, callback) });
     }

@@ -152,11 +152,16 @@ export class OtlpHttpReceiver {
       res.setHeader('allow', 'POST');
       return this.plain(req, res, 405, `${req.method} method not allowed, supported: [POST]`);
     }
-    const mime = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    const mime = String(req.headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim()
+      .toLowerCase();
     const encoding: Encoding | undefined = mime === JSON_CONTENT_TYPE ? 'json' : mime === PROTOBUF_CONTENT_TYPE || mime === 'application/protobuf' ? 'proto' : undefined;
     if (encoding === undefined) return this.plain(req, res, 415, `${mime || 'missing'} Content-Type is not supported, supported: [${JSON_CONTENT_TYPE}, ${PROTOBUF_CONTENT_TYPE}]`);
     if (this.stopping) return this.drainAndReply(req, res, 503, encoding, GrpcCode.UNAVAILABLE, 'the service is shutting down', 1);
-    const contentEncoding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    const contentEncoding = String(req.headers['content-encoding'] ?? 'identity')
+      .trim()
+      .toLowerCase();
     if (!['identity', '', 'gzip', 'x-gzip', 'deflate'].includes(contentEncoding)) {
       return this.drainAndReply(req, res, 415, encoding, GrpcCode.INVALID_ARGUMENT, `unsupported Content-Encoding "${contentEncoding}", supported: [gzip, deflate]`);
     }

@@ -15,8 +15,7 @@ import { compileTransforms } from './transforms.js';
 
 export const signalOf = (p: Policy): Signal | undefined => (p.log ? 'log' : p.metric ? 'metric' : p.trace ? 'trace' : undefined);
 
-export const fingerprintOf = (p: Policy): string =>
-  JSON.stringify({ log: p.log, metric: p.metric, trace: p.trace }, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
+export const fingerprintOf = (p: Policy): string => JSON.stringify({ log: p.log, metric: p.metric, trace: p.trace }, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
 
 export interface PolicyDraft {
   policy: Policy;

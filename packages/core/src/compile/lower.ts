@@ -18,7 +18,6 @@ export type Lowered =
   | { kind: 'typed'; ref: FieldRef; test: TypedTest; negate: boolean }
   | { kind: 'multi'; ref: FieldRef; negate: boolean; condition: MultiCheck['condition'] };
 
-
 const ENUM_REF_KINDS: ReadonlySet<RefKind> = new Set([RefKind.MetricType, RefKind.AggregationTemporality, RefKind.SpanKind, RefKind.SpanStatus]);
 
 function enumValue(sel: FieldSelector | undefined): string {
@@ -64,10 +63,7 @@ export function lowerMatcher(m: Matcher, signal: Signal, refs: FieldRefTable, ba
   return { kind: 'typed', ref, test: lowered.test, negate: m.negate };
 }
 
-type LoweredCondition =
-  | { kind: 'string'; pattern: Pattern }
-  | { kind: 'exists'; want: boolean }
-  | { kind: 'typed'; test: TypedTest };
+type LoweredCondition = { kind: 'string'; pattern: Pattern } | { kind: 'exists'; want: boolean } | { kind: 'typed'; test: TypedTest };
 
 function lowerCondition(cond: Exclude<MatchCondition, { kind: 'invalid' }>, ref: FieldRef, ci: boolean): LoweredCondition | string {
   switch (cond.kind) {

@@ -14,13 +14,7 @@ import type { PolicyStats } from '../actions/stats.js';
 import type { CompiledPolicy, CompiledSignal, MultiCheck, StringGroup, TypedTest } from './types.js';
 import type { PolicyDraft } from './draft.js';
 
-export function* buildSignal(
-  signal: Signal,
-  drafts: PolicyDraft[],
-  backend: RegexBackend,
-  clock: Clock,
-  statsOf: (id: string) => PolicyStats,
-): Generator<CompileYield, CompiledSignal, unknown> {
+export function* buildSignal(signal: Signal, drafts: PolicyDraft[], backend: RegexBackend, clock: Clock, statsOf: (id: string) => PolicyStats): Generator<CompileYield, CompiledSignal, unknown> {
   const policies: CompiledPolicy[] = [];
   const stringByKey = new Map<string, { ref: FieldRef; patterns: Map<string, { pattern: Pattern; entries: [number, boolean][] }> }>();
   const existsByKey = new Map<string, { ref: FieldRef; policy: number[]; must: number[] }>();

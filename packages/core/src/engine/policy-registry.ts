@@ -197,17 +197,20 @@ export class PolicyRegistry {
   }
 
   private currentReports(own: Set<string> | undefined): PolicyStatusReport[] {
-    return this.engine.stats().filter((s) => own === undefined || own.has(s.policyId)).map((s) => ({
-      policyId: s.policyId,
-      statsEpoch: s.statsEpoch,
-      hits: s.hits,
-      misses: s.misses,
-      errors: s.errors,
-      remove: s.remove,
-      redact: s.redact,
-      rename: s.rename,
-      add: s.add,
-    }));
+    return this.engine
+      .stats()
+      .filter((s) => own === undefined || own.has(s.policyId))
+      .map((s) => ({
+        policyId: s.policyId,
+        statsEpoch: s.statsEpoch,
+        hits: s.hits,
+        misses: s.misses,
+        errors: s.errors,
+        remove: s.remove,
+        redact: s.redact,
+        rename: s.rename,
+        add: s.add,
+      }));
   }
 
   async shutdown(): Promise<void> {

@@ -77,7 +77,8 @@ export function nestingBeyond(text: string, max: number, yaml = false): TextPosi
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (quote !== 0) {
-      if (c === 92 && quote === 34) i++; // backslash escape in a double-quoted string
+      if (c === 92 && quote === 34)
+        i++; // backslash escape in a double-quoted string
       else if (c === quote) quote = 0;
       continue;
     }

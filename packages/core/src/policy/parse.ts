@@ -294,7 +294,7 @@ function parseSamplingConfig(raw: unknown): TraceSamplingConfig | undefined {
     return { ...base, percentage: s === '' ? Number.NaN : n };
   }
   if (!isObj(raw)) return { ...base, percentage: Number.NaN };
-  const opt = (k: string) => (has(raw, k) ? toNumber(get(raw, k)) ?? Number.NaN : undefined);
+  const opt = (k: string) => (has(raw, k) ? (toNumber(get(raw, k)) ?? Number.NaN) : undefined);
   const mode = get(raw, 'mode');
   const failClosed = get(raw, 'fail_closed');
   return {
@@ -309,17 +309,7 @@ function parseSamplingConfig(raw: unknown): TraceSamplingConfig | undefined {
 const SELECTOR_KEYS: Record<Signal, string[]> = {
   log: ['log_field', 'log_attribute', 'resource_attribute', 'scope_attribute'],
   metric: ['metric_field', 'datapoint_attribute', 'resource_attribute', 'scope_attribute', 'metric_type', 'aggregation_temporality'],
-  trace: [
-    'trace_field',
-    'span_attribute',
-    'resource_attribute',
-    'scope_attribute',
-    'span_kind',
-    'span_status',
-    'event_name',
-    'event_attribute',
-    'link_trace_id',
-  ],
+  trace: ['trace_field', 'span_attribute', 'resource_attribute', 'scope_attribute', 'span_kind', 'span_status', 'event_name', 'event_attribute', 'link_trace_id'],
 };
 
 const FIELD_TABLES: Record<Signal, EnumTable> = { log: LOG_FIELDS, metric: METRIC_FIELDS, trace: TRACE_FIELDS };

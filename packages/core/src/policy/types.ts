@@ -37,10 +37,7 @@ export type ValueLiteral =
   | { readonly type: 'unset' };
 
 /** A numeric literal of `gt`/`gte`/`lt`/`lte` (proto `NumericValue`). */
-export type NumericLiteral =
-  | { readonly type: 'int'; readonly value: bigint }
-  | { readonly type: 'double'; readonly value: number }
-  | { readonly type: 'unset' };
+export type NumericLiteral = { readonly type: 'int'; readonly value: bigint } | { readonly type: 'double'; readonly value: number } | { readonly type: 'unset' };
 
 /** A matcher's condition (the proto `match` oneof). */
 export type MatchCondition =

@@ -1,11 +1,5 @@
 import type * as Grpc from '@grpc/grpc-js';
-import {
-  decodeSyncResponseBinary,
-  encodeSyncRequestBinary,
-  SYNC_METHOD_PATH,
-  type SyncRequestObject,
-  type SyncResponseObject,
-} from './schema.js';
+import { decodeSyncResponseBinary, encodeSyncRequestBinary, SYNC_METHOD_PATH, type SyncRequestObject, type SyncResponseObject } from './schema.js';
 import { SyncError, SyncPolicyProvider, type SyncProviderOptions } from './sync-provider.js';
 
 /** Options for a {@link GrpcPolicyProvider}. */

@@ -1,13 +1,4 @@
-import {
-  decodeSyncResponse,
-  encodeSyncRequest,
-  encodingOf,
-  JSON_CONTENT_TYPE,
-  PROTOBUF_CONTENT_TYPE,
-  type SyncEncoding,
-  type SyncRequestObject,
-  type SyncResponseObject,
-} from './schema.js';
+import { decodeSyncResponse, encodeSyncRequest, encodingOf, JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, type SyncEncoding, type SyncRequestObject, type SyncResponseObject } from './schema.js';
 import { SyncError, SyncPolicyProvider, type SyncProviderOptions } from './sync-provider.js';
 
 /** Options for an {@link HttpPolicyProvider}. */

@@ -243,7 +243,8 @@ function checkJsonLimits(type: protobuf.Type, text: string | Uint8Array, limits:
   for (let i = 0; i < n; i++) {
     const c = at(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
       continue;
     }
@@ -708,7 +709,10 @@ export function policyToProto(p: Policy): PolicyObject {
   }
   if (p.extensions.length > 0) {
     out.extensions = p.extensions.map((e) => {
-      const mode = e.mode.trim().toLowerCase().replace(/^extension_mode_/, '');
+      const mode = e.mode
+        .trim()
+        .toLowerCase()
+        .replace(/^extension_mode_/, '');
       const ext: Record<string, unknown> = {
         type: e.type,
         version: e.version,

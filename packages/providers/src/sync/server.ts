@@ -215,7 +215,13 @@ export class PolicySyncServer {
       }
       let acc = this.received.get(id);
       if (!acc) {
-        acc = { hits: 0, misses: 0, errors: new Set(), errorsDropped: 0, stages: { remove: { hits: 0, misses: 0 }, redact: { hits: 0, misses: 0 }, rename: { hits: 0, misses: 0 }, add: { hits: 0, misses: 0 } } };
+        acc = {
+          hits: 0,
+          misses: 0,
+          errors: new Set(),
+          errorsDropped: 0,
+          stages: { remove: { hits: 0, misses: 0 }, redact: { hits: 0, misses: 0 }, rename: { hits: 0, misses: 0 }, add: { hits: 0, misses: 0 } },
+        };
         this.received.set(id, acc);
       }
       acc.hits += count(s.matchHits);
@@ -377,7 +383,12 @@ export class PolicySyncServer {
         path: SYNC_METHOD_PATH,
         requestStream: false,
         responseStream: false,
-        requestSerialize: (v: unknown) => Buffer.from(syncSchema().SyncRequest.encode(syncSchema().SyncRequest.fromObject(v as object)).finish()),
+        requestSerialize: (v: unknown) =>
+          Buffer.from(
+            syncSchema()
+              .SyncRequest.encode(syncSchema().SyncRequest.fromObject(v as object))
+              .finish(),
+          ),
         // Decoded in the handler, after the token check: an unauthenticated caller costs no decoding.
         requestDeserialize: (buf: Buffer) => buf,
         responseSerialize: (v: SyncResponseObject) => Buffer.from(encodeSyncResponseBinary(v)),
