@@ -17,16 +17,17 @@ export const CORE_LAYERS = ['policy', 'match', 'actions', 'compile', 'evaluate',
 
 /**
  * Which workspace packages each package's sources may import. Imports point
- * one way: core ← adapters ← providers/sdk-processor/collector ← cli.
+ * one way: core, proto ← adapters, providers ← sdk-processor, collector ← cli.
  */
 export const PACKAGE_DEPS = {
   core: [],
+  proto: [],
   adapters: ['core'],
   hyperscan: ['core'],
-  providers: ['core'],
+  providers: ['core', 'proto'],
   'sdk-processor': ['core', 'adapters', 'providers'],
-  collector: ['core', 'adapters', 'providers', 'hyperscan'],
-  cli: ['core', 'adapters', 'providers', 'collector', 'hyperscan'],
+  collector: ['core', 'proto', 'adapters', 'providers', 'hyperscan'],
+  cli: ['core', 'proto', 'adapters', 'providers', 'collector', 'hyperscan'],
 };
 
 const WORKSPACE = Object.keys(PACKAGE_DEPS);

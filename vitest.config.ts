@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: {
     alias: {
       '@otel-policy/core': src('core'),
+      '@otel-policy/proto': src('proto'),
       '@otel-policy/adapters': src('adapters'),
       '@otel-policy/sdk-processor': src('sdk-processor'),
       '@otel-policy/providers': src('providers'),

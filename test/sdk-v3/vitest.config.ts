@@ -26,6 +26,7 @@ export default defineConfig({
       { find: exact('@otel-policy/adapters'), replacement: src('adapters') },
       { find: exact('@otel-policy/sdk-processor'), replacement: src('sdk-processor') },
       { find: exact('@otel-policy/providers'), replacement: src('providers') },
+      { find: exact('@otel-policy/proto'), replacement: src('proto') },
     ],
   },
   test: {

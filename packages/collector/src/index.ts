@@ -28,7 +28,7 @@ export {
 } from './config/config.js';
 export { parseDuration, parseEndpoint } from './config/values.js';
 export { createLogger, silentLogger, type Logger, type LogLevel } from './logger.js';
-export { otlpSchema, PROTO_DIR, SIGNALS, type SignalType, type SignalSchema, type OtlpSchema } from './otlp/schema.js';
+export { otlpSchema, PROTO_DIR, SIGNALS, type SignalType, type SignalSchema, type OtlpSchema } from '@otel-policy/proto';
 export {
   decodeRequest,
   encodeRequest,

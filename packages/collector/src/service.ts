@@ -23,7 +23,7 @@ import { OtlpGrpcExporter } from './exporter/otlpgrpc.js';
 import { OtlpHttpExporter } from './exporter/otlphttp.js';
 import { createLogger, type Logger } from './logger.js';
 import { countRecords, type DecodedRequest, type OtlpData } from './otlp/codec.js';
-import { otlpSchema, type SignalType } from './otlp/schema.js';
+import { otlpSchema, type SignalType } from '@otel-policy/proto';
 import { PolicyProcessor } from './processor/policy.js';
 import type { ConsumeResult, SignalConsumer } from './receiver/consumer.js';
 import { AdmissionBudget } from './receiver/admission.js';

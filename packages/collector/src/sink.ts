@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { countRecords, countRecordsProto, decodeRequest, encodeResponse, encodeStatus, JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, type Encoding, type OtlpData } from './otlp/codec.js';
-import { otlpSchema, SIGNALS, type SignalType } from './otlp/schema.js';
+import { otlpSchema, SIGNALS, type SignalType } from '@otel-policy/proto';
 
 export interface SinkRequest {
   signal: SignalType;

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { REGEX_BACKEND_NAMES, type RegexBackendName } from '@otel-policy/hyperscan';
-import { SIGNALS, type SignalType } from '../otlp/schema.js';
+import { SIGNALS, type SignalType } from '@otel-policy/proto';
 import { at, Checker, ConfigError, describe, isObj, parseEndpoint, type Endpoint, type Obj } from './values.js';
 
 export { ConfigError, type Endpoint } from './values.js';

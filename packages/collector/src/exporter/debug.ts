@@ -7,7 +7,7 @@
 import type { DebugExporterConfig } from '../config/config.js';
 import type { Logger } from '../logger.js';
 import type { OtlpData } from '../otlp/codec.js';
-import type { SignalType } from '../otlp/schema.js';
+import type { SignalType } from '@otel-policy/proto';
 import type { Exporter } from './exporter.js';
 import type { ExportItem } from './item.js';
 

@@ -10,7 +10,7 @@
  */
 import type { QueueConfig, RetryConfig } from '../config/config.js';
 import type { Logger } from '../logger.js';
-import type { SignalType } from '../otlp/schema.js';
+import type { SignalType } from '@otel-policy/proto';
 import type { MetricsRegistry } from '../telemetry/metrics.js';
 import { ExportError, ExportFailure, RECORD_NAME, type ExportItem } from './item.js';
 import { SendingQueue } from './queue.js';

@@ -2,7 +2,7 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { encodeRequest, type Encoding, type OtlpData } from '../otlp/codec.js';
-import type { SignalType } from '../otlp/schema.js';
+import type { SignalType } from '@otel-policy/proto';
 import type { Compression } from '../config/config.js';
 
 const gzip = promisify(zlib.gzip);

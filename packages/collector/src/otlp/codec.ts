@@ -25,14 +25,13 @@
 import protobuf, { type IConversionOptions } from 'protobufjs';
 import type { LogsData, MetricsData, TracesData } from '@otel-policy/adapters';
 import { checkJsonRequest, JsonCheckError, MAX_MESSAGE_DEPTH } from './json-check.js';
-import { otlpSchema, type SignalType } from './schema.js';
+import { otlpSchema, type SignalType } from '@otel-policy/proto';
 import { attachWire, spliceRequest, type LevelEncoder } from './wire.js';
 
 /** Wire encodings: binary protobuf or OTLP/JSON. */
 export type Encoding = 'proto' | 'json';
 
-export const PROTOBUF_CONTENT_TYPE = 'application/x-protobuf';
-export const JSON_CONTENT_TYPE = 'application/json';
+export { PROTOBUF_CONTENT_TYPE, JSON_CONTENT_TYPE } from '@otel-policy/proto';
 
 /** An OTLP request (or XData) payload in the pipeline's shape. */
 export type OtlpData = LogsData | TracesData | MetricsData;

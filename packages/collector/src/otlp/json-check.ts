@@ -22,6 +22,7 @@
  * (hex in OTLP/JSON) are left to the codec, which rejects records with bad
  * identifiers individually. Unknown keys are ignored, as the Collector does.
  */
+import { MAX_MESSAGE_DEPTH, snakeToCamel } from '@otel-policy/proto';
 import protobuf from 'protobufjs';
 
 /**
@@ -32,7 +33,7 @@ import protobuf from 'protobufjs';
  * values nested 30 to 50 levels deep; the Collector (pdata) has no limit
  * today, and its proposed one is 100 messages too.
  */
-export const MAX_MESSAGE_DEPTH = 1000;
+export { MAX_MESSAGE_DEPTH };
 
 type Obj = Record<string, unknown>;
 type Kind = 'msg' | 'id' | 'string' | 'bool' | 'bytes' | 'float' | 'i32' | 'u32' | 'i64' | 'u64' | 'enum';
@@ -135,7 +136,7 @@ const describe = (v: unknown): string => {
   return String(v);
 };
 
-const camel = (k: string): string => k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+const camel = snakeToCamel;
 
 const DECIMAL = /^-?[0-9]+$/;
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;

@@ -17,7 +17,7 @@
  * encoder.
  */
 import protobuf from 'protobufjs';
-import type { SignalType } from './schema.js';
+import type { SignalType } from '@otel-policy/proto';
 
 /** The wire node of a decoded object (symbol-keyed: invisible to JSON and to protobufjs). */
 export const WIRE = Symbol('otel-policy.wire');

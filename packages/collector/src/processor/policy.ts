@@ -12,7 +12,7 @@ import { FilePolicyProvider, GrpcPolicyProvider, HttpPolicyProvider, JSON_CONTEN
 import type { PolicyProcessorConfig, ProviderConfig } from '../config/config.js';
 import { engineLogger, type Logger } from '../logger.js';
 import type { OtlpData } from '../otlp/codec.js';
-import type { SignalType } from '../otlp/schema.js';
+import type { SignalType } from '@otel-policy/proto';
 import type { MetricsRegistry } from '../telemetry/metrics.js';
 import { applyLogs, applyMetrics, applyTraces } from './apply.js';
 

@@ -1,6 +1,6 @@
 /** What receivers hand requests to, and how they are answered. */
 import type { DecodedRequest } from '../otlp/codec.js';
-import type { SignalType } from '../otlp/schema.js';
+import type { SignalType } from '@otel-policy/proto';
 
 export type ConsumeStatus =
   /** Accepted: enqueued (or exported, without a queue). */

@@ -1,6 +1,6 @@
 /** Receiver self-metrics, named as the Collector names them. */
 import { RECORD_NAME } from '../exporter/item.js';
-import type { SignalType } from '../otlp/schema.js';
+import type { SignalType } from '@otel-policy/proto';
 import type { Counter, MetricsRegistry } from '../telemetry/metrics.js';
 
 export class ReceiverMetrics {

@@ -19,7 +19,7 @@ import type { GrpcReceiverConfig } from '../config/config.js';
 import { formatEndpoint } from '../config/values.js';
 import type { Logger } from '../logger.js';
 import { decodeRequest, encodeResponse, encodeStatus, GrpcCode, OtlpDecodeError } from '../otlp/codec.js';
-import { otlpSchema, SIGNALS, type SignalType } from '../otlp/schema.js';
+import { otlpSchema, SIGNALS, type SignalType } from '@otel-policy/proto';
 import { admissionMessage, type AdmissionBudget } from './admission.js';
 import type { ConsumeResult, ConsumerLookup } from './consumer.js';
 import type { ReceiverMetrics } from './metrics.js';

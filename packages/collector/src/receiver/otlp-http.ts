@@ -23,7 +23,7 @@ import type { HttpReceiverConfig } from '../config/config.js';
 import { formatEndpoint } from '../config/values.js';
 import type { Logger } from '../logger.js';
 import { decodeRequest, encodeResponse, encodeStatus, GrpcCode, JSON_CONTENT_TYPE, OtlpDecodeError, PROTOBUF_CONTENT_TYPE, type Encoding } from '../otlp/codec.js';
-import { SIGNALS, type SignalType } from '../otlp/schema.js';
+import { mediaTypeOf, SIGNALS, type SignalType } from '@otel-policy/proto';
 import { admissionMessage, type AdmissionBudget, type AdmissionLease } from './admission.js';
 import type { ConsumeResult, ConsumerLookup } from './consumer.js';
 import type { ReceiverMetrics } from './metrics.js';
@@ -152,10 +152,7 @@ export class OtlpHttpReceiver {
       res.setHeader('allow', 'POST');
       return this.plain(req, res, 405, `${req.method} method not allowed, supported: [POST]`);
     }
-    const mime = String(req.headers['content-type'] ?? '')
-      .split(';')[0]
-      .trim()
-      .toLowerCase();
+    const mime = mediaTypeOf(req.headers['content-type']);
     const encoding: Encoding | undefined = mime === JSON_CONTENT_TYPE ? 'json' : mime === PROTOBUF_CONTENT_TYPE || mime === 'application/protobuf' ? 'proto' : undefined;
     if (encoding === undefined) return this.plain(req, res, 415, `${mime || 'missing'} Content-Type is not supported, supported: [${JSON_CONTENT_TYPE}, ${PROTOBUF_CONTENT_TYPE}]`);
     if (this.stopping) return this.drainAndReply(req, res, 503, encoding, GrpcCode.UNAVAILABLE, 'the service is shutting down', 1);

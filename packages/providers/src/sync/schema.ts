@@ -5,9 +5,8 @@
  * messages and our parsed policy model.
  */
 import { createHash } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
 import protobuf from 'protobufjs';
+import { camelKeys, mediaTypeOf, snakeToCamel, syncSchema } from '@otel-policy/proto';
 import {
   parsePolicyDocument,
   type FieldSelector,
@@ -24,58 +23,7 @@ import {
   type ValueLiteral,
 } from '@otel-policy/core';
 
-/** The directory holding the .proto files: `<package>/proto`, from `src/sync` and from `dist/sync` alike. */
-export const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
-
-/** The loaded schema: the protobufjs root and the message types the sync protocol uses. */
-export interface SyncSchema {
-  readonly root: protobuf.Root;
-  readonly SyncRequest: protobuf.Type;
-  readonly SyncResponse: protobuf.Type;
-  readonly Policy: protobuf.Type;
-  readonly PolicySyncStatus: protobuf.Type;
-  readonly ClientMetadata: protobuf.Type;
-  readonly TransformStageStatus: protobuf.Type;
-  readonly LogTarget: protobuf.Type;
-  readonly MetricTarget: protobuf.Type;
-  readonly TraceTarget: protobuf.Type;
-  readonly TraceSamplingConfig: protobuf.Type;
-  readonly AttributePath: protobuf.Type;
-  readonly Value: protobuf.Type;
-  readonly NumericValue: protobuf.Type;
-}
-
-let loaded: SyncSchema | undefined;
-
-/** Load the protos (once) and return the message types. */
-export function syncSchema(): SyncSchema {
-  if (loaded) return loaded;
-  const root = new protobuf.Root();
-  root.resolvePath = (_origin: string, target: string) => path.join(PROTO_DIR, target);
-  root.loadSync(['tero/policy/v1/policy.proto'], { keepCase: false });
-  root.resolveAll();
-  const t = (name: string) => root.lookupType(`tero.policy.v1.${name}`);
-  loaded = {
-    root,
-    SyncRequest: t('SyncRequest'),
-    SyncResponse: t('SyncResponse'),
-    Policy: t('Policy'),
-    PolicySyncStatus: t('PolicySyncStatus'),
-    ClientMetadata: t('ClientMetadata'),
-    TransformStageStatus: t('TransformStageStatus'),
-    LogTarget: t('LogTarget'),
-    MetricTarget: t('MetricTarget'),
-    TraceTarget: t('TraceTarget'),
-    TraceSamplingConfig: t('TraceSamplingConfig'),
-    AttributePath: t('AttributePath'),
-    Value: t('Value'),
-    NumericValue: t('NumericValue'),
-  };
-  return loaded;
-}
-
-/** The full name of the sync method, as gRPC addresses it. */
-export const SYNC_METHOD_PATH = '/tero.policy.v1.PolicyService/Sync';
+export { PROTO_DIR, syncSchema, SYNC_METHOD_PATH, JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, type SyncSchema } from '@otel-policy/proto';
 
 // ---------------------------------------------------------------------------
 // Plain-object forms of the messages (proto3 JSON field names, lowerCamelCase)
@@ -153,15 +101,11 @@ export class SyncDecodeError extends Error {
   override readonly name = 'SyncDecodeError';
 }
 
-/** The media types of the two encodings. */
-export const JSON_CONTENT_TYPE = 'application/json';
-export const PROTOBUF_CONTENT_TYPE = 'application/x-protobuf';
 export type SyncEncoding = 'json' | 'protobuf';
 
 /** The encoding a Content-Type names (`application/json`, `application/x-protobuf`, `application/protobuf`), or undefined. */
 export function encodingOf(contentType: string | null | undefined): SyncEncoding | undefined {
-  if (!contentType) return undefined;
-  const media = contentType.split(';')[0].trim().toLowerCase();
+  const media = mediaTypeOf(contentType);
   if (media === 'application/json' || media.endsWith('+json')) return 'json';
   if (media === 'application/x-protobuf' || media === 'application/protobuf' || media === 'application/vnd.google.protobuf') return 'protobuf';
   return undefined;
@@ -266,26 +210,6 @@ function fromBinary<T>(type: protobuf.Type, bytes: Uint8Array, limits?: DecodeLi
   } catch (err) {
     throw new SyncDecodeError(`cannot decode ${type.name} (protobuf): ${(err as Error).message}`);
   }
-}
-
-const snakeToCamel = (k: string): string => k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-
-/** proto3 JSON parsers accept the proto field names as well as lowerCamelCase (no map fields in these protos). */
-function camelKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(camelKeys);
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, child] of Object.entries(v)) {
-      // Not a field of any message; assigning it would set the object's prototype.
-      if (k === '__proto__') continue;
-      const ck = snakeToCamel(k);
-      // An explicit lowerCamelCase spelling wins over the snake_case one.
-      if (ck !== k && Object.prototype.hasOwnProperty.call(v, ck)) continue;
-      out[ck] = camelKeys(child);
-    }
-    return out;
-  }
-  return v;
 }
 
 const INT64_TYPES = new Set(['int64', 'sint64', 'sfixed64', 'uint64', 'fixed64']);

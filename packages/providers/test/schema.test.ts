@@ -22,7 +22,7 @@ import {
   syncSchema,
   type SyncEncoding,
 } from '@otel-policy/providers';
-import { listCases, readJson } from '../support/conformance.js';
+import { listCases, readJson } from '../../../test/support/conformance.js';
 
 /** Policy file text -> server's SyncResponse -> wire -> client's policy set. */
 function throughWire(set: PolicySet, encoding: SyncEncoding): PolicySet {

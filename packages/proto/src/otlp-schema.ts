@@ -1,15 +1,10 @@
 /**
- * The OTLP schema: the opentelemetry-proto definitions shipped in this
- * package (`proto/`, Apache-2.0), loaded once with protobufjs, plus the two
- * small google.rpc messages OTLP uses for errors and throttling.
+ * The OTLP schema: the opentelemetry-proto definitions (`proto/`), loaded
+ * once with protobufjs, plus the two small google.rpc messages OTLP uses for
+ * errors and throttling.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import protobuf from 'protobufjs';
-import { MAX_MESSAGE_DEPTH } from './json-check.js';
-
-/** The directory holding the .proto files: `<package>/proto`, from `src/otlp` and `dist/otlp` alike. */
-export const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
+import type protobuf from 'protobufjs';
+import { loadProtoRoot, raiseRecursionLimit } from './load.js';
 
 /** The three OTLP signals, named as Collector pipelines name them. */
 export type SignalType = 'logs' | 'traces' | 'metrics';
@@ -57,21 +52,12 @@ let loaded: OtlpSchema | undefined;
 /** Load the protos (once) and return the message types. */
 export function otlpSchema(): OtlpSchema {
   if (loaded) return loaded;
-  // protobufjs refuses messages nested deeper than 100 (protoc's default),
-  // which is attribute values nested 30 to 50 levels: legitimate data. Its
-  // generated code reads the limit at run time, for decode, encode and both
-  // conversions (a process-wide setting; it only ever rises here).
-  const limit = Math.max(MAX_MESSAGE_DEPTH, protobuf.util.recursionLimit ?? 0);
-  protobuf.util.recursionLimit = limit;
-  protobuf.Reader.recursionLimit = limit;
-  const root = new protobuf.Root();
-  root.resolvePath = (_origin: string, target: string) => path.join(PROTO_DIR, target);
-  root.loadSync(
+  // Attribute values nested 30 to 50 levels are legitimate data.
+  raiseRecursionLimit();
+  const root = loadProtoRoot(
     ['opentelemetry/proto/collector/logs/v1/logs_service.proto', 'opentelemetry/proto/collector/trace/v1/trace_service.proto', 'opentelemetry/proto/collector/metrics/v1/metrics_service.proto'],
-    { keepCase: false },
+    GOOGLE_RPC,
   );
-  protobuf.parse(GOOGLE_RPC, root, { keepCase: false });
-  root.resolveAll();
   // AnyValue always converts with int64 as decimal strings and bytes as
   // base64 (OTLP/JSON), whatever the caller's options: the codec converts
   // logs and traces with raw Longs and Buffers for speed and fixes their
