@@ -41,7 +41,7 @@ beforeAll(async () => {
   const tarballs = path.join(tmp, 'tarballs');
   mkdirSync(tarballs);
   const [packed, n22] = await Promise.all([packPackages(tarballs), run('npx', ['-y', 'node@22', '-p', 'process.execPath'], tmp, 120_000).catch(() => undefined)]);
-  const ours = packed.filter((p) => ['@otel-policy/core', '@otel-policy/adapters', '@otel-policy/providers', '@otel-policy/sdk-processor'].includes(p.name)).map((p) => p.path);
+  const ours = packed.filter((p) => ['@otel-policy/core', '@otel-policy/proto', '@otel-policy/adapters', '@otel-policy/providers', '@otel-policy/sdk-processor'].includes(p.name)).map((p) => p.path);
   endpoint = await sink.listen();
   lines.push({ name: '2.x', deps: pinned(exampleDeps), node: process.execPath, dir: path.join(tmp, 'app-2x') });
   lines.push({ name: '3.x', deps: pinned(v3Deps), node: n22?.code === 0 ? n22.stdout.trim() : undefined, dir: path.join(tmp, 'app-3x') });

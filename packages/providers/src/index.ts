@@ -7,13 +7,18 @@ export { SyncPolicyProvider, SyncError, clientMetadataOf, type ClientMetadataOpt
 export { HttpPolicyProvider, type HttpProviderOptions } from './sync/http-provider.js';
 export { GrpcPolicyProvider, loadGrpc, type GrpcProviderOptions } from './sync/grpc-provider.js';
 export { PolicySyncServer, type PolicySyncServerOptions, type ReceivedPolicyStats, type ReceivedStats } from './sync/server.js';
+export { syncSchema, PROTO_DIR, SYNC_METHOD_PATH, JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, type SyncSchema } from '@otel-policy/proto';
 export {
-  syncSchema,
-  PROTO_DIR,
-  SYNC_METHOD_PATH,
-  JSON_CONTENT_TYPE,
-  PROTOBUF_CONTENT_TYPE,
   SyncDecodeError,
+  type SyncRequestObject,
+  type SyncResponseObject,
+  type PolicyObject,
+  type PolicySyncStatusObject,
+  type ClientMetadataObject,
+  type KeyValueObject,
+  type TransformStageStatusObject,
+} from './sync/messages.js';
+export {
   encodingOf,
   encodeSyncRequest,
   decodeSyncRequest,
@@ -27,18 +32,7 @@ export {
   encodeSyncResponseJson,
   decodeSyncResponseBinary,
   decodeSyncResponseJson,
-  policyToProto,
-  policySetToProto,
-  policyDocumentOf,
-  policySetFromSyncResponse,
-  hashPolicies,
-  type SyncSchema,
   type SyncEncoding,
-  type SyncRequestObject,
-  type SyncResponseObject,
-  type PolicyObject,
-  type PolicySyncStatusObject,
-  type ClientMetadataObject,
-  type KeyValueObject,
-  type TransformStageStatusObject,
-} from './sync/schema.js';
+} from './sync/codec.js';
+export { policyToProto, policySetToProto, hashPolicies } from './sync/policy-to-wire.js';
+export { policyDocumentOf, policySetFromSyncResponse } from './sync/policy-from-wire.js';

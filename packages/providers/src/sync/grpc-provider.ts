@@ -1,5 +1,7 @@
 import type * as Grpc from '@grpc/grpc-js';
-import { decodeSyncResponseBinary, encodeSyncRequestBinary, SYNC_METHOD_PATH, type SyncRequestObject, type SyncResponseObject } from './schema.js';
+import { decodeSyncResponseBinary, encodeSyncRequestBinary } from './codec.js';
+import { SYNC_METHOD_PATH } from '@otel-policy/proto';
+import { type SyncRequestObject, type SyncResponseObject } from './messages.js';
 import { SyncError, SyncPolicyProvider, type SyncProviderOptions } from './sync-provider.js';
 
 /** Options for a {@link GrpcPolicyProvider}. */

@@ -1,4 +1,6 @@
-import { decodeSyncResponse, encodeSyncRequest, encodingOf, JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, type SyncEncoding, type SyncRequestObject, type SyncResponseObject } from './schema.js';
+import { decodeSyncResponse, encodeSyncRequest, encodingOf, type SyncEncoding } from './codec.js';
+import { JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE } from '@otel-policy/proto';
+import { type SyncRequestObject, type SyncResponseObject } from './messages.js';
 import { SyncError, SyncPolicyProvider, type SyncProviderOptions } from './sync-provider.js';
 
 /** Options for an {@link HttpPolicyProvider}. */

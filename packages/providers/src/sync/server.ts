@@ -5,113 +5,29 @@ import type * as Grpc from '@grpc/grpc-js';
 import type { PolicySet } from '@otel-policy/core';
 import { FilePolicyProvider } from '../file-provider.js';
 import { loadGrpc } from './grpc-provider.js';
+import { decodeSyncRequest, decodeSyncRequestBinary, encodeSyncResponse, encodeSyncResponseBinary, encodingOf, nowUnixNano } from './codec.js';
+import { hashPolicies, policySetToProto } from './policy-to-wire.js';
+import { syncSchema, JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, SYNC_METHOD_PATH } from '@otel-policy/proto';
+import { SyncDecodeError, type PolicyObject, type SyncRequestObject, type SyncResponseObject } from './messages.js';
+import type { DecodeLimits } from './decode-limits.js';
 import {
-  decodeSyncRequest,
-  decodeSyncRequestBinary,
-  encodeSyncResponse,
-  encodeSyncResponseBinary,
-  encodingOf,
-  hashPolicies,
-  int64ToNumber,
-  nowUnixNano,
-  policySetToProto,
-  syncSchema,
-  JSON_CONTENT_TYPE,
-  PROTOBUF_CONTENT_TYPE,
-  SYNC_METHOD_PATH,
-  SyncDecodeError,
-  type DecodeLimits,
-  type PolicyObject,
-  type SyncRequestObject,
-  type SyncResponseObject,
-} from './schema.js';
+  byteCompare,
+  count,
+  DEFAULT_MAX_BODY_BYTES,
+  MAX_ERRORS_PER_POLICY,
+  MAX_ERROR_BYTES,
+  MAX_REQUEST_DEPTH,
+  MIN_REQUEST_VALUES,
+  STAGES,
+  truncateUtf8,
+  type Accumulated,
+  type PolicySyncServerOptions,
+  type ReceivedPolicyStats,
+  type ReceivedStats,
+} from './server-options.js';
+import { BodyTooLarge, methodNotAllowed, oneLine, readBody, refuse, reply, shutdownRefusal } from './server-http.js';
 
-/** Options for a {@link PolicySyncServer}. */
-export interface PolicySyncServerOptions {
-  /** A policy file or directory (JSON/YAML, reloaded when it changes), or a policy set. */
-  policies: string | PolicySet;
-  /** Interface to listen on (default 127.0.0.1). */
-  host?: string;
-  /** HTTP port; 0 picks a free one (default 0); false disables HTTP. */
-  httpPort?: number | false;
-  /** gRPC port; 0 picks a free one; false (default) disables gRPC. */
-  grpcPort?: number | false;
-  /** Require `authorization: Bearer <token>` on every request (HTTP and gRPC). */
-  token?: string;
-  /** `recommended_sync_interval_seconds` sent to clients (default 60). */
-  syncIntervalSecs?: number;
-  /** Watch the policy path for changes (default true). */
-  watch?: boolean;
-  /** Polling interval for the policy path, seconds (default 5). */
-  filePollIntervalSecs?: number;
-  /**
-   * Largest request accepted, bytes (default {@link DEFAULT_MAX_BODY_BYTES},
-   * 4 MiB): a larger HTTP body is answered 413 (at once when its
-   * Content-Length says so, without reading it), a larger gRPC message
-   * RESOURCE_EXHAUSTED.
-   */
-  maxBodyBytes?: number;
-  /**
-   * Called on `POST /shutdown`; by default the server stops itself. With a
-   * token, the request must carry it; without one, it must come from a
-   * loopback address, carry `x-otel-policy-shutdown: 1` and no `Origin`
-   * (which no web page can arrange: a page's cross-site request would need a
-   * CORS preflight, and carries an Origin). A request with an `Origin` is
-   * refused even with the token. Any other method than POST gets 405.
-   */
-  onShutdownRequest?: () => void;
-  /** Where load problems go (default: stderr). */
-  log?: (message: string) => void;
-}
-
-/** Counters and errors a server has received for one policy. */
-export interface ReceivedPolicyStats {
-  policy_id: string;
-  hits: number;
-  misses: number;
-  /** Distinct errors reported, at most {@link MAX_ERRORS_PER_POLICY}, each at most {@link MAX_ERROR_BYTES} bytes of UTF-8. */
-  errors: string[];
-  /** Errors reported but not kept because the policy already had {@link MAX_ERRORS_PER_POLICY} (absent when none). */
-  errors_dropped?: number;
-  remove?: { hits: number; misses: number };
-  redact?: { hits: number; misses: number };
-  rename?: { hits: number; misses: number };
-  add?: { hits: number; misses: number };
-}
-
-/** The GET /stats document. */
-export interface ReceivedStats {
-  policies: ReceivedPolicyStats[];
-  sync_requests: number;
-  hash: string;
-  /** Policy statuses reported for IDs this server does not serve (counted, not kept). */
-  unknown_policy_reports: number;
-}
-
-/** Default {@link PolicySyncServerOptions.maxBodyBytes}: 4 MiB. */
-export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
-/**
- * Distinct errors kept per policy, and the longest kept (bytes of UTF-8; a
- * longer one is cut and ends in "…"): what clients report cannot grow the
- * server without bound.
- */
-export const MAX_ERRORS_PER_POLICY = 100;
-export const MAX_ERROR_BYTES = 1024;
-/** How deeply a request's messages may nest, and the fewest values one may hold (more when many policies are served). */
-const MAX_REQUEST_DEPTH = 32;
-const MIN_REQUEST_VALUES = 100_000;
-
-const STAGES = ['remove', 'redact', 'rename', 'add'] as const;
-
-interface Accumulated {
-  hits: number;
-  misses: number;
-  errors: Set<string>;
-  errorsDropped: number;
-  stages: Record<(typeof STAGES)[number], { hits: number; misses: number }>;
-}
-
-const byteCompare = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+export { DEFAULT_MAX_BODY_BYTES, MAX_ERRORS_PER_POLICY, MAX_ERROR_BYTES, type PolicySyncServerOptions, type ReceivedPolicyStats, type ReceivedStats } from './server-options.js';
 
 /**
  * A policy sync server: serves a policy file or directory (reloaded on
@@ -459,98 +375,4 @@ export class PolicySyncServer {
     }
     await Promise.all(waits);
   }
-}
-
-function reply(res: ServerResponse, status: number, type: string, body: string | Uint8Array): void {
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'x-content-type-options': 'nosniff' });
-  res.end(body);
-}
-
-/**
- * Answer an error in one line of text, without reading the body: what is
- * left of it is drained if it is small, otherwise the connection is closed
- * after the answer (so a client cannot make the server read a body it will
- * not use).
- */
-function refuse(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
-  if (!req.complete) {
-    const chunked = req.headers['transfer-encoding'] !== undefined;
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (chunked || !Number.isFinite(declared) || declared > DRAIN_BYTES) res.setHeader('connection', 'close');
-    req.resume();
-  }
-  reply(res, status, 'text/plain', `${message}\n`);
-}
-
-/** A body up to this size is read and dropped after an error answer (the connection stays usable); a larger one closes the connection. */
-const DRAIN_BYTES = 64 * 1024;
-
-function methodNotAllowed(req: IncomingMessage, res: ServerResponse, allow: string): void {
-  res.setHeader('allow', allow);
-  refuse(req, res, 405, `method ${req.method ?? ''} not allowed; use ${allow}`);
-}
-
-/** A reason for a client: one line, at most 300 characters. */
-function oneLine(message: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are what this removes
-  const line = message.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
-  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
-}
-
-/** A reported counter: a non-negative number (a negative or malformed one counts 0). */
-function count(v: unknown): number {
-  const n = int64ToNumber(v);
-  return n > 0 ? n : 0;
-}
-
-/** `text` cut to at most `max` bytes of UTF-8 (on a character boundary), ending in "…" when cut. */
-function truncateUtf8(text: string, max: number): string {
-  if (text.length <= max / 3 || Buffer.byteLength(text) <= max) return text;
-  const bytes = Buffer.from(text).subarray(0, Math.max(0, max - 3));
-  // A character cut in two decodes as U+FFFD at the end: drop it.
-  return `${bytes.toString('utf8').replace(/\uFFFD+$/, '')}…`;
-}
-
-class BodyTooLarge extends Error {}
-
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on('data', (c: Buffer) => {
-      if (failed) return;
-      size += c.length;
-      if (size > max) {
-        failed = true;
-        chunks.length = 0;
-        reject(new BodyTooLarge(`request body exceeds the limit of ${max} bytes`));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      if (!failed) resolve(Buffer.concat(chunks));
-    });
-    req.on('error', (err) => {
-      if (!failed) reject(err);
-      failed = true;
-    });
-  });
-}
-
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
-
-/**
- * Why a `POST /shutdown` is refused, or undefined: never from a web page;
- * without a token, only from this machine with the custom header (see
- * {@link PolicySyncServerOptions.onShutdownRequest}).
- */
-function shutdownRefusal(req: IncomingMessage, withToken: boolean): string | undefined {
-  if (req.headers.origin !== undefined) return 'shutdown is not accepted from a web page (Origin header)';
-  // The token (already checked) is enough on its own.
-  if (withToken) return undefined;
-  if (!LOOPBACK.test(req.socket.remoteAddress ?? '')) return 'shutdown is accepted from this machine only (or with the token)';
-  if (req.headers['x-otel-policy-shutdown'] !== '1') return 'shutdown needs the header x-otel-policy-shutdown: 1';
-  return undefined;
 }

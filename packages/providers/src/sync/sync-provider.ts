@@ -8,126 +8,19 @@ import { readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { PolicyProvider, PolicyProviderListener, PolicySet, PolicyStatusReport } from '@otel-policy/core';
-import {
-  int64ToNumber,
-  nowUnixNano,
-  policySetFromSyncResponse,
-  type ClientMetadataObject,
-  type KeyValueObject,
-  type PolicyObject,
-  type PolicySyncStatusObject,
-  type SyncRequestObject,
-  type SyncResponseObject,
-} from './schema.js';
-
-/** Who this client is, sent with every sync request (`ClientMetadata`). */
-export interface ClientMetadataOptions {
-  /** `service.name` resource attribute. */
-  serviceName?: string;
-  /** `service.namespace` resource attribute. */
-  serviceNamespace?: string;
-  /** `service.instance.id` resource attribute. */
-  serviceInstanceId?: string;
-  /** `service.version` resource attribute. */
-  serviceVersion?: string;
-  /** More resource attributes. */
-  resourceAttributes?: Record<string, string>;
-  /** Client labels. */
-  labels?: Record<string, string>;
-  /** `PolicyStage` names (`POLICY_STAGE_LOG_FILTER`, ...); default: every stage this engine implements. */
-  supportedPolicyStages?: string[];
-}
-
-/** A timer as the sync loop uses it (injectable for tests). */
-export interface SyncTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** Options shared by the HTTP and gRPC sync providers. */
-export interface SyncProviderOptions {
-  /** Provider id (diagnostics, merging in a registry). */
-  id?: string;
-  /**
-   * Seconds between syncs when the server recommends none (default 60). The
-   * server's `recommended_sync_interval_seconds`, when above 0, takes over.
-   * 0 disables periodic syncing: one sync at start, a final report at shutdown.
-   */
-  pollIntervalSecs?: number;
-  /** Per-request timeout in ms (default 10000). */
-  timeoutMs?: number;
-  /** Client metadata sent with every request. */
-  clientMetadata?: ClientMetadataOptions;
-  /** First retry delay after a failure, in ms (default 1000); doubles per failure. */
-  backoffBaseMs?: number;
-  /** Upper bound of the retry delay, in ms (default 60000). */
-  backoffMaxMs?: number;
-  /** How long shutdown() may spend on the final report, in ms (default 5000). */
-  shutdownTimeoutMs?: number;
-  /** Send a final report on shutdown (default true). */
-  finalReport?: boolean;
-  /** Uniform random in [0, 1) for backoff jitter (default Math.random). */
-  random?: () => number;
-  /** Timer functions (default: the global ones, unref'd). */
-  timers?: SyncTimers;
-  /**
-   * A file keeping the last policy set received (the server's policies as
-   * received, JSON), rewritten atomically (temporary file, then rename) on
-   * each change. When given, `loadSync()` reads it, so that a process that
-   * restarts while the server is down starts with these policies rather
-   * than none. Off by default. A corrupt cache is reported once (through
-   * the listener's `onError`, at start) and ignored.
-   */
-  cachePath?: string;
-}
-
-/** A failed sync. `reportDelivered` is set when the server accepted the request (its stats count) but the answer was unusable. */
-export class SyncError extends Error {
-  override readonly name = 'SyncError';
-  constructor(
-    message: string,
-    readonly reportDelivered = false,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-const ALL_STAGES = ['POLICY_STAGE_LOG_FILTER', 'POLICY_STAGE_LOG_TRANSFORM', 'POLICY_STAGE_METRIC_FILTER', 'POLICY_STAGE_TRACE_SAMPLING'];
-
-const defaultTimers: SyncTimers = {
-  setTimeout(fn, ms) {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
-  },
-  clearTimeout(handle) {
-    clearTimeout(handle as NodeJS.Timeout);
-  },
-};
+import { int64ToNumber, nowUnixNano } from './codec.js';
+import { policySetFromSyncResponse } from './policy-from-wire.js';
+import { SyncError } from './sync-error.js';
+import { clientMetadataOf } from './client-metadata.js';
+import { defaultTimers, type SyncProviderOptions, type SyncTimers } from './sync-options.js';
+import { type PolicyObject, type PolicySyncStatusObject, type SyncRequestObject, type SyncResponseObject } from './messages.js';
 
 type Counters = Omit<PolicyStatusReport, 'policyId' | 'errors'>;
 const STAGES = ['remove', 'redact', 'rename', 'add'] as const;
 
-const kv = (attrs: Record<string, string | undefined>): KeyValueObject[] =>
-  Object.entries(attrs)
-    .filter((e): e is [string, string] => e[1] !== undefined)
-    .map(([key, value]) => ({ key, value: { stringValue: value } }));
-
-/** Build the `ClientMetadata` message of a client. */
-export function clientMetadataOf(o: ClientMetadataOptions = {}): ClientMetadataObject {
-  return {
-    supportedPolicyStages: o.supportedPolicyStages ?? ALL_STAGES,
-    labels: kv(o.labels ?? {}),
-    resourceAttributes: kv({
-      'service.name': o.serviceName,
-      'service.namespace': o.serviceNamespace,
-      'service.instance.id': o.serviceInstanceId,
-      'service.version': o.serviceVersion,
-      ...o.resourceAttributes,
-    }),
-  };
-}
+export { SyncError } from './sync-error.js';
+export { clientMetadataOf, type ClientMetadataOptions } from './client-metadata.js';
+export type { SyncProviderOptions, SyncTimers } from './sync-options.js';
 
 /** What one sync attempt did. */
 export interface SyncResult {
