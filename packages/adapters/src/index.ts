@@ -3,6 +3,7 @@
  * one representation. They decide nothing; all policy logic is in core.
  */
 export * as otlpJson from './otlp-json/index.js';
+export { METRIC_POINT_KINDS, type MetricPointKind } from './shared/metric-kinds.js';
 export {
   applyToLogs,
   applyToMetrics,

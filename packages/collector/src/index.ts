@@ -29,22 +29,10 @@ export {
 export { parseDuration, parseEndpoint } from './config/values.js';
 export { createLogger, silentLogger, type Logger, type LogLevel } from './logger.js';
 export { otlpSchema, PROTO_DIR, SIGNALS, type SignalType, type SignalSchema, type OtlpSchema } from '@otel-policy/proto';
-export {
-  decodeRequest,
-  encodeRequest,
-  encodeResponse,
-  decodeResponse,
-  encodeStatus,
-  countRecords,
-  countRecordsProto,
-  OtlpDecodeError,
-  GrpcCode,
-  JSON_CONTENT_TYPE,
-  PROTOBUF_CONTENT_TYPE,
-  type Encoding,
-  type OtlpData,
-  type DecodedRequest,
-} from './otlp/codec.js';
+export { decodeRequest, encodeRequest, encodeResponse, decodeResponse, OtlpDecodeError, type DecodedRequest } from './otlp/request.js';
+export { encodeStatus, GrpcCode } from './otlp/status.js';
+export { countRecords, countRecordsProto } from './otlp/count.js';
+export { JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, type Encoding, type OtlpData } from './otlp/shape.js';
 export { PolicyProcessor, type RecordResult } from './processor/policy.js';
 export { MetricsRegistry } from './telemetry/metrics.js';
 export { OtlpSink, type SinkRequest, type OtlpSinkOptions } from './sink.js';

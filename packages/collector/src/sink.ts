@@ -7,7 +7,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
-import { countRecords, countRecordsProto, decodeRequest, encodeResponse, encodeStatus, JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, type Encoding, type OtlpData } from './otlp/codec.js';
+import { countRecords, countRecordsProto } from './otlp/count.js';
+import { decodeRequest, encodeResponse } from './otlp/request.js';
+import { encodeStatus } from './otlp/status.js';
+import { JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, type Encoding, type OtlpData } from './otlp/shape.js';
 import { otlpSchema, SIGNALS, type SignalType } from '@otel-policy/proto';
 
 export interface SinkRequest {

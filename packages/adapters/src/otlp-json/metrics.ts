@@ -1,4 +1,5 @@
 import { EvalResult, MetricField, RefKind, type Matchable, type PolicyEngine, type TypedValue } from '@otel-policy/core';
+import { METRIC_POINT_KINDS } from '../shared/metric-kinds.js';
 import { anyValueString, findAttribute, readAnyValue } from './any-value.js';
 import type { DataPoint, KeyValue, Metric, MetricsData, ResourceMetrics, ScopeMetrics } from './types.js';
 import { BatchOutcome, countResult } from './outcome.js';
@@ -14,8 +15,8 @@ export interface DataPointCursor {
   dataPoint: DataPoint | undefined;
 }
 
-const DATA_CASES = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'] as const;
-const TYPE_NAMES = ['gauge', 'sum', 'histogram', 'exponential_histogram', 'summary'];
+const DATA_CASES = METRIC_POINT_KINDS.map((k) => k.json);
+const TYPE_NAMES = METRIC_POINT_KINDS.map((k) => k.metricType);
 
 /** The metric's data case as a policy metric_type name. */
 export function metricTypeName(m: Metric): string | undefined {

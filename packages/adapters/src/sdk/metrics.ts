@@ -14,19 +14,11 @@
  * (OTLP kvlists); a JS number is an Int when integral, else a Double.
  */
 import { EvalResult, MetricField, RefKind, type FieldRef, type Matchable, type PolicyEngine } from '@otel-policy/core';
+import { METRIC_POINT_KINDS, SdkDataPointType } from '../shared/metric-kinds.js';
 import { BatchOutcome, countResult } from '../otlp-json/outcome.js';
 import { attributeString, attributeValue, hasAttribute, readValue } from './attributes.js';
 
-/**
- * Numeric values of sdk-metrics' `DataPointType`, verified identical in
- * sdk-metrics 1.x and 2.x (2.10 – 2.12.1).
- */
-export const SdkDataPointType = {
-  HISTOGRAM: 0,
-  EXPONENTIAL_HISTOGRAM: 1,
-  GAUGE: 2,
-  SUM: 3,
-} as const;
+export { SdkDataPointType };
 
 /**
  * Numeric values of sdk-metrics' `AggregationTemporality`, verified identical
@@ -106,7 +98,11 @@ const EMPTY_METRIC: SdkMetricData = Object.freeze({
 });
 
 /** Policy `metric_type` names, indexed by {@link SdkDataPointType}. */
-const TYPE_NAMES: readonly string[] = ['histogram', 'exponential_histogram', 'gauge', 'sum'];
+const TYPE_NAMES: readonly string[] = (() => {
+  const names: string[] = [];
+  for (const k of METRIC_POINT_KINDS) if (k.sdk !== undefined) names[k.sdk] = k.metricType;
+  return names;
+})();
 
 /** The metric's data point type as a policy `metric_type` name (a non-monotonic sum is still `sum`). */
 export function sdkMetricTypeName(m: SdkMetricData): string | undefined {

@@ -6,7 +6,7 @@
  */
 import type { DebugExporterConfig } from '../config/config.js';
 import type { Logger } from '../logger.js';
-import type { OtlpData } from '../otlp/codec.js';
+import { POINT_KINDS, type OtlpData } from '../otlp/shape.js';
 import type { SignalType } from '@otel-policy/proto';
 import type { Exporter } from './exporter.js';
 import type { ExportItem } from './item.js';
@@ -42,7 +42,7 @@ function recordLines(signal: SignalType, data: OtlpData): string[] {
     for (const rm of (d.resourceMetrics ?? []) as Obj[])
       for (const sm of (rm.scopeMetrics ?? []) as Obj[])
         for (const m of (sm.metrics ?? []) as Obj[]) {
-          const kind = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'].find((k) => m[k] !== undefined) ?? 'empty';
+          const kind = POINT_KINDS.find((k) => m[k] !== undefined) ?? 'empty';
           const points = (((m[kind] ?? {}) as Obj).dataPoints ?? []) as Obj[];
           out.push(`${m.name ?? ''} ${kind} ${points.length} data point(s)`);
         }

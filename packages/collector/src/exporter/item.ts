@@ -1,7 +1,8 @@
 /** One request on its way to the exporters of a pipeline, and what an export failure says. */
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { encodeRequest, type Encoding, type OtlpData } from '../otlp/codec.js';
+import { encodeRequest } from '../otlp/request.js';
+import { type Encoding, type OtlpData } from '../otlp/shape.js';
 import type { SignalType } from '@otel-policy/proto';
 import type { Compression } from '../config/config.js';
 

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import type { OtlpGrpcExporterConfig } from '../config/config.js';
-import { decodeResponse, GrpcCode, retryDelayOfStatus } from '../otlp/codec.js';
+import { decodeResponse } from '../otlp/request.js';
+import { GrpcCode, retryDelayOfStatus } from '../otlp/status.js';
 import { otlpSchema } from '@otel-policy/proto';
 import { NetworkExporter, type ExporterContext } from './exporter.js';
 import { encodedBody, ExportError, type ExportItem } from './item.js';

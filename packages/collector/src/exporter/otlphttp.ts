@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { OtlpHttpExporterConfig } from '../config/config.js';
-import { decodeResponse, JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, statusMessageOf } from '../otlp/codec.js';
+import { decodeResponse } from '../otlp/request.js';
+import { JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE } from '../otlp/shape.js';
+import { statusMessageOf } from '../otlp/status.js';
 import { NetworkExporter, type ExporterContext } from './exporter.js';
 import { compressedBody, ExportError, type ExportItem } from './item.js';
 

@@ -18,6 +18,8 @@
  */
 import protobuf from 'protobufjs';
 import type { SignalType } from '@otel-policy/proto';
+import { METRIC_POINT_KINDS } from '@otel-policy/adapters';
+import { CONTAINERS } from './shape.js';
 
 /** The wire node of a decoded object (symbol-keyed: invisible to JSON and to protobufjs). */
 export const WIRE = Symbol('otel-policy.wire');
@@ -77,14 +79,11 @@ function fieldsOf(bytes: Uint8Array, start: number, end: number): WireField[] {
   return out;
 }
 
-const KIND_FIELDS: Record<number, string> = { 5: 'gauge', 7: 'sum', 9: 'histogram', 10: 'exponentialHistogram', 11: 'summary' };
+/** A Metric's data case key by its field number. */
+const KIND_FIELDS: Record<number, string> = Object.fromEntries(METRIC_POINT_KINDS.map((k) => [k.field, k.json]));
 
-/** Field numbers and keys of the three levels above the records. */
-const LEVELS: Record<SignalType, readonly [string, string, string]> = {
-  logs: ['resourceLogs', 'scopeLogs', 'logRecords'],
-  traces: ['resourceSpans', 'scopeSpans', 'spans'],
-  metrics: ['resourceMetrics', 'scopeMetrics', 'metrics'],
-};
+/** Keys of the three levels above the records. */
+const LEVELS = CONTAINERS;
 
 const children = (fields: WireField[], field: number) => fields.filter((f) => f.field === field && f.wire === 2);
 

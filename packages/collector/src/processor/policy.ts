@@ -11,7 +11,7 @@ import { regexBackendNamed } from '@otel-policy/hyperscan';
 import { FilePolicyProvider, GrpcPolicyProvider, HttpPolicyProvider, JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, type ClientMetadataOptions } from '@otel-policy/providers';
 import type { PolicyProcessorConfig, ProviderConfig } from '../config/config.js';
 import { engineLogger, type Logger } from '../logger.js';
-import type { OtlpData } from '../otlp/codec.js';
+import type { OtlpData } from '../otlp/shape.js';
 import type { SignalType } from '@otel-policy/proto';
 import type { MetricsRegistry } from '../telemetry/metrics.js';
 import { applyLogs, applyMetrics, applyTraces } from './apply.js';

@@ -1,5 +1,5 @@
 /** What receivers hand requests to, and how they are answered. */
-import type { DecodedRequest } from '../otlp/codec.js';
+import type { DecodedRequest } from '../otlp/request.js';
 import type { SignalType } from '@otel-policy/proto';
 
 export type ConsumeStatus =
