@@ -196,3 +196,14 @@ export function parseEndpoint(text: string): Endpoint | undefined {
 
 /** `host:port` for display and for connecting. */
 export const formatEndpoint = (host: string, port: number): string => (host.includes(':') ? `[${host}]:${port}` : `${host || '0.0.0.0'}:${port}`);
+export function endpoint(c: Checker, v: unknown, p: string, dflt: string): Endpoint {
+  const text = c.string(v, p) ?? dflt;
+  const e = parseEndpoint(text);
+  if (!e) {
+    c.error(p, `must be "host:port", got ${describe(text)}`);
+    return { host: '127.0.0.1', port: 0 };
+  }
+  return e;
+}
+
+export const MiB = 1024 * 1024;

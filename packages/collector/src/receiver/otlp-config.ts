@@ -1,0 +1,103 @@
+/** The `otlp` receiver's configuration (protocols grpc and http, admission). */
+import { at, Checker, MiB, endpoint } from '../config/values.js';
+import type { Endpoint } from '../config/values.js';
+import type { SignalType } from '@otel-policy/proto';
+
+export interface GrpcReceiverConfig {
+  endpoint: Endpoint;
+  /** Largest request accepted, in bytes (`max_recv_msg_size_mib`, default 4 MiB). */
+  maxRecvMsgSizeBytes: number;
+  maxConcurrentStreams: number | undefined;
+}
+
+export interface HttpReceiverConfig {
+  endpoint: Endpoint;
+  /** Largest request body, compressed and decompressed, in bytes (default 20 MiB). */
+  maxRequestBodySize: number;
+  paths: Record<SignalType, string>;
+  /** `read_header_timeout`: time to receive a request's headers, ms (default 10 s). */
+  readHeaderTimeoutMs: number;
+  /** `read_timeout`: time to receive a whole request, headers and body, ms (default 60 s; 0: no limit). */
+  readTimeoutMs: number;
+  /** `idle_timeout`: how long an idle kept-alive connection stays open, ms (default 30 s). */
+  idleTimeoutMs: number;
+}
+
+/**
+ * `admission` (the otelarrow receiver's setting, on the otlp receiver): a
+ * bound on the bytes of requests in flight, decompressed, shared by the
+ * receiver's HTTP and gRPC protocols.
+ */
+export interface AdmissionConfig {
+  /** `request_limit_mib`, in bytes (default 128 MiB). */
+  requestLimitBytes: number;
+}
+
+export interface OtlpReceiverConfig {
+  id: string;
+  type: 'otlp';
+  grpc: GrpcReceiverConfig | undefined;
+  http: HttpReceiverConfig | undefined;
+  admission: AdmissionConfig;
+}
+
+export function otlpReceiver(c: Checker, v: unknown, p: string, id: string): OtlpReceiverConfig | undefined {
+  const o = c.object(v, p, ['protocols', 'admission']);
+  if (!o) return undefined;
+  const ap = at(p, 'admission');
+  const a = c.object(o.admission, ap, ['request_limit_mib'], ['waiting_limit_mib']) ?? {};
+  const admission: AdmissionConfig = { requestLimitBytes: c.int(a.request_limit_mib, at(ap, 'request_limit_mib'), 128, 1) * MiB };
+  const pp = at(p, 'protocols');
+  const protocols = c.object(o.protocols, pp, ['grpc', 'http']);
+  if (!protocols) return undefined;
+  if (!('grpc' in protocols) && !('http' in protocols)) c.error(pp, 'must enable at least one of grpc, http');
+  let grpc: GrpcReceiverConfig | undefined;
+  if ('grpc' in protocols) {
+    const gp = at(pp, 'grpc');
+    const g = c.object(
+      protocols.grpc,
+      gp,
+      ['endpoint', 'max_recv_msg_size_mib', 'max_concurrent_streams', 'transport'],
+      ['tls', 'auth', 'keepalive', 'read_buffer_size', 'write_buffer_size', 'include_metadata'],
+    );
+    if (g) {
+      c.oneOf(g.transport, at(gp, 'transport'), ['tcp'], 'tcp');
+      grpc = {
+        endpoint: endpoint(c, g.endpoint, at(gp, 'endpoint'), 'localhost:4317'),
+        maxRecvMsgSizeBytes: c.int(g.max_recv_msg_size_mib, at(gp, 'max_recv_msg_size_mib'), 4, 1, 4096) * MiB,
+        maxConcurrentStreams: g.max_concurrent_streams === undefined ? undefined : c.int(g.max_concurrent_streams, at(gp, 'max_concurrent_streams'), 0, 1),
+      };
+    }
+  }
+  let http: HttpReceiverConfig | undefined;
+  if ('http' in protocols) {
+    const hp = at(pp, 'http');
+    const h = c.object(
+      protocols.http,
+      hp,
+      ['endpoint', 'max_request_body_size', 'logs_url_path', 'traces_url_path', 'metrics_url_path', 'read_timeout', 'read_header_timeout', 'idle_timeout'],
+      ['tls', 'auth', 'cors', 'include_metadata', 'compression_algorithms', 'write_timeout', 'response_headers'],
+    );
+    if (h) {
+      const urlPath = (key: string, dflt: string) => {
+        const s = c.string(h[key], at(hp, key)) ?? dflt;
+        return s.startsWith('/') ? s : `/${s}`;
+      };
+      http = {
+        endpoint: endpoint(c, h.endpoint, at(hp, 'endpoint'), 'localhost:4318'),
+        maxRequestBodySize: c.int(h.max_request_body_size, at(hp, 'max_request_body_size'), 20 * MiB, 1),
+        paths: {
+          logs: urlPath('logs_url_path', '/v1/logs'),
+          traces: urlPath('traces_url_path', '/v1/traces'),
+          metrics: urlPath('metrics_url_path', '/v1/metrics'),
+        },
+        readHeaderTimeoutMs: c.duration(h.read_header_timeout, at(hp, 'read_header_timeout'), 10_000),
+        readTimeoutMs: c.duration(h.read_timeout, at(hp, 'read_timeout'), 60_000),
+        idleTimeoutMs: c.duration(h.idle_timeout, at(hp, 'idle_timeout'), 30_000),
+      };
+      if (http.readHeaderTimeoutMs <= 0) c.error(at(hp, 'read_header_timeout'), 'must be greater than 0');
+      else if (http.readTimeoutMs > 0 && http.readTimeoutMs < http.readHeaderTimeoutMs) c.error(at(hp, 'read_timeout'), 'must not be less than read_header_timeout (or 0 for no limit)');
+    }
+  }
+  return { id, type: 'otlp', grpc, http, admission };
+}
