@@ -7,11 +7,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
+import { exportService } from './otlp/grpc-export.js';
 import { countRecords, countRecordsProto } from './otlp/count.js';
 import { decodeRequest, encodeResponse } from './otlp/request.js';
 import { encodeStatus } from './otlp/status.js';
 import { JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, type Encoding, type OtlpData } from './otlp/shape.js';
-import { otlpSchema, SIGNALS, type SignalType } from '@otel-policy/proto';
+import { SIGNALS, type SignalType } from '@otel-policy/proto';
 
 export interface SinkRequest {
   signal: SignalType;
@@ -60,8 +61,6 @@ export interface OtlpSinkOptions {
   answer?: (req: SinkRequest, n: number) => SinkAnswer | undefined;
 }
 
-const identity = (b: Buffer) => b;
-
 export class OtlpSink {
   readonly requests: SinkRequest[] = [];
   /** Records received per signal (successful requests only). */
@@ -103,19 +102,7 @@ export class OtlpSink {
     if (this.options.grpc !== false) {
       const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
       for (const signal of SIGNALS) {
-        const def: grpc.ServiceDefinition = {
-          Export: {
-            path: otlpSchema()[signal].grpcPath,
-            requestStream: false,
-            responseStream: false,
-            requestSerialize: identity,
-            requestDeserialize: identity,
-            responseSerialize: identity,
-            responseDeserialize: identity,
-            originalName: 'export',
-          },
-        };
-        server.addService(def, { Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => void this.onGrpc(signal, call, cb) });
+        server.addService(exportService(signal), { Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => void this.onGrpc(signal, call, cb) });
       }
       this.grpcPort = await new Promise<number>((resolve, reject) =>
         server.bindAsync(`${this.host}:${this.options.grpcPort ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),

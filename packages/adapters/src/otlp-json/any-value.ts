@@ -1,5 +1,6 @@
 import { TypedValue, ValueKind } from '@otel-policy/core';
 import type { AnyValue, KeyValue } from './types.js';
+import type { AttributeReads } from '../shared/attribute-reads.js';
 
 /** Find the key/value at an attribute path; nested segments go through kvlists. */
 export function findAttribute(attrs: KeyValue[] | undefined, path: readonly string[]): KeyValue | undefined {
@@ -115,16 +116,11 @@ export function renameAttribute(attrs: KeyValue[], from: readonly string[], to: 
   else attrs.push(value === undefined ? { key: to } : { key: to, value });
 }
 
-/** Lowercase hex of an OTLP/JSON identifier, or undefined when empty or all zero. */
-export function normalizeId(id: string | undefined): string | undefined {
-  if (id === undefined || id === null || id === '') return undefined;
-  let allZero = true;
-  let lower = true;
-  for (let i = 0; i < id.length; i++) {
-    const c = id.charCodeAt(i);
-    if (c !== 48) allZero = false;
-    if (c >= 65 && c <= 90) lower = false;
-  }
-  if (allZero) return undefined;
-  return lower ? id : id.toLowerCase();
-}
+/** Attribute reads over OTLP/JSON `KeyValue` lists (see {@link AttributeReads}). */
+export const keyValueReads: AttributeReads<KeyValue[], AnyValue> = {
+  value: (attrs, path) => findAttribute(attrs, path)?.value,
+  has: (attrs, path) => findAttribute(attrs, path) !== undefined,
+  string: anyValueString,
+  typed: readAnyValue,
+  present: anyValuePresent,
+};

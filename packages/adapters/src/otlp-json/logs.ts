@@ -1,7 +1,10 @@
-import { EvalResult, LogField, RefKind, type FieldRef, type PolicyEngine, type Transformable, type TypedValue } from '@otel-policy/core';
-import { anyValuePresent, anyValueString, findAttribute, normalizeId, readAnyValue, removeAttribute, renameAttribute, setAttribute } from './any-value.js';
+import { EvalResult, LogField, RefKind, type PolicyEngine, type Transformable } from '@otel-policy/core';
+import { keyValueReads, removeAttribute, renameAttribute, setAttribute } from './any-value.js';
+import { logReads } from '../shared/log-reads.js';
+import { attributesAt, type AttributeLevels } from '../shared/attribute-reads.js';
 import type { KeyValue, LogRecord, LogsData, ResourceLogs, ScopeLogs } from './types.js';
-import { BatchOutcome, countResult } from './outcome.js';
+import { BatchOutcome, countResult } from '../shared/outcome.js';
+import { walkPayload } from './walk.js';
 
 /**
  * Where one log record sits in an OTLP/JSON payload. The batch walker reuses
@@ -13,131 +16,64 @@ export interface LogCursor {
   record: LogRecord;
 }
 
-function attrsOf(c: LogCursor, kind: number, create: boolean): KeyValue[] | undefined {
-  switch (kind) {
-    case RefKind.RecordAttribute:
-      if (create) c.record.attributes ??= [];
-      return c.record.attributes;
-    case RefKind.ResourceAttribute:
-      if (create) (c.resourceLogs.resource ??= {}).attributes ??= [];
-      return c.resourceLogs.resource?.attributes;
-    case RefKind.ScopeAttribute:
-      if (create) (c.scopeLogs.scope ??= {}).attributes ??= [];
-      return c.scopeLogs.scope?.attributes;
-    default:
-      return undefined;
-  }
+/** The attribute lists of a record, its resource and its scope, created on the first write. */
+const writable: AttributeLevels<LogCursor, KeyValue[]> = {
+  recordAttributes: (c) => (c.record.attributes ??= []),
+  resourceAttributes: (c) => ((c.resourceLogs.resource ??= {}).attributes ??= []),
+  scopeAttributes: (c) => ((c.scopeLogs.scope ??= {}).attributes ??= []),
+};
+
+/** The attribute lists of a record, its resource and its scope, as they are. */
+const levels: AttributeLevels<LogCursor, KeyValue[]> = {
+  recordAttributes: (c) => c.record.attributes,
+  resourceAttributes: (c) => c.resourceLogs.resource?.attributes,
+  scopeAttributes: (c) => c.scopeLogs.scope?.attributes,
+};
+
+const reads = logReads(keyValueReads, {
+  ...levels,
+  body: (c) => c.record.body,
+  severityText: (c) => c.record.severityText,
+  traceId: (c) => c.record.traceId,
+  spanId: (c) => c.record.spanId,
+  eventName: (c) => c.record.eventName,
+  resourceSchemaUrl: (c) => c.resourceLogs.schemaUrl,
+  scopeSchemaUrl: (c) => c.scopeLogs.schemaUrl,
+});
+
+/** Set `o[key]`, or delete it for `undefined` (so that the payload reads as if it was never there). */
+function put<T extends object, K extends keyof T>(o: T, key: K, value: T[K] | undefined): void {
+  if (value === undefined) delete o[key];
+  else o[key] = value;
 }
 
-function fieldString(c: LogCursor, code: number): string | undefined {
-  switch (code) {
-    case LogField.Body:
-      return anyValueString(c.record.body);
-    case LogField.SeverityText:
-      return c.record.severityText || undefined;
-    case LogField.TraceId:
-      return normalizeId(c.record.traceId);
-    case LogField.SpanId:
-      return normalizeId(c.record.spanId);
-    case LogField.EventName:
-      return c.record.eventName || undefined;
-    case LogField.ResourceSchemaUrl:
-      return c.resourceLogs.schemaUrl || undefined;
-    case LogField.ScopeSchemaUrl:
-      return c.scopeLogs.schemaUrl || undefined;
-    default:
-      return undefined;
-  }
+/** Write (or, for `undefined`, delete) one log field in place. */
+function writeField(c: LogCursor, code: number, value: string | undefined): void {
+  const r = c.record;
+  if (code === LogField.Body) put(r, 'body', value === undefined ? undefined : { stringValue: value });
+  else if (code === LogField.SeverityText) put(r, 'severityText', value);
+  else if (code === LogField.TraceId) put(r, 'traceId', value);
+  else if (code === LogField.SpanId) put(r, 'spanId', value);
+  else if (code === LogField.EventName) put(r, 'eventName', value);
+  else if (code === LogField.ResourceSchemaUrl) put(c.resourceLogs, 'schemaUrl', value);
+  else if (code === LogField.ScopeSchemaUrl) put(c.scopeLogs, 'schemaUrl', value);
 }
 
 /** Accessor for log records in OTLP/JSON payloads (see {@link LogCursor}). */
 export const otlpJsonLogAccessor: Transformable<LogCursor> = {
-  getString(c, ref) {
-    if (ref.kind === RefKind.Field) return fieldString(c, ref.code);
-    return anyValueString(findAttribute(attrsOf(c, ref.kind, false), ref.path)?.value);
-  },
-  getTyped(c, ref, out: TypedValue) {
-    if (ref.kind === RefKind.Field) {
-      if (ref.code === LogField.Body) return readAnyValue(c.record.body, out);
-      const s = fieldString(c, ref.code);
-      if (s === undefined) return;
-      if (ref.bytes) out.setBytesHex(s);
-      else out.setString(s);
-      return;
-    }
-    readAnyValue(findAttribute(attrsOf(c, ref.kind, false), ref.path)?.value, out);
-  },
-  exists(c, ref) {
-    if (ref.kind === RefKind.Field) {
-      if (ref.code === LogField.Body) return anyValuePresent(c.record.body);
-      return fieldString(c, ref.code) !== undefined;
-    }
-    return findAttribute(attrsOf(c, ref.kind, false), ref.path) !== undefined;
-  },
-  elementCount() {
-    return 0;
-  },
+  ...reads,
   remove(c, ref) {
-    if (ref.kind !== RefKind.Field) return removeAttribute(attrsOf(c, ref.kind, false), ref.path);
-    const existed = this.exists(c, ref, 0);
-    const r = c.record;
-    switch (ref.code) {
-      case LogField.Body:
-        delete r.body;
-        break;
-      case LogField.SeverityText:
-        delete r.severityText;
-        break;
-      case LogField.TraceId:
-        delete r.traceId;
-        break;
-      case LogField.SpanId:
-        delete r.spanId;
-        break;
-      case LogField.EventName:
-        delete r.eventName;
-        break;
-      case LogField.ResourceSchemaUrl:
-        delete c.resourceLogs.schemaUrl;
-        break;
-      case LogField.ScopeSchemaUrl:
-        delete c.scopeLogs.schemaUrl;
-        break;
-    }
+    if (ref.kind !== RefKind.Field) return removeAttribute(attributesAt(levels, c, ref.kind), ref.path);
+    const existed = reads.exists(c, ref, 0);
+    writeField(c, ref.code, undefined);
     return existed;
   },
   set(c, ref, value) {
-    if (ref.kind !== RefKind.Field) {
-      setAttribute(attrsOf(c, ref.kind, true)!, ref.path, value);
-      return;
-    }
-    const r = c.record;
-    switch (ref.code) {
-      case LogField.Body:
-        r.body = { stringValue: value };
-        break;
-      case LogField.SeverityText:
-        r.severityText = value;
-        break;
-      case LogField.TraceId:
-        r.traceId = value;
-        break;
-      case LogField.SpanId:
-        r.spanId = value;
-        break;
-      case LogField.EventName:
-        r.eventName = value;
-        break;
-      case LogField.ResourceSchemaUrl:
-        c.resourceLogs.schemaUrl = value;
-        break;
-      case LogField.ScopeSchemaUrl:
-        c.scopeLogs.schemaUrl = value;
-        break;
-    }
+    if (ref.kind !== RefKind.Field) setAttribute(attributesAt(writable, c, ref.kind)!, ref.path, value);
+    else writeField(c, ref.code, value);
   },
-  rename(c, from: FieldRef, to) {
-    const attrs = attrsOf(c, from.kind, false);
+  rename(c, from, to) {
+    const attrs = attributesAt(levels, c, from.kind);
     if (attrs) renameAttribute(attrs, from.path, to);
   },
 };
@@ -153,33 +89,19 @@ export function applyToLogs(engine: PolicyEngine, data: LogsData, accessor: Tran
   const rls = data.resourceLogs;
   if (!Array.isArray(rls)) return outcome;
   const cursor = {} as LogCursor;
-  const keptResources: ResourceLogs[] = [];
-  for (const rl of rls) {
-    if (!rl) continue;
-    cursor.resourceLogs = rl;
-    const keptScopes: ScopeLogs[] = [];
-    for (const sl of rl.scopeLogs ?? []) {
-      if (!sl) continue;
-      cursor.scopeLogs = sl;
-      const records = sl.logRecords ?? [];
-      const kept: LogRecord[] = [];
-      for (const lr of records) {
-        cursor.record = lr;
-        const r = engine.evaluateLog(cursor, accessor);
-        countResult(outcome, r);
-        if (r < EvalResult.Dropped) kept.push(lr);
-      }
-      if (kept.length > 0) {
-        // Untouched lists keep their identity (the collector re-encodes only what changed).
-        if (kept.length !== records.length) sl.logRecords = kept;
-        keptScopes.push(sl);
-      }
-    }
-    if (keptScopes.length > 0) {
-      rl.scopeLogs = keptScopes;
-      keptResources.push(rl);
-    }
-  }
-  data.resourceLogs = keptResources;
+  data.resourceLogs = walkPayload<ResourceLogs, ScopeLogs, LogRecord>(rls, {
+    scopes: (rl) => rl.scopeLogs,
+    setScopes: (rl, sls) => (rl.scopeLogs = sls),
+    records: (sl) => sl.logRecords,
+    setRecords: (sl, lrs) => (sl.logRecords = lrs),
+    enterResource: (rl) => (cursor.resourceLogs = rl),
+    enterScope: (sl) => (cursor.scopeLogs = sl),
+    keep(lr) {
+      cursor.record = lr;
+      const r = engine.evaluateLog(cursor, accessor);
+      countResult(outcome, r);
+      return r < EvalResult.Dropped;
+    },
+  });
   return outcome;
 }

@@ -1,8 +1,10 @@
-import { EvalResult, MetricField, RefKind, type Matchable, type PolicyEngine, type TypedValue } from '@otel-policy/core';
+import { EvalResult, type Matchable, type PolicyEngine } from '@otel-policy/core';
 import { METRIC_POINT_KINDS } from '../shared/metric-kinds.js';
-import { anyValueString, findAttribute, readAnyValue } from './any-value.js';
-import type { DataPoint, KeyValue, Metric, MetricsData, ResourceMetrics, ScopeMetrics } from './types.js';
-import { BatchOutcome, countResult } from './outcome.js';
+import { keyValueReads } from './any-value.js';
+import { dataPointReads } from '../shared/data-point-reads.js';
+import type { DataPoint, Metric, MetricsData, ResourceMetrics, ScopeMetrics } from './types.js';
+import { BatchOutcome, countResult } from '../shared/outcome.js';
+import { walkPayload } from './walk.js';
 
 /**
  * One metric data point in an OTLP/JSON payload (reused across points).
@@ -33,70 +35,21 @@ export function temporalityName(m: Metric): string | undefined {
   return undefined;
 }
 
-function attrsOf(c: DataPointCursor, kind: number): KeyValue[] | undefined {
-  switch (kind) {
-    case RefKind.RecordAttribute:
-      return c.dataPoint?.attributes;
-    case RefKind.ResourceAttribute:
-      return c.resourceMetrics.resource?.attributes;
-    case RefKind.ScopeAttribute:
-      return c.scopeMetrics.scope?.attributes;
-    default:
-      return undefined;
-  }
-}
-
-function valueString(c: DataPointCursor, ref: { kind: number; code: number; path: readonly string[] }): string | undefined {
-  switch (ref.kind) {
-    case RefKind.Field:
-      switch (ref.code) {
-        case MetricField.Name:
-          return c.metric.name || undefined;
-        case MetricField.Description:
-          return c.metric.description || undefined;
-        case MetricField.Unit:
-          return c.metric.unit || undefined;
-        case MetricField.ResourceSchemaUrl:
-          return c.resourceMetrics.schemaUrl || undefined;
-        case MetricField.ScopeSchemaUrl:
-          return c.scopeMetrics.schemaUrl || undefined;
-        case MetricField.ScopeName:
-          return c.scopeMetrics.scope?.name || undefined;
-        case MetricField.ScopeVersion:
-          return c.scopeMetrics.scope?.version || undefined;
-        default:
-          return undefined;
-      }
-    case RefKind.MetricType:
-      return metricTypeName(c.metric);
-    case RefKind.AggregationTemporality:
-      return temporalityName(c.metric);
-    default:
-      return anyValueString(findAttribute(attrsOf(c, ref.kind), ref.path)?.value);
-  }
-}
-
 /** Accessor for metric data points in OTLP/JSON payloads (see {@link DataPointCursor}). */
-export const otlpJsonDataPointAccessor: Matchable<DataPointCursor> = {
-  getString: valueString,
-  getTyped(c, ref, out: TypedValue) {
-    if (ref.kind === RefKind.RecordAttribute || ref.kind === RefKind.ResourceAttribute || ref.kind === RefKind.ScopeAttribute) {
-      readAnyValue(findAttribute(attrsOf(c, ref.kind), ref.path)?.value, out);
-      return;
-    }
-    const s = valueString(c, ref);
-    if (s !== undefined) out.setString(s);
-  },
-  exists(c, ref) {
-    if (ref.kind === RefKind.RecordAttribute || ref.kind === RefKind.ResourceAttribute || ref.kind === RefKind.ScopeAttribute) {
-      return findAttribute(attrsOf(c, ref.kind), ref.path) !== undefined;
-    }
-    return valueString(c, ref) !== undefined;
-  },
-  elementCount() {
-    return 0;
-  },
-};
+export const otlpJsonDataPointAccessor: Matchable<DataPointCursor> = dataPointReads(keyValueReads, {
+  recordAttributes: (c: DataPointCursor) => c.dataPoint?.attributes,
+  resourceAttributes: (c) => c.resourceMetrics.resource?.attributes,
+  scopeAttributes: (c) => c.scopeMetrics.scope?.attributes,
+  name: (c) => c.metric.name,
+  description: (c) => c.metric.description,
+  unit: (c) => c.metric.unit,
+  resourceSchemaUrl: (c) => c.resourceMetrics.schemaUrl,
+  scopeSchemaUrl: (c) => c.scopeMetrics.schemaUrl,
+  scopeName: (c) => c.scopeMetrics.scope?.name,
+  scopeVersion: (c) => c.scopeMetrics.scope?.version,
+  metricType: (c) => metricTypeName(c.metric),
+  temporality: (c) => temporalityName(c.metric),
+});
 
 /** The data point list of a metric, whatever its type. */
 export function dataPointsOf(m: Metric): DataPoint[] | undefined {
@@ -118,49 +71,30 @@ export function applyToMetrics(engine: PolicyEngine, data: MetricsData): BatchOu
   const rms = data.resourceMetrics;
   if (!Array.isArray(rms)) return outcome;
   const cursor = {} as DataPointCursor;
-  const keptResources: ResourceMetrics[] = [];
-  for (const rm of rms) {
-    if (!rm) continue;
-    cursor.resourceMetrics = rm;
-    const keptScopes: ScopeMetrics[] = [];
-    for (const sm of rm.scopeMetrics ?? []) {
-      if (!sm) continue;
-      cursor.scopeMetrics = sm;
-      const keptMetrics: Metric[] = [];
-      for (const metric of sm.metrics ?? []) {
-        cursor.metric = metric;
-        const points = dataPointsOf(metric);
-        if (!points || points.length === 0) {
-          cursor.dataPoint = undefined;
-          const r = engine.evaluateMetric(cursor, otlpJsonDataPointAccessor);
-          countResult(outcome, r);
-          if (r < EvalResult.Dropped) keptMetrics.push(metric);
-          continue;
-        }
-        const kept: DataPoint[] = [];
-        for (const dp of points) {
-          cursor.dataPoint = dp;
-          const r = engine.evaluateMetric(cursor, otlpJsonDataPointAccessor);
-          countResult(outcome, r);
-          if (r < EvalResult.Dropped) kept.push(dp);
-        }
-        if (kept.length > 0) {
-          if (kept.length !== points.length) {
-            for (const k of DATA_CASES) if (metric[k]) metric[k]!.dataPoints = kept;
-          }
-          keptMetrics.push(metric);
-        }
+  const evaluate = (dp: DataPoint | undefined): boolean => {
+    cursor.dataPoint = dp;
+    const r = engine.evaluateMetric(cursor, otlpJsonDataPointAccessor);
+    countResult(outcome, r);
+    return r < EvalResult.Dropped;
+  };
+  data.resourceMetrics = walkPayload<ResourceMetrics, ScopeMetrics, Metric>(rms, {
+    scopes: (rm) => rm.scopeMetrics,
+    setScopes: (rm, sms) => (rm.scopeMetrics = sms),
+    records: (sm) => sm.metrics,
+    setRecords: (sm, metrics) => (sm.metrics = metrics),
+    enterResource: (rm) => (cursor.resourceMetrics = rm),
+    enterScope: (sm) => (cursor.scopeMetrics = sm),
+    keep(metric) {
+      cursor.metric = metric;
+      const points = dataPointsOf(metric);
+      if (!points || points.length === 0) return evaluate(undefined);
+      const kept: DataPoint[] = [];
+      for (const dp of points) if (evaluate(dp)) kept.push(dp);
+      if (kept.length > 0 && kept.length !== points.length) {
+        for (const k of DATA_CASES) if (metric[k]) metric[k]!.dataPoints = kept;
       }
-      if (keptMetrics.length > 0) {
-        sm.metrics = keptMetrics;
-        keptScopes.push(sm);
-      }
-    }
-    if (keptScopes.length > 0) {
-      rm.scopeMetrics = keptScopes;
-      keptResources.push(rm);
-    }
-  }
-  data.resourceMetrics = keptResources;
+      return kept.length > 0;
+    },
+  });
   return outcome;
 }

@@ -22,6 +22,7 @@
  * so that one record's successive writes copy each map at most once.
  */
 import { TypedValue, ValueKind } from '@otel-policy/core';
+import type { AttributeReads } from '../shared/attribute-reads.js';
 
 /** An SDK attribute map (`Attributes`, `LogAttributes`, a nested map value). */
 export type AttributeMap = Record<string, unknown>;
@@ -160,6 +161,15 @@ export function valuePresent(v: unknown): boolean {
   if (v === undefined || v === null) return false;
   return typeof v !== 'string' || v !== '';
 }
+
+/** Attribute reads over SDK attribute maps (see {@link AttributeReads}). */
+export const attributeMapReads: AttributeReads<AttributeMap, unknown> = {
+  value: attributeValue,
+  has: hasAttribute,
+  string: valueString,
+  typed: readValue,
+  present: valuePresent,
+};
 
 /**
  * Return `map[key]` as a map this module may write in place: an owned map as

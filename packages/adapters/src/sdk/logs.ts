@@ -5,25 +5,22 @@
  * so a record behaves the same whether it is filtered in the SDK or in a
  * collector.
  */
-import { LogField, RefKind, type FieldRef, type Transformable, type TypedValue } from '@otel-policy/core';
-import { normalizeId } from '../otlp-json/any-value.js';
+import { LogField, RefKind, type FieldRef, type Transformable } from '@otel-policy/core';
+import { normalizeId } from '../shared/ids.js';
+import { logReads } from '../shared/log-reads.js';
+import { attributesAt, type AttributeLevels } from '../shared/attribute-reads.js';
 import {
-  attributeString,
-  attributeValue,
+  attributeMapReads,
   copyResource,
   copyScope,
   disownHolder,
   disownNested,
-  hasAttribute,
   isOwned,
-  readValue,
   removeAttribute,
   renameAttribute,
   replaceProperty,
   sameAttributes,
   setAttribute,
-  valuePresent,
-  valueString,
   type AttributeMap,
   type InstrumentationScopeLike,
   type ResourceLike,
@@ -85,39 +82,18 @@ const sameScope = (a: InstrumentationScopeLike, b: InstrumentationScopeLike): bo
   (a as { droppedAttributesCount?: number }).droppedAttributesCount === (b as { droppedAttributesCount?: number }).droppedAttributesCount &&
   sameAttributes(a.attributes, b.attributes);
 
-function attrsOf(r: SdkLogRecordLike, kind: number): AttributeMap | undefined {
-  switch (kind) {
-    case RefKind.RecordAttribute:
-      return r.attributes;
-    case RefKind.ResourceAttribute:
-      return r.resource?.attributes;
-    case RefKind.ScopeAttribute:
-      return r.instrumentationScope?.attributes;
-    default:
-      return undefined;
-  }
-}
-
-function fieldString(r: SdkLogRecordLike, code: number): string | undefined {
-  switch (code) {
-    case LogField.Body:
-      return valueString(r.body);
-    case LogField.SeverityText:
-      return valueString(r.severityText);
-    case LogField.TraceId:
-      return normalizeId(r.spanContext?.traceId);
-    case LogField.SpanId:
-      return normalizeId(r.spanContext?.spanId);
-    case LogField.EventName:
-      return valueString(r.eventName);
-    case LogField.ResourceSchemaUrl:
-      return valueString(r.resource?.schemaUrl);
-    case LogField.ScopeSchemaUrl:
-      return valueString(r.instrumentationScope?.schemaUrl);
-    default:
-      return undefined;
-  }
-}
+const reads = logReads(attributeMapReads, {
+  recordAttributes: (r: SdkLogRecordLike) => r.attributes,
+  resourceAttributes: (r) => r.resource?.attributes,
+  scopeAttributes: (r) => r.instrumentationScope?.attributes,
+  body: (r) => r.body,
+  severityText: (r) => r.severityText,
+  traceId: (r) => r.spanContext?.traceId,
+  spanId: (r) => r.spanContext?.spanId,
+  eventName: (r) => r.eventName,
+  resourceSchemaUrl: (r) => r.resource?.schemaUrl,
+  scopeSchemaUrl: (r) => r.instrumentationScope?.schemaUrl,
+});
 
 /** Replace one ID of the record's span context (never mutating the shared context). */
 function setId(r: SdkLogRecordLike, code: number, value: string): void {
@@ -166,102 +142,37 @@ export class SdkLogRecordAccessor implements Transformable<SdkLogRecordLike> {
     this.journal = options.journal ?? false;
   }
 
-  /** @param _element unused: log records have no multi-valued references */
-  getString(r: SdkLogRecordLike, ref: FieldRef, _element?: number): string | undefined {
-    if (ref.kind === RefKind.Field) return fieldString(r, ref.code);
-    return attributeString(attrsOf(r, ref.kind), ref.path);
-  }
-
-  getTyped(r: SdkLogRecordLike, ref: FieldRef, out: TypedValue, _element?: number): void {
-    if (ref.kind === RefKind.Field) {
-      if (ref.code === LogField.Body) return readValue(r.body, out);
-      const s = fieldString(r, ref.code);
-      if (s === undefined) return;
-      if (ref.bytes) out.setBytesHex(s);
-      else out.setString(s);
-      return;
-    }
-    readValue(attributeValue(attrsOf(r, ref.kind), ref.path), out);
-  }
-
-  exists(r: SdkLogRecordLike, ref: FieldRef, _element?: number): boolean {
-    if (ref.kind === RefKind.Field) {
-      if (ref.code === LogField.Body) return valuePresent(r.body);
-      return fieldString(r, ref.code) !== undefined;
-    }
-    return hasAttribute(attrsOf(r, ref.kind), ref.path);
-  }
-
-  elementCount(_r?: SdkLogRecordLike, _ref?: FieldRef): number {
-    return 0;
-  }
+  // Reads are the same for every representation (shared/log-reads); only writes are the SDK's own.
+  readonly getString = reads.getString;
+  readonly getTyped = reads.getTyped;
+  readonly exists = reads.exists;
+  readonly elementCount = reads.elementCount;
 
   remove(r: SdkLogRecordLike, ref: FieldRef): boolean {
+    const existed = this.exists(r, ref, 0);
     if (ref.kind !== RefKind.Field) {
-      if (!hasAttribute(attrsOf(r, ref.kind), ref.path)) return false;
+      if (!existed) return false;
       this.beforeWrite(r);
-      return removeAttribute(this.writableAttrs(r, ref.kind)!, ref.path);
+      return removeAttribute(attributesAt(this.writable, r, ref.kind)!, ref.path);
     }
-    const existed = this.exists(r, ref);
+    // A field is cleared even when it reads as absent (an empty body).
     this.beforeWrite(r);
-    switch (ref.code) {
-      case LogField.Body:
-        r.body = undefined;
-        break;
-      case LogField.SeverityText:
-        r.severityText = undefined;
-        break;
-      case LogField.TraceId:
-      case LogField.SpanId:
-        if (r.spanContext !== undefined) setId(r, ref.code, '');
-        break;
-      case LogField.EventName:
-        r.eventName = undefined;
-        break;
-      case LogField.ResourceSchemaUrl:
-        if (r.resource?.schemaUrl !== undefined) replaceProperty(this.ownResource(r), 'schemaUrl', undefined);
-        break;
-      case LogField.ScopeSchemaUrl:
-        if (r.instrumentationScope?.schemaUrl !== undefined) replaceProperty(this.ownScope(r), 'schemaUrl', undefined);
-        break;
-    }
+    this.writeField(r, ref.code, undefined);
     return existed;
   }
 
   set(r: SdkLogRecordLike, ref: FieldRef, value: string): void {
     this.beforeWrite(r);
     if (ref.kind !== RefKind.Field) {
-      const attrs = this.writableAttrs(r, ref.kind);
+      const attrs = attributesAt(this.writable, r, ref.kind);
       if (attrs) setAttribute(attrs, ref.path, value);
-      return;
-    }
-    switch (ref.code) {
-      case LogField.Body:
-        r.body = value;
-        break;
-      case LogField.SeverityText:
-        r.severityText = value;
-        break;
-      case LogField.TraceId:
-      case LogField.SpanId:
-        setId(r, ref.code, value);
-        break;
-      case LogField.EventName:
-        r.eventName = value;
-        break;
-      case LogField.ResourceSchemaUrl:
-        replaceProperty(this.ownResource(r), 'schemaUrl', value);
-        break;
-      case LogField.ScopeSchemaUrl:
-        replaceProperty(this.ownScope(r), 'schemaUrl', value);
-        break;
-    }
+    } else this.writeField(r, ref.code, value);
   }
 
   rename(r: SdkLogRecordLike, from: FieldRef, to: string): void {
-    if (!hasAttribute(attrsOf(r, from.kind), from.path)) return;
+    if (!this.exists(r, from, 0)) return;
     this.beforeWrite(r);
-    const attrs = this.writableAttrs(r, from.kind);
+    const attrs = attributesAt(this.writable, r, from.kind);
     if (attrs) renameAttribute(attrs, from.path, to);
   }
 
@@ -366,17 +277,35 @@ export class SdkLogRecordAccessor implements Transformable<SdkLogRecordLike> {
     return scope;
   }
 
-  /** An attribute map to write: the record's own, or its private copy of the resource's or scope's. */
-  private writableAttrs(r: SdkLogRecordLike, kind: number): AttributeMap | undefined {
-    switch (kind) {
-      case RefKind.RecordAttribute:
-        return r.attributes;
-      case RefKind.ResourceAttribute:
-        return this.ownResource(r).attributes;
-      case RefKind.ScopeAttribute:
-        return this.ownScope(r).attributes;
-      default:
-        return undefined;
+  /** The attribute maps to write: the record's own, or its private copy of the resource's or scope's. */
+  private readonly writable: AttributeLevels<SdkLogRecordLike, AttributeMap> = {
+    recordAttributes: (r) => r.attributes,
+    resourceAttributes: (r) => this.ownResource(r).attributes,
+    scopeAttributes: (r) => this.ownScope(r).attributes,
+  };
+
+  /** Write (or, for `undefined`, clear) one log field; resource and scope fields go to the record's own copies. */
+  private writeField(r: SdkLogRecordLike, code: number, value: string | undefined): void {
+    switch (code) {
+      case LogField.Body:
+        r.body = value;
+        break;
+      case LogField.SeverityText:
+        r.severityText = value;
+        break;
+      case LogField.TraceId:
+      case LogField.SpanId:
+        if (value !== undefined || r.spanContext !== undefined) setId(r, code, value ?? '');
+        break;
+      case LogField.EventName:
+        r.eventName = value;
+        break;
+      case LogField.ResourceSchemaUrl:
+        if (value !== undefined || r.resource?.schemaUrl !== undefined) replaceProperty(this.ownResource(r), 'schemaUrl', value);
+        break;
+      case LogField.ScopeSchemaUrl:
+        if (value !== undefined || r.instrumentationScope?.schemaUrl !== undefined) replaceProperty(this.ownScope(r), 'schemaUrl', value);
+        break;
     }
   }
 }

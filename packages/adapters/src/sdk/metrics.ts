@@ -13,10 +13,11 @@
  * present, whatever its value; nested paths go through plain-object values
  * (OTLP kvlists); a JS number is an Int when integral, else a Double.
  */
-import { EvalResult, MetricField, RefKind, type FieldRef, type Matchable, type PolicyEngine } from '@otel-policy/core';
+import { EvalResult, type Matchable, type PolicyEngine } from '@otel-policy/core';
 import { METRIC_POINT_KINDS, SdkDataPointType } from '../shared/metric-kinds.js';
-import { BatchOutcome, countResult } from '../otlp-json/outcome.js';
-import { attributeString, attributeValue, hasAttribute, readValue } from './attributes.js';
+import { BatchOutcome, countResult } from '../shared/outcome.js';
+import { attributeMapReads } from './attributes.js';
+import { dataPointReads } from '../shared/data-point-reads.js';
 
 export { SdkDataPointType };
 
@@ -123,75 +124,21 @@ export function sdkTemporalityName(m: SdkMetricData): string | undefined {
 // ---------------------------------------------------------------------------
 // Accessor
 
-function attrsOf(c: SdkDataPointCursor, kind: number): SdkAttributeMap | undefined {
-  switch (kind) {
-    case RefKind.RecordAttribute:
-      return c.dataPoint?.attributes;
-    case RefKind.ResourceAttribute:
-      return c.resourceMetrics.resource?.attributes;
-    case RefKind.ScopeAttribute:
-      return c.scopeMetrics.scope?.attributes;
-    default:
-      return undefined;
-  }
-}
-
-const isAttributeRef = (kind: number): boolean => kind === RefKind.RecordAttribute || kind === RefKind.ResourceAttribute || kind === RefKind.ScopeAttribute;
-
-function valueString(c: SdkDataPointCursor, ref: FieldRef): string | undefined {
-  switch (ref.kind) {
-    case RefKind.Field:
-      switch (ref.code) {
-        case MetricField.Name:
-          return c.metric.descriptor.name || undefined;
-        case MetricField.Description:
-          return c.metric.descriptor.description || undefined;
-        case MetricField.Unit:
-          return c.metric.descriptor.unit || undefined;
-        case MetricField.ResourceSchemaUrl:
-          return c.resourceMetrics.resource?.schemaUrl || undefined;
-        case MetricField.ScopeSchemaUrl:
-          return c.scopeMetrics.scope?.schemaUrl || undefined;
-        case MetricField.ScopeName:
-          return c.scopeMetrics.scope?.name || undefined;
-        case MetricField.ScopeVersion:
-          return c.scopeMetrics.scope?.version || undefined;
-        default:
-          return undefined;
-      }
-    case RefKind.MetricType:
-      return sdkMetricTypeName(c.metric);
-    case RefKind.AggregationTemporality:
-      return sdkTemporalityName(c.metric);
-    case RefKind.RecordAttribute:
-    case RefKind.ResourceAttribute:
-    case RefKind.ScopeAttribute: {
-      return attributeString(attrsOf(c, ref.kind), ref.path);
-    }
-    default:
-      return undefined;
-  }
-}
-
 /** Accessor for SDK metric data points (see {@link SdkDataPointCursor}). */
-export const sdkDataPointAccessor: Matchable<SdkDataPointCursor> = {
-  getString: valueString,
-  getTyped(c, ref, out) {
-    if (isAttributeRef(ref.kind)) {
-      readValue(attributeValue(attrsOf(c, ref.kind), ref.path), out);
-      return;
-    }
-    const s = valueString(c, ref);
-    if (s !== undefined) out.setString(s);
-  },
-  exists(c, ref) {
-    if (isAttributeRef(ref.kind)) return hasAttribute(attrsOf(c, ref.kind), ref.path);
-    return valueString(c, ref) !== undefined;
-  },
-  elementCount() {
-    return 0;
-  },
-};
+export const sdkDataPointAccessor: Matchable<SdkDataPointCursor> = dataPointReads(attributeMapReads, {
+  recordAttributes: (c: SdkDataPointCursor) => c.dataPoint?.attributes,
+  resourceAttributes: (c) => c.resourceMetrics.resource?.attributes,
+  scopeAttributes: (c) => c.scopeMetrics.scope?.attributes,
+  name: (c) => c.metric.descriptor.name,
+  description: (c) => c.metric.descriptor.description,
+  unit: (c) => c.metric.descriptor.unit,
+  resourceSchemaUrl: (c) => c.resourceMetrics.resource?.schemaUrl,
+  scopeSchemaUrl: (c) => c.scopeMetrics.scope?.schemaUrl,
+  scopeName: (c) => c.scopeMetrics.scope?.name,
+  scopeVersion: (c) => c.scopeMetrics.scope?.version,
+  metricType: (c) => sdkMetricTypeName(c.metric),
+  temporality: (c) => sdkTemporalityName(c.metric),
+});
 
 // ---------------------------------------------------------------------------
 // Filtering

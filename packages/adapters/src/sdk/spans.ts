@@ -8,9 +8,10 @@
  * sampling's `ot=th:...`). The caller forwards a view of the span carrying
  * that tracestate when there is one.
  */
-import { RefKind, TraceField, type FieldRef, type Transformable, type TypedValue } from '@otel-policy/core';
-import { normalizeId } from '../otlp-json/any-value.js';
-import { attributeString, attributeValue, hasAttribute, readValue, valueString, type AttributeMap, type InstrumentationScopeLike, type ResourceLike } from './attributes.js';
+import { RefKind, TraceField, type Transformable } from '@otel-policy/core';
+import { SPAN_KIND_NAMES, STATUS_CODE_NAMES } from '../shared/span-enums.js';
+import { spanReads } from '../shared/span-reads.js';
+import { attributeMapReads, valueString, type AttributeMap, type InstrumentationScopeLike, type ResourceLike } from './attributes.js';
 import type { SpanContextLike } from './logs.js';
 
 /** A span event, as the SDK records it (`TimedEvent`). */
@@ -77,100 +78,38 @@ export class SdkSpanCursor {
   }
 }
 
-const SPAN_KINDS = ['internal', 'server', 'client', 'producer', 'consumer'];
-const STATUS_CODES = ['unset', 'ok', 'error'];
-
-/** Short lowercase name of an API `SpanKind` (`'unspecified'` when missing or out of range). */
-export const sdkSpanKindName = (kind: number | undefined): string => (kind === undefined ? undefined : SPAN_KINDS[kind]) ?? 'unspecified';
+/** Short lowercase name of an API `SpanKind` (`'unspecified'` when missing or out of range; API kinds start at INTERNAL = 0). */
+export const sdkSpanKindName = (kind: number | undefined): string => (kind === undefined || kind < 0 ? undefined : SPAN_KIND_NAMES[kind + 1]) ?? 'unspecified';
 
 /** Short lowercase name of an API `SpanStatusCode` (`'unset'` when missing or out of range). */
-export const sdkStatusCodeName = (code: number | undefined): string => (code === undefined ? undefined : STATUS_CODES[code]) ?? 'unset';
+export const sdkStatusCodeName = (code: number | undefined): string => (code === undefined ? undefined : STATUS_CODE_NAMES[code]) ?? 'unset';
 
 const scopeOf = (s: ReadableSpanLike): InstrumentationScopeLike | undefined => s.instrumentationScope ?? s.instrumentationLibrary;
-
-function attrsOf(s: ReadableSpanLike, kind: number): AttributeMap | undefined {
-  switch (kind) {
-    case RefKind.RecordAttribute:
-      return s.attributes;
-    case RefKind.ResourceAttribute:
-      return s.resource?.attributes;
-    case RefKind.ScopeAttribute:
-      return scopeOf(s)?.attributes;
-    default:
-      return undefined;
-  }
-}
 
 function traceStateOf(c: SdkSpanCursor): string | undefined {
   if (c.traceState !== undefined) return c.traceState || undefined;
   return valueString(c.span.spanContext().traceState?.serialize());
 }
 
-function fieldString(c: SdkSpanCursor, code: number): string | undefined {
-  const s = c.span;
-  switch (code) {
-    case TraceField.Name:
-      return valueString(s.name);
-    case TraceField.TraceId:
-      return normalizeId(s.spanContext().traceId);
-    case TraceField.SpanId:
-      return normalizeId(s.spanContext().spanId);
-    case TraceField.ParentSpanId:
-      return normalizeId(s.parentSpanContext?.spanId ?? s.parentSpanId);
-    case TraceField.TraceState:
-      return traceStateOf(c);
-    case TraceField.ResourceSchemaUrl:
-      return valueString(s.resource?.schemaUrl);
-    case TraceField.ScopeSchemaUrl:
-      return valueString(scopeOf(s)?.schemaUrl);
-    case TraceField.ScopeName:
-      return valueString(scopeOf(s)?.name);
-    case TraceField.ScopeVersion:
-      return valueString(scopeOf(s)?.version);
-    default:
-      return undefined;
-  }
-}
-
-function eventNamed(s: ReadableSpanLike, name: string): string | undefined {
-  const events = s.events;
-  if (!events) return undefined;
-  for (let i = 0; i < events.length; i++) {
-    const n = events[i]?.name;
-    if (!n) continue;
-    if (name === '' || n === name) return n;
-  }
-  return undefined;
-}
-
-function linkTo(s: ReadableSpanLike, traceId: string): string | undefined {
-  const links = s.links;
-  if (!links) return undefined;
-  for (let i = 0; i < links.length; i++) {
-    const id = normalizeId(links[i]?.context?.traceId);
-    if (id !== undefined && (traceId === '' || id === traceId)) return id;
-  }
-  return undefined;
-}
-
-function valueOf(c: SdkSpanCursor, ref: FieldRef, element: number): string | undefined {
-  switch (ref.kind) {
-    case RefKind.Field:
-      return fieldString(c, ref.code);
-    case RefKind.SpanKind:
-      return sdkSpanKindName(c.span.kind);
-    case RefKind.SpanStatus:
-      return sdkStatusCodeName(c.span.status?.code);
-    case RefKind.EventName:
-      return eventNamed(c.span, ref.name);
-    case RefKind.LinkTraceId:
-      return linkTo(c.span, ref.name);
-    case RefKind.EventAttribute:
-      return attributeString(c.span.events?.[element]?.attributes, ref.path);
-    default:
-      return attributeString(attrsOf(c.span, ref.kind), ref.path);
-  }
-}
+const reads = spanReads(attributeMapReads, {
+  recordAttributes: (c: SdkSpanCursor) => c.span.attributes,
+  resourceAttributes: (c) => c.span.resource?.attributes,
+  scopeAttributes: (c) => scopeOf(c.span)?.attributes,
+  name: (c) => c.span.name,
+  traceId: (c) => c.span.spanContext().traceId,
+  spanId: (c) => c.span.spanContext().spanId,
+  parentSpanId: (c) => c.span.parentSpanContext?.spanId ?? c.span.parentSpanId,
+  traceState: traceStateOf,
+  resourceSchemaUrl: (c) => c.span.resource?.schemaUrl,
+  scopeSchemaUrl: (c) => scopeOf(c.span)?.schemaUrl,
+  scopeName: (c) => scopeOf(c.span)?.name,
+  scopeVersion: (c) => scopeOf(c.span)?.version,
+  kindName: (c) => sdkSpanKindName(c.span.kind),
+  statusName: (c) => sdkStatusCodeName(c.span.status?.code),
+  events: (c) => c.span.events,
+  links: (c) => c.span.links,
+  linkTraceId: (l) => l.context?.traceId,
+});
 
 /**
  * Accessor for SDK spans through a {@link SdkSpanCursor}.
@@ -183,42 +122,7 @@ function valueOf(c: SdkSpanCursor, ref: FieldRef, element: number): string | und
  * Spans have no transforms in the policy spec, so other writes are ignored.
  */
 export const sdkSpanAccessor: Transformable<SdkSpanCursor> = {
-  getString: valueOf,
-  getTyped(c, ref, out: TypedValue, element) {
-    switch (ref.kind) {
-      case RefKind.RecordAttribute:
-      case RefKind.ResourceAttribute:
-      case RefKind.ScopeAttribute:
-        return readValue(attributeValue(attrsOf(c.span, ref.kind), ref.path), out);
-      case RefKind.EventAttribute:
-        return readValue(attributeValue(c.span.events?.[element]?.attributes, ref.path), out);
-      default: {
-        const s = valueOf(c, ref, element);
-        if (s === undefined) return;
-        if (ref.bytes) out.setBytesHex(s);
-        else out.setString(s);
-      }
-    }
-  },
-  exists(c, ref, element) {
-    switch (ref.kind) {
-      case RefKind.RecordAttribute:
-      case RefKind.ResourceAttribute:
-      case RefKind.ScopeAttribute:
-        return hasAttribute(attrsOf(c.span, ref.kind), ref.path);
-      case RefKind.EventAttribute:
-        return hasAttribute(c.span.events?.[element]?.attributes, ref.path);
-      case RefKind.SpanKind:
-        return sdkSpanKindName(c.span.kind) !== 'unspecified';
-      case RefKind.SpanStatus:
-        return true;
-      default:
-        return valueOf(c, ref, element) !== undefined;
-    }
-  },
-  elementCount(c, ref) {
-    return ref.kind === RefKind.EventAttribute ? (c.span.events?.length ?? 0) : 0;
-  },
+  ...reads,
   remove(c, ref) {
     if (ref.kind !== RefKind.Field || ref.code !== TraceField.TraceState) return false;
     const had = traceStateOf(c) !== undefined;

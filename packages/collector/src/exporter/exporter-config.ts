@@ -35,12 +35,9 @@ export interface TlsClientConfig {
 
 export type Compression = 'gzip' | 'deflate' | 'none';
 
-export interface OtlpHttpExporterConfig {
+/** The settings both OTLP exporters share (the Collector's exporterhelper and client settings). */
+interface OtlpExporterCommon {
   id: string;
-  type: 'otlphttp';
-  /** Full URLs per signal (`<endpoint>/v1/<signal>` unless overridden). */
-  urls: Partial<Record<SignalType, string>>;
-  encoding: 'proto' | 'json';
   compression: Compression;
   headers: Record<string, string>;
   timeoutMs: number;
@@ -49,17 +46,17 @@ export interface OtlpHttpExporterConfig {
   retry: RetryConfig;
 }
 
-export interface OtlpGrpcExporterConfig {
-  id: string;
+export interface OtlpHttpExporterConfig extends OtlpExporterCommon {
+  type: 'otlphttp';
+  /** Full URLs per signal (`<endpoint>/v1/<signal>` unless overridden). */
+  urls: Partial<Record<SignalType, string>>;
+  encoding: 'proto' | 'json';
+}
+
+export interface OtlpGrpcExporterConfig extends OtlpExporterCommon {
   type: 'otlp';
   /** `host:port`. */
   target: string;
-  compression: Compression;
-  headers: Record<string, string>;
-  timeoutMs: number;
-  tls: TlsClientConfig;
-  queue: QueueConfig;
-  retry: RetryConfig;
   balancerName: 'pick_first' | 'round_robin' | undefined;
 }
 

@@ -48,55 +48,44 @@ const SPAN_IDS = [
 const LINK_IDS = LOG_IDS;
 const EXEMPLAR_IDS = LOG_IDS;
 
-function walkLogs(data: Obj, fix: IdFix, rej: Rejections, time?: TimeFix): void {
-  for (const rl of arr(data.resourceLogs) ?? []) {
-    if (!isObj(rl)) continue;
-    for (const sl of arr(rl.scopeLogs) ?? []) {
-      if (!isObj(sl)) continue;
-      const records = arr(sl.logRecords);
-      if (!records) continue;
-      filterInPlace(records, (r) => {
-        if (!isObj(r)) return true;
-        if (time) {
-          time(r, 'timeUnixNano');
-          time(r, 'observedTimeUnixNano');
-        }
-        if (idsOk(r, fix, LOG_IDS)) return true;
-        rej.reject('log record', 'invalid trace_id or span_id');
-        return false;
-      });
+/**
+ * Keep the records of a logs or traces payload (`resource.scope.records`)
+ * that `keep` accepts, in place; what is not an object is left for the
+ * decoder to refuse.
+ */
+function filterRecords(data: Obj, resources: string, scopes: string, records: string, keep: (record: Obj) => boolean): void {
+  for (const r of arr(data[resources]) ?? []) {
+    if (!isObj(r)) continue;
+    for (const s of arr(r[scopes]) ?? []) {
+      if (!isObj(s)) continue;
+      const list = arr(s[records]);
+      if (list) filterInPlace(list, (v) => !isObj(v) || keep(v));
     }
   }
 }
 
+const LOG_TIMES = ['timeUnixNano', 'observedTimeUnixNano'];
+const SPAN_TIMES = ['startTimeUnixNano', 'endTimeUnixNano'];
+
+function walkLogs(data: Obj, fix: IdFix, rej: Rejections, time?: TimeFix): void {
+  filterRecords(data, 'resourceLogs', 'scopeLogs', 'logRecords', (r) => {
+    if (time) for (const key of LOG_TIMES) time(r, key);
+    if (idsOk(r, fix, LOG_IDS)) return true;
+    rej.reject('log record', 'invalid trace_id or span_id');
+    return false;
+  });
+}
+
 function walkTraces(data: Obj, fix: IdFix, rej: Rejections, time?: TimeFix): void {
-  for (const rs of arr(data.resourceSpans) ?? []) {
-    if (!isObj(rs)) continue;
-    for (const ss of arr(rs.scopeSpans) ?? []) {
-      if (!isObj(ss)) continue;
-      const spans = arr(ss.spans);
-      if (!spans) continue;
-      filterInPlace(spans, (s) => {
-        if (!isObj(s)) return true;
-        if (time) {
-          time(s, 'startTimeUnixNano');
-          time(s, 'endTimeUnixNano');
-          for (const e of arr(s.events) ?? []) if (isObj(e)) time(e, 'timeUnixNano');
-        }
-        let ok = idsOk(s, fix, SPAN_IDS);
-        if (ok) {
-          for (const l of arr(s.links) ?? []) {
-            if (isObj(l) && !idsOk(l, fix, LINK_IDS)) {
-              ok = false;
-              break;
-            }
-          }
-        }
-        if (!ok) rej.reject('span', 'invalid trace_id, span_id or parent_span_id (of the span or a link)');
-        return ok;
-      });
+  filterRecords(data, 'resourceSpans', 'scopeSpans', 'spans', (s) => {
+    if (time) {
+      for (const key of SPAN_TIMES) time(s, key);
+      for (const e of arr(s.events) ?? []) if (isObj(e)) time(e, 'timeUnixNano');
     }
-  }
+    const ok = idsOk(s, fix, SPAN_IDS) && (arr(s.links) ?? []).every((l) => !isObj(l) || idsOk(l, fix, LINK_IDS));
+    if (!ok) rej.reject('span', 'invalid trace_id, span_id or parent_span_id (of the span or a link)');
+    return ok;
+  });
 }
 
 function walkMetrics(data: Obj, fix: IdFix, rej: Rejections): void {

@@ -143,6 +143,25 @@ function decode(signal: SignalType, body: Uint8Array, encoding: Encoding): Decod
   return { data: data as OtlpData, records: countRecords(signal, data as OtlpData), rejected: rej.count, rejectMessage: rej.message };
 }
 
+/** Swap a hex identifier for its bytes, remembering (holder, key, old value) in `swapped`. Empty means absent. */
+function swapId(holder: Obj, key: string, swapped: unknown[]): void {
+  const v = holder[key];
+  if (typeof v === 'string' && v !== '') {
+    swapped.push(holder, key, v);
+    holder[key] = Buffer.from(v, 'hex');
+  }
+}
+
+/** Swap a decimal timestamp for its {low, high} halves, remembering the old value in `swapped`. */
+function swapTime(holder: Obj, key: string, swapped: unknown[]): void {
+  const v = holder[key];
+  if (typeof v !== 'string') return;
+  const bits = u64Bits(v);
+  if (bits === undefined) return;
+  swapped.push(holder, key, v);
+  holder[key] = bits;
+}
+
 /**
  * Run `fn` with the payload's hex identifiers swapped for bytes (as the
  * generated encoders need) and, for logs and traces, its timestamps for
@@ -152,21 +171,10 @@ function decode(signal: SignalType, body: Uint8Array, encoding: Encoding): Decod
 function withBinaryIds<T>(signal: SignalType, data: Obj, fn: () => T): T {
   const swapped: unknown[] = [];
   const toBytes: IdFix = (holder, key) => {
-    const v = holder[key];
-    if (typeof v === 'string' && v !== '') {
-      swapped.push(holder, key, v);
-      holder[key] = Buffer.from(v, 'hex');
-    }
+    swapId(holder, key, swapped);
     return true;
   };
-  const toBits: TimeFix = (holder, key) => {
-    const v = holder[key];
-    if (typeof v !== 'string') return;
-    const bits = u64Bits(v);
-    if (bits === undefined) return;
-    swapped.push(holder, key, v);
-    holder[key] = bits;
-  };
+  const toBits: TimeFix = (holder, key) => swapTime(holder, key, swapped);
   walk(signal, data, toBytes, new Rejections(), toBits);
   try {
     return fn();
@@ -179,21 +187,8 @@ const levelEncoders: Partial<Record<SignalType, LevelEncoder>> = {};
 
 /** Swap one record's identifiers and timestamps for the encoder (logs and spans), remembering how to restore them. */
 function prepareRecord(signal: SignalType, r: Obj, swapped: unknown[]): void {
-  const id = (h: Obj, key: string) => {
-    const v = h[key];
-    if (typeof v === 'string' && v !== '') {
-      swapped.push(h, key, v);
-      h[key] = Buffer.from(v, 'hex');
-    }
-  };
-  const time = (h: Obj, key: string) => {
-    const v = h[key];
-    if (typeof v !== 'string') return;
-    const bits = u64Bits(v);
-    if (bits === undefined) return;
-    swapped.push(h, key, v);
-    h[key] = bits;
-  };
+  const id = (h: Obj, key: string) => swapId(h, key, swapped);
+  const time = (h: Obj, key: string) => swapTime(h, key, swapped);
   id(r, 'traceId');
   id(r, 'spanId');
   if (signal === 'logs') {

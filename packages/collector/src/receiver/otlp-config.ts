@@ -41,6 +41,16 @@ export interface OtlpReceiverConfig {
   admission: AdmissionConfig;
 }
 
+/** The keys of each protocol section: those read, and Collector settings this service does not support (rejected with their own message). */
+const GRPC_KEYS: { known: readonly string[]; unsupported: readonly string[] } = {
+  known: ['endpoint', 'max_recv_msg_size_mib', 'max_concurrent_streams', 'transport'],
+  unsupported: ['tls', 'auth', 'keepalive', 'read_buffer_size', 'write_buffer_size', 'include_metadata'],
+};
+const HTTP_KEYS: { known: readonly string[]; unsupported: readonly string[] } = {
+  known: ['endpoint', 'max_request_body_size', 'logs_url_path', 'traces_url_path', 'metrics_url_path', 'read_timeout', 'read_header_timeout', 'idle_timeout'],
+  unsupported: ['tls', 'auth', 'cors', 'include_metadata', 'compression_algorithms', 'write_timeout', 'response_headers'],
+};
+
 export function otlpReceiver(c: Checker, v: unknown, p: string, id: string): OtlpReceiverConfig | undefined {
   const o = c.object(v, p, ['protocols', 'admission']);
   if (!o) return undefined;
@@ -54,12 +64,7 @@ export function otlpReceiver(c: Checker, v: unknown, p: string, id: string): Otl
   let grpc: GrpcReceiverConfig | undefined;
   if ('grpc' in protocols) {
     const gp = at(pp, 'grpc');
-    const g = c.object(
-      protocols.grpc,
-      gp,
-      ['endpoint', 'max_recv_msg_size_mib', 'max_concurrent_streams', 'transport'],
-      ['tls', 'auth', 'keepalive', 'read_buffer_size', 'write_buffer_size', 'include_metadata'],
-    );
+    const g = c.object(protocols.grpc, gp, GRPC_KEYS.known, GRPC_KEYS.unsupported);
     if (g) {
       c.oneOf(g.transport, at(gp, 'transport'), ['tcp'], 'tcp');
       grpc = {
@@ -72,12 +77,7 @@ export function otlpReceiver(c: Checker, v: unknown, p: string, id: string): Otl
   let http: HttpReceiverConfig | undefined;
   if ('http' in protocols) {
     const hp = at(pp, 'http');
-    const h = c.object(
-      protocols.http,
-      hp,
-      ['endpoint', 'max_request_body_size', 'logs_url_path', 'traces_url_path', 'metrics_url_path', 'read_timeout', 'read_header_timeout', 'idle_timeout'],
-      ['tls', 'auth', 'cors', 'include_metadata', 'compression_algorithms', 'write_timeout', 'response_headers'],
-    );
+    const h = c.object(protocols.http, hp, HTTP_KEYS.known, HTTP_KEYS.unsupported);
     if (h) {
       const urlPath = (key: string, dflt: string) => {
         const s = c.string(h[key], at(hp, key)) ?? dflt;

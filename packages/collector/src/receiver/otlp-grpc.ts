@@ -15,17 +15,16 @@
  * forcibly after a short grace (slow clients still sending a message).
  */
 import * as grpc from '@grpc/grpc-js';
+import { exportService } from '../otlp/grpc-export.js';
 import type { GrpcReceiverConfig } from '../config/config.js';
 import { formatEndpoint } from '../config/values.js';
 import type { Logger } from '../logger.js';
 import { decodeRequest, encodeResponse, OtlpDecodeError } from '../otlp/request.js';
 import { encodeStatus, GrpcCode } from '../otlp/status.js';
-import { otlpSchema, SIGNALS, type SignalType } from '@otel-policy/proto';
+import { SIGNALS, type SignalType } from '@otel-policy/proto';
 import { admissionMessage, type AdmissionBudget } from './admission.js';
 import type { ConsumeResult, ConsumerLookup } from './consumer.js';
 import type { ReceiverMetrics } from './metrics.js';
-
-const identity = (b: Buffer) => b;
 
 export class OtlpGrpcReceiver {
   private server: grpc.Server | undefined;
@@ -56,20 +55,7 @@ export class OtlpGrpcReceiver {
     const server = new grpc.Server(options);
     for (const signal of SIGNALS) {
       if (!this.consumers(this.id, signal)) continue;
-      const path = otlpSchema()[signal].grpcPath;
-      const definition: grpc.ServiceDefinition = {
-        Export: {
-          path,
-          requestStream: false,
-          responseStream: false,
-          requestSerialize: identity,
-          requestDeserialize: identity,
-          responseSerialize: identity,
-          responseDeserialize: identity,
-          originalName: 'export',
-        },
-      };
-      server.addService(definition, { Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => void this.handle(signal, call, callback) });
+      server.addService(exportService(signal), { Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => void this.handle(signal, call, callback) });
     }
     const { host, port } = this.config.endpoint;
     const target = formatEndpoint(host, port);
