@@ -1,4 +1,5 @@
 import { HeldRecords } from './held-records.js';
+import { ShutdownOnce } from './shutdown-once.js';
 import { releasePolicies, resolvePolicies, type PolicyConfig, type PolicyHandle } from './policy-source.js';
 
 /** What a policy processor forwards to: the user's own processors. */
@@ -18,8 +19,12 @@ export abstract class DelegatingPolicyProcessor<D extends FlushableDelegate, H> 
   /** Records waiting for the first policy set (see {@link PolicyConfig.whileLoading}). */
   protected readonly held: HeldRecords<H>;
   private readonly ownsHandle: boolean;
-  /** Set by {@link shutdown}; records that arrive later are ignored. */
-  protected shutdownPromise: Promise<void> | undefined;
+  /** Begun by {@link shutdown}; records that arrive later are ignored. */
+  protected readonly shutdownOnce = new ShutdownOnce(async () => {
+    await this.held.settle();
+    this.held.close();
+    await Promise.all([...this.delegates.map((d) => d.shutdown()), this.ownsHandle ? releasePolicies(this.handle) : undefined]);
+  });
 
   /**
    * @param delegate the processor(s) that receive what the policies keep
@@ -59,11 +64,6 @@ export abstract class DelegatingPolicyProcessor<D extends FlushableDelegate, H> 
    * {@link PolicyHandle}). Later records are ignored. Idempotent.
    */
   shutdown(): Promise<void> {
-    this.shutdownPromise ??= (async () => {
-      await this.held.settle();
-      this.held.close();
-      await Promise.all([...this.delegates.map((d) => d.shutdown()), this.ownsHandle ? releasePolicies(this.handle) : undefined]);
-    })();
-    return this.shutdownPromise;
+    return this.shutdownOnce.call();
   }
 }

@@ -7,13 +7,13 @@
  * gave up). One queue per processor; the wait itself is the handle's, so a
  * handle shared by several processors ends every wait at once.
  */
-import { diag } from '@opentelemetry/api';
+import { policyDiag } from './diag-logger.js';
 import type { LoadingGate } from './loading-gate.js';
 
 export class HeldRecords<T> {
   private items: T[] = [];
   private readonly unsubscribe: () => void;
-  private readonly logger = diag.createComponentLogger({ namespace: '@otel-policy/sdk-processor' });
+  private readonly logger = policyDiag;
 
   /**
    * @param gate the wait for the first policy set (the handle's)

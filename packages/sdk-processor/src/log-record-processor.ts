@@ -1,4 +1,5 @@
-import { diag, type Context } from '@opentelemetry/api';
+import { policyDiag } from './diag-logger.js';
+import type { Context } from '@opentelemetry/api';
 import { SdkLogRecordAccessor, type InstrumentationScopeLike, type SdkLogRecordLike } from '@otel-policy/adapters';
 import { EvalResult, isDropped } from '@otel-policy/core';
 import { DelegatingPolicyProcessor } from './delegating-processor.js';
@@ -81,7 +82,7 @@ function writableView(record: SdkLogRecordLike): SdkLogRecordLike {
  */
 export class PolicyLogRecordProcessor extends DelegatingPolicyProcessor<LogRecordProcessorLike, HeldLogRecord> implements LogRecordProcessorLike {
   private readonly accessor = new SdkLogRecordAccessor({ journal: true });
-  private readonly logger = diag.createComponentLogger({ namespace: '@otel-policy/sdk-processor' });
+  private readonly logger = policyDiag;
 
   /**
    * @param delegate the processor(s) that receive the records the policies keep
@@ -98,7 +99,7 @@ export class PolicyLogRecordProcessor extends DelegatingPolicyProcessor<LogRecor
    * it. Kept records carry the policies' transforms.
    */
   onEmit(logRecord: SdkLogRecordLike, context?: Context): void {
-    if (this.shutdownPromise !== undefined) return;
+    if (this.shutdownOnce.isCalled) return;
     // Before the first policy set is in: held, dropped or passed per `whileLoading`.
     if ((!this.handle.gate.loaded || this.held.size > 0) && this.held.take({ record: logRecord, context })) return;
     this.process(logRecord, context);

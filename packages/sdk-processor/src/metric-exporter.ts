@@ -1,4 +1,5 @@
-import { diag, type DiagLogger } from '@opentelemetry/api';
+import { policyDiag } from './diag-logger.js';
+import { ShutdownOnce } from './shutdown-once.js';
 import type { ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { AggregationOption, AggregationTemporality, InstrumentType, PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { applyToResourceMetrics } from '@otel-policy/adapters';
@@ -49,8 +50,7 @@ export class PolicyMetricExporter implements PushMetricExporter {
 
   private readonly _exporter: PushMetricExporter;
   private readonly _ownsPolicies: boolean;
-  private readonly _diag: DiagLogger;
-  private _shutdown: Promise<void> | undefined;
+  private readonly _shutdownOnce = new ShutdownOnce(() => this._doShutdown());
 
   /**
    * @param exporter the exporter that receives the filtered metrics
@@ -58,7 +58,6 @@ export class PolicyMetricExporter implements PushMetricExporter {
    */
   constructor(exporter: PushMetricExporter, config: PolicyConfig) {
     this._exporter = exporter;
-    this._diag = diag.createComponentLogger({ namespace: '@otel-policy/sdk-processor/metric-exporter' });
     const { handle, owned } = resolvePolicies(config);
     this.policies = handle;
     this._ownsPolicies = owned;
@@ -72,7 +71,7 @@ export class PolicyMetricExporter implements PushMetricExporter {
 
   /** Filter `metrics` through the policies and export what is left. */
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
-    if (this._shutdown !== undefined) {
+    if (this._shutdownOnce.isCalled) {
       resultCallback({ code: FAILED, error: new Error('PolicyMetricExporter is shut down') });
       return;
     }
@@ -86,7 +85,7 @@ export class PolicyMetricExporter implements PushMetricExporter {
         this._filterAndExport(metrics, resultCallback);
         return;
       case 'drop':
-        this._diag.debug('metrics dropped: the policies are still loading');
+        policyDiag.debug('metrics dropped: the policies are still loading');
         resultCallback(SUCCESS);
         return;
       default: {
@@ -104,8 +103,7 @@ export class PolicyMetricExporter implements PushMetricExporter {
 
   /** Shut down the wrapped exporter, then the policies if this exporter owns them. Idempotent. */
   shutdown(): Promise<void> {
-    this._shutdown ??= this._doShutdown();
-    return this._shutdown;
+    return this._shutdownOnce.call();
   }
 
   private async _doShutdown(): Promise<void> {
@@ -121,10 +119,10 @@ export class PolicyMetricExporter implements PushMetricExporter {
     try {
       const { resourceMetrics, outcome } = applyToResourceMetrics(this.policies.engine, metrics);
       filtered = resourceMetrics;
-      if (outcome.removed > 0) this._diag.debug(`dropped ${outcome.removed} of ${outcome.total} metric data points`);
+      if (outcome.removed > 0) policyDiag.debug(`dropped ${outcome.removed} of ${outcome.total} metric data points`);
     } catch (err) {
       filtered = metrics;
-      this._diag.error('metric policy evaluation failed; exporting the batch unfiltered', err);
+      policyDiag.error('metric policy evaluation failed; exporting the batch unfiltered', err);
     }
     if (filtered !== metrics && filtered.scopeMetrics.length === 0) {
       resultCallback(SUCCESS);

@@ -1,4 +1,5 @@
-import { diag, type DiagLogger, type MeterProvider } from '@opentelemetry/api';
+import { policyDiag } from './diag-logger.js';
+import { type DiagLogger, type MeterProvider } from '@opentelemetry/api';
 import { PolicyEngine, PolicyRegistry, parsePolicyDocument, type EngineLogger, type PolicyProvider, type PolicySet, type RegexBackend } from '@otel-policy/core';
 import { FilePolicyProvider } from '@otel-policy/providers';
 import { LoadingGate, type PolicyLoadingStats, type WhileLoading } from './loading-gate.js';
@@ -51,7 +52,7 @@ const isProvider = (v: unknown): v is PolicyProvider =>
   typeof v === 'object' && v !== null && typeof (v as PolicyProvider).start === 'function' && typeof (v as PolicyProvider).shutdown === 'function';
 
 /** Routes the engine's reports to the OpenTelemetry diag logger. */
-export function diagEngineLogger(logger: DiagLogger = diag.createComponentLogger({ namespace: '@otel-policy/sdk-processor' })): EngineLogger {
+export function diagEngineLogger(logger: DiagLogger = policyDiag): EngineLogger {
   return {
     error: (m, ...a) => logger.error(m, ...a),
     warn: (m, ...a) => logger.warn(m, ...a),
@@ -96,7 +97,7 @@ export class PolicyHandle {
 
   /** @internal use {@link openPolicies} */
   constructor(source: Exclude<PolicySource, PolicyHandle>, config: Omit<PolicyConfig, 'policies'> = {}) {
-    this.diag = config.logger ?? diag.createComponentLogger({ namespace: '@otel-policy/sdk-processor' });
+    this.diag = config.logger ?? policyDiag;
     const logger = diagEngineLogger(this.diag);
     this.gate = new LoadingGate({
       whileLoading: config.whileLoading ?? 'hold',

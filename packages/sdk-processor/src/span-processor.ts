@@ -1,4 +1,5 @@
-import { createTraceState, diag, TraceFlags, type Context, type SpanContext, type TraceState } from '@opentelemetry/api';
+import { policyDiag } from './diag-logger.js';
+import { createTraceState, TraceFlags, type Context, type SpanContext, type TraceState } from '@opentelemetry/api';
 import { SdkSpanCursor, sdkSpanAccessor, type ReadableSpanLike } from '@otel-policy/adapters';
 import { EvalResult, isDropped } from '@otel-policy/core';
 import { DelegatingPolicyProcessor } from './delegating-processor.js';
@@ -71,7 +72,7 @@ export function withTraceState<S extends ReadableSpanLike>(span: S, traceState: 
  */
 export class PolicySpanProcessor extends DelegatingPolicyProcessor<SpanProcessorLike, ReadableSpanLike> implements SpanProcessorLike {
   private readonly cursor = new SdkSpanCursor();
-  private readonly logger = diag.createComponentLogger({ namespace: '@otel-policy/sdk-processor' });
+  private readonly logger = policyDiag;
   /** Sampled tracestates the API's TraceState could not carry as written. */
   private alteredTraceStates = 0;
 
@@ -99,7 +100,7 @@ export class PolicySpanProcessor extends DelegatingPolicyProcessor<SpanProcessor
 
   /** Evaluate the span; forward it (or its view with a new tracestate) unless a policy drops it. */
   onEnd(span: ReadableSpanLike): void {
-    if (this.shutdownPromise !== undefined) return;
+    if (this.shutdownOnce.isCalled) return;
     // Before the first policy set is in: held, dropped or passed per `whileLoading`.
     if ((!this.handle.gate.loaded || this.held.size > 0) && this.held.take(span)) return;
     this.process(span);

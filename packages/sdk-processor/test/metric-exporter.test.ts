@@ -431,7 +431,7 @@ describe('PolicyMetricExporter: failure and lifecycle', () => {
     const result = await exportOnce(exporter, broken);
     expect(result.code).toBe(ExportResultCode.SUCCESS);
     expect(memory.getMetrics()).toEqual([broken]);
-    expect(errors.map((e) => e.slice(0, 2))).toEqual([['@otel-policy/sdk-processor/metric-exporter', 'metric policy evaluation failed; exporting the batch unfiltered']]);
+    expect(errors.map((e) => e.slice(0, 2))).toEqual([['@otel-policy/sdk-processor', 'metric policy evaluation failed; exporting the batch unfiltered']]);
     await exporter.shutdown();
   });
 

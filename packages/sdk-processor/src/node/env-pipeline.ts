@@ -14,7 +14,7 @@
  * timeout and certificate variables themselves, and the env helpers are
  * `@opentelemetry/core`'s. Checked against sdk-node 0.223.0 and 0.301.0.
  */
-import { diag } from '@opentelemetry/api';
+import { policyDiag } from '../diag-logger.js';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { LogRecordProcessorLike } from '../log-record-processor.js';
 import type { SpanProcessorLike } from '../span-processor.js';
@@ -44,7 +44,7 @@ const PROTOCOL_PACKAGE: Record<Protocol, string> = { grpc: 'grpc', 'http/json': 
 function protocolOf(env: CoreEnv, signal: 'TRACES' | 'LOGS' | 'METRICS'): Protocol {
   const p = (env.getStringFromEnv(`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`) ?? env.getStringFromEnv('OTEL_EXPORTER_OTLP_PROTOCOL'))?.trim() || 'http/protobuf';
   if ((PROTOCOLS as readonly string[]).includes(p)) return p as Protocol;
-  diag.warn(`Unsupported OTLP ${signal.toLowerCase()} protocol: "${p}". Using http/protobuf.`);
+  policyDiag.warn(`Unsupported OTLP ${signal.toLowerCase()} protocol: "${p}". Using http/protobuf.`);
   return 'http/protobuf';
 }
 
@@ -52,7 +52,7 @@ function protocolOf(env: CoreEnv, signal: 'TRACES' | 'LOGS' | 'METRICS'): Protoc
 function positive(env: CoreEnv, name: string): number | undefined {
   const v = env.getNumberFromEnv(name);
   if (v !== undefined && v <= 0) {
-    diag.warn(`${name} (${v}) is invalid, expected number greater than 0, using default.`);
+    policyDiag.warn(`${name} (${v}) is invalid, expected number greater than 0, using default.`);
     return undefined;
   }
   return v;
@@ -64,7 +64,7 @@ function exporterNames(env: CoreEnv, variable: string): string[] | undefined {
   if (names.length === 0) names = ['otlp'];
   if (names.includes('none')) {
     if (names.length === 1 || names[0] === 'none') return undefined;
-    diag.warn(`${variable} contains "none" along with other exporters. Using default otlp exporter.`);
+    policyDiag.warn(`${variable} contains "none" along with other exporters. Using default otlp exporter.`);
     names = ['otlp'];
   }
   return names;
@@ -103,7 +103,7 @@ function spanProcessorsFromEnv(sdk: SdkPackages, env: CoreEnv): SpanProcessorLik
       const exporter = new (sdkClass(sdk, '@opentelemetry/sdk-trace', 'ConsoleSpanExporter'))();
       processors.push(new (sdkClass(sdk, '@opentelemetry/sdk-trace', 'SimpleSpanProcessor'))({ exporter }));
     } else {
-      diag.warn(`Unrecognized OTEL_TRACES_EXPORTER value: ${name}.`);
+      policyDiag.warn(`Unrecognized OTEL_TRACES_EXPORTER value: ${name}.`);
     }
   }
   return processors.length > 0 ? processors : undefined;
@@ -131,7 +131,7 @@ function logRecordProcessorsFromEnv(sdk: SdkPackages, env: CoreEnv): LogRecordPr
       const exporter = new (sdkClass(sdk, '@opentelemetry/sdk-logs', 'ConsoleLogRecordExporter'))();
       processors.push(new (sdkClass(sdk, '@opentelemetry/sdk-logs', 'SimpleLogRecordProcessor'))({ exporter }));
     } else {
-      diag.warn(`Unsupported OTEL_LOGS_EXPORTER value: "${name}". Supported values are: otlp, console, none.`);
+      policyDiag.warn(`Unsupported OTEL_LOGS_EXPORTER value: "${name}". Supported values are: otlp, console, none.`);
     }
   }
   return processors.length > 0 ? processors : undefined;
@@ -153,10 +153,10 @@ function metricReadersFromEnv(sdk: SdkPackages, env: CoreEnv): MetricReaderFacto
       readers.push((wrap) => new (Reader())({ exporter: wrap(new Exporter()) }));
     } else if (name === 'prometheus') {
       const Prometheus = sdkClass(sdk, '@opentelemetry/exporter-prometheus', 'PrometheusExporter');
-      diag.warn('OTEL_METRICS_EXPORTER=prometheus: metrics are scraped, not pushed, so metric policies do not apply to them (logs and spans still are filtered)');
+      policyDiag.warn('OTEL_METRICS_EXPORTER=prometheus: metrics are scraped, not pushed, so metric policies do not apply to them (logs and spans still are filtered)');
       readers.push(() => new Prometheus({ host: env.getStringFromEnv('OTEL_EXPORTER_PROMETHEUS_HOST'), port: env.getNumberFromEnv('OTEL_EXPORTER_PROMETHEUS_PORT') }));
     } else {
-      diag.warn(`Unsupported OTEL_METRICS_EXPORTER value: "${name}". Supported values are: otlp, console, prometheus, none.`);
+      policyDiag.warn(`Unsupported OTEL_METRICS_EXPORTER value: "${name}". Supported values are: otlp, console, prometheus, none.`);
     }
   }
   return readers.length > 0 ? readers : undefined;

@@ -3,7 +3,7 @@
  * in the package README). Anything unusable is reported once on `diag` and
  * leaves the application unfiltered (fail-open) rather than crashing it.
  */
-import { diag } from '@opentelemetry/api';
+import { policyDiag } from '../diag-logger.js';
 import { fileURLToPath } from 'node:url';
 import { GrpcPolicyProvider, HttpPolicyProvider } from '@otel-policy/providers';
 import type { PolicyConfig, PolicySource } from '../policy-source.js';
@@ -44,7 +44,7 @@ function wholeNumber(env: Env, name: string, min: number, report: (m: string) =>
  * `https://` sync URL (the full path, e.g. `…/v1/policy/sync`), or
  * `grpc://host:port` (a gRPC sync server, plaintext).
  */
-export function policyConfigFromEnv(env: Env = process.env, report: (m: string) => void = (m) => diag.warn(`@otel-policy: ${m}`)): PolicyConfig | undefined {
+export function policyConfigFromEnv(env: Env = process.env, report: (m: string) => void = (m) => policyDiag.warn(m)): PolicyConfig | undefined {
   const source = value(env, POLICY_ENV.source);
   if (source === undefined) {
     report(`${POLICY_ENV.source} is not set: telemetry is exported unfiltered`);

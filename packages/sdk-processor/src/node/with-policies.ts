@@ -6,7 +6,7 @@
  * handling is built the way NodeSDK would build it (see env-pipeline.ts) and
  * wrapped too, so adopting policies never means re-wiring exporters by hand.
  */
-import { diag } from '@opentelemetry/api';
+import { policyDiag } from '../diag-logger.js';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { PolicyLogRecordProcessor, type LogRecordProcessorLike } from '../log-record-processor.js';
 import { PolicyMetricExporter } from '../metric-exporter.js';
@@ -91,7 +91,7 @@ export function withPolicies<C extends object>(config: C & PolicyPipelineConfig,
   const wrapMetrics = (exporter: PushMetricExporter) => new PolicyMetricExporter(exporter, shared);
   let readers: unknown[] | undefined;
   if (metricReaders) {
-    diag.warn('@otel-policy: metricReaders passed to withPolicies are kept unfiltered (their exporters cannot be reached); pass metricExporters to filter metrics');
+    policyDiag.warn('metricReaders passed to withPolicies are kept unfiltered (their exporters cannot be reached); pass metricExporters to filter metrics');
     readers = [...metricReaders];
   }
   if (metricExporters?.length) {
