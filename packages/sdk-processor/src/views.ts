@@ -1,5 +1,6 @@
 import type { AggregationOption, AggregationType, ViewOptions } from '@opentelemetry/sdk-metrics';
 import { parsePolicyDocument, parsePolicyText, type MatchCondition, type Matcher, type Policy, type PolicySet } from '@otel-policy/core';
+import { PolicyHandle } from './policy-source.js';
 
 /**
  * `{ type: AggregationType.DROP }`: the value is 1 in sdk-metrics 1.x and 2.x
@@ -75,12 +76,21 @@ export interface PolicyDropViews {
  * instrument back).
  *
  * @param policies a parsed set, a policy document (`{ policies: [...] }`), or
- *   policy file text (JSON or YAML) — not a path: read the file yourself.
+ *   policy file text (JSON or YAML) — not a path or a {@link PolicyHandle}
+ *   (either throws a TypeError that says so): read the file yourself.
  * @example
  * const { views } = dropViewsFor(readFileSync('policies.yaml', 'utf8'));
  * const meterProvider = new MeterProvider({ views, readers: [reader] });
  */
 export function dropViewsFor(policies: PolicySet | { readonly policies: readonly unknown[] } | string, options: DropViewsOptions = {}): PolicyDropViews {
+  if (policies instanceof PolicyHandle) {
+    throw new TypeError(
+      "dropViewsFor takes policy text or a parsed set, not a handle (views are fixed when the MeterProvider is built): pass the file's text, dropViewsFor(readFileSync(path, 'utf8'))",
+    );
+  }
+  if (typeof policies === 'string' && /^[^\n{}[\]]+\.(ya?ml|json)$/i.test(policies.trim())) {
+    throw new TypeError(`dropViewsFor takes policy text, not a path (${JSON.stringify(policies)}): pass dropViewsFor(readFileSync(${JSON.stringify(policies)}, 'utf8'))`);
+  }
   const set = typeof policies === 'string' ? parsePolicyText(policies) : isParsed(policies) ? policies : parsePolicyDocument(policies);
   const aggregation = options.aggregation ?? DROP_AGGREGATION;
   const views: ViewOptions[] = [];

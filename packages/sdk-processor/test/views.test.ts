@@ -7,6 +7,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, AggregationType, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import { parsePolicyDocument } from '@otel-policy/core';
 import { dropViewsFor } from '../src/views.js';
+import { openPolicies } from '../src/policy-source.js';
 import { PolicyMetricExporter } from '../src/metric-exporter.js';
 
 const drop = (id: string, ...match: unknown[]) => ({ id, metric: { match, keep: false } });
@@ -37,6 +38,23 @@ function provider(views: ViewOptions[], wrap: (m: InMemoryMetricExporter) => Pus
   };
   return { mp, exporter, exported };
 }
+
+describe('dropViewsFor: what it takes', () => {
+  it('says so when given a path or a handle instead of policy text', async () => {
+    expect(() => dropViewsFor('./policies.yaml')).toThrow(/not a path \("\.\/policies\.yaml"\): pass dropViewsFor\(readFileSync/);
+    const handle = openPolicies({ policies: [] });
+    try {
+      expect(() => dropViewsFor(handle as never)).toThrow(/not a handle/);
+    } finally {
+      await handle.shutdown();
+    }
+  });
+
+  it('reads one-line JSON text as policies, not as a path', () => {
+    const { views } = dropViewsFor('{"policies":[{"id":"d","metric":{"match":[{"metric_field":"name","exact":"x.json"}],"keep":false}}]}');
+    expect(views).toHaveLength(1);
+  });
+});
 
 describe('dropViewsFor: which policies become views', () => {
   it('maps name matchers to instrumentName patterns, scope_name to meterName and unit to instrumentUnit', () => {

@@ -52,7 +52,7 @@ export interface DecodedRequest {
  * fields: identifiers stay Buffers and timestamps stay Long objects, and the
  * walk below turns them into hex and decimal strings natively (protobufjs's
  * base64 and Long.toString cost more than the rest of the conversion);
- * AnyValue always converts with TO_OBJECT (see schema.ts).
+ * AnyValue always converts with TO_OBJECT (see otlpSchema in @otel-policy/proto).
  */
 const TO_OBJECT: IConversionOptions = { longs: String, enums: Number, bytes: String, json: true };
 const TO_OBJECT_RAW: IConversionOptions = { enums: Number, json: true };
