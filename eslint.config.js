@@ -55,6 +55,20 @@ function layerPatterns(layer) {
   return patterns;
 }
 
+/**
+ * The adapter families (one per record representation) and what they share.
+ * `shared/` holds the reads of each record shape, written once; a family
+ * supplies only how to read its representation and never imports the other.
+ */
+export const ADAPTER_FAMILIES = { shared: [], 'otlp-json': ['shared'], sdk: ['shared'] };
+
+/** Patterns keeping an adapter folder to the folders it may import. */
+function adapterPatterns(folder) {
+  return Object.keys(ADAPTER_FAMILIES)
+    .filter((f) => f !== folder && !ADAPTER_FAMILIES[folder].includes(f))
+    .map((f) => ({ group: [`../${f}`, `../${f}/*`], message: `adapters/${folder} may not import adapters/${f}: each family reads its own representation, and what they share lives in shared/` }));
+}
+
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
 export default tseslint.config(
@@ -81,5 +95,6 @@ export default tseslint.config(
   },
   ...WORKSPACE.filter((p) => p !== 'core').map((pkg) => ({ files: [`packages/${pkg}/src/**/*.ts`], rules: restrict(packagePatterns(pkg)) })),
   { files: ['packages/core/src/*.ts'], rules: restrict(packagePatterns('core')) },
+  ...Object.keys(ADAPTER_FAMILIES).map((folder) => ({ files: [`packages/adapters/src/${folder}/**/*.ts`], rules: restrict([...packagePatterns('adapters'), ...adapterPatterns(folder)]) })),
   ...CORE_LAYERS.map((layer) => ({ files: [`packages/core/src/${layer}/**/*.ts`], rules: restrict([...packagePatterns('core'), ...layerPatterns(layer)]) })),
 );

@@ -43,6 +43,19 @@ describe('core layers: policy → match → actions → compile → evaluate →
   });
 });
 
+describe('adapter families: shared ← otlp-json, sdk', () => {
+  it('keeps each family out of the other, and shared out of both', async () => {
+    expect(await restricted('packages/adapters/src/sdk/x.ts', "import { a } from '../otlp-json/any-value.js';\nexport const x = a;\n")).toHaveLength(1);
+    expect(await restricted('packages/adapters/src/otlp-json/x.ts', "import { a } from '../sdk/attributes.js';\nexport const x = a;\n")).toHaveLength(1);
+    expect(await restricted('packages/adapters/src/shared/x.ts', "import { a } from '../sdk/attributes.js';\nexport const x = a;\n")).toHaveLength(1);
+  });
+
+  it('lets both families import shared', async () => {
+    expect(await restricted('packages/adapters/src/sdk/x.ts', "import { a } from '../shared/ids.js';\nexport const x = a;\n")).toEqual([]);
+    expect(await restricted('packages/adapters/src/otlp-json/x.ts', "import { a } from '../shared/ids.js';\nexport const x = a;\n")).toEqual([]);
+  });
+});
+
 describe('package dependencies point one way', () => {
   it('keeps core free of other packages and of OpenTelemetry', async () => {
     expect(await restricted('packages/core/src/policy/x.ts', "import { a } from '@otel-policy/adapters';\nexport const x = a;\n")).toHaveLength(1);
