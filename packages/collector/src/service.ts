@@ -12,6 +12,7 @@
  * exports in progress are cancelled, what the queues hold is dropped, and
  * one line per exporter and signal says how many records were lost.
  */
+import { createAuthenticator, type Authenticator } from './extension/authenticator.js';
 import type { AddressInfo } from 'node:net';
 import { ExportFailure, exportItem } from './exporter/item.js';
 import type { CollectorConfig, ExporterConfig, PipelineConfig } from './config/config.js';
@@ -105,13 +106,20 @@ export class Collector {
     const lookup = (receiverId: string, signal: SignalType) => this.consumers.get(`${receiverId}\0${signal}`);
     const receiverMetrics = new ReceiverMetrics(this.metrics);
     const budgets: [string, AdmissionBudget][] = [];
+    // One authenticator per extension, shared by the receivers naming it.
+    const authenticators = new Map<string, Authenticator>();
+    for (const id of config.service.extensions) {
+      const ext = config.extensions.get(id)!;
+      if (ext.type !== 'health_check') authenticators.set(id, createAuthenticator(ext, this.log));
+    }
+    const authOf = (name: string | undefined) => (name === undefined ? undefined : authenticators.get(name));
     for (const id of used('receivers')) {
       const r = config.receivers.get(id)!;
       // One budget per receiver, shared by its protocols.
       const budget = new AdmissionBudget(r.admission.requestLimitBytes);
       budgets.push([id, budget]);
-      if (r.http) this.httpReceivers.push(new OtlpHttpReceiver(id, r.http, lookup, this.log, receiverMetrics, budget));
-      if (r.grpc) this.grpcReceivers.push(new OtlpGrpcReceiver(id, r.grpc, lookup, this.log, receiverMetrics, budget));
+      if (r.http) this.httpReceivers.push(new OtlpHttpReceiver(id, r.http, lookup, this.log, receiverMetrics, budget, authOf(r.http.authenticator)));
+      if (r.grpc) this.grpcReceivers.push(new OtlpGrpcReceiver(id, r.grpc, lookup, this.log, receiverMetrics, budget, authOf(r.grpc.authenticator)));
     }
     this.metrics.collected('otelcol_receiver_inflight_bytes', 'Bytes of requests the receiver holds (as received and decompressed), bounded by admission.request_limit_mib', 'gauge', () =>
       budgets.map(([receiver, b]) => [{ receiver }, b.used]),
@@ -214,6 +222,7 @@ export class Collector {
     }
     for (const id of this.config.service.extensions) {
       const h = this.config.extensions.get(id)!;
+      if (h.type !== 'health_check') continue;
       const s = await serveEndpoint(`extension "${id}"`, h.endpoint, { [h.path]: (res) => this.health(res) });
       this.closers.push(s.close);
       (this.endpoints.health ??= {})[id] = formatEndpoint(s.address.address, s.address.port);

@@ -1,4 +1,6 @@
 /** Configuration: the Collector's shape, defaults, and every rejection naming its path. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfigText, parseDuration, parseEndpoint, type CollectorConfig } from '@otel-policy/collector';
@@ -161,7 +163,7 @@ service: { pipelines: { logs: { receivers: [otlp], exporters: [otlphttp] } } }`,
 
   it('rejects unknown keys, naming the path and the valid keys', () => {
     expect(problems(minimal('').replace('http: }', 'http: { endpoint: "127.0.0.1:1", enpoint: x } }'))).toEqual([
-      'receivers.otlp.protocols.http.enpoint: unknown key (valid keys: endpoint, max_request_body_size, logs_url_path, traces_url_path, metrics_url_path, read_timeout, read_header_timeout, idle_timeout)',
+      'receivers.otlp.protocols.http.enpoint: unknown key (valid keys: endpoint, max_request_body_size, logs_url_path, traces_url_path, metrics_url_path, read_timeout, read_header_timeout, idle_timeout, tls, auth)',
     ]);
     expect(problems(minimal('').replace('exporters: { debug: }', 'exporters: { debug: { verbosity: basic, colour: red } }'))).toEqual([
       'exporters.debug.colour: unknown key (valid keys: verbosity, sampling_initial, sampling_thereafter, use_internal_logger)',
@@ -170,8 +172,48 @@ service: { pipelines: { logs: { receivers: [otlp], exporters: [otlphttp] } } }`,
   });
 
   it('rejects Collector settings this service does not implement, saying so', () => {
-    expect(problems(minimal('').replace('http: }', 'http: { tls: { cert_file: x } } }'))).toEqual(['receivers.otlp.protocols.http.tls: is a Collector setting this service does not support']);
+    expect(problems(minimal('').replace('http: }', 'http: { cors: { allowed_origins: [x] } } }'))).toEqual([
+      'receivers.otlp.protocols.http.cors: is a Collector setting this service does not support',
+    ]);
     expect(problems(minimal('connectors: { forward: }'))).toEqual(['connectors: is a Collector setting this service does not support']);
+  });
+
+  it('reads receiver tls and auth, checking files, versions and the authenticator it names', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'otel-policy-tlscfg-'));
+    for (const f of ['cert.pem', 'key.pem', 'ca.pem', 'tokens']) writeFileSync(path.join(dir, f), 'x');
+    const withAuth = (protocol: string, ext: string, listed = true) =>
+      `receivers: { otlp: { protocols: { ${protocol}: { tls: { cert_file: cert.pem, key_file: key.pem, client_ca_file: ca.pem }, auth: { authenticator: bearertokenauth/in } } } } }
+extensions: { ${ext} }
+exporters: { debug: }
+service: { extensions: [${listed ? 'bearertokenauth/in' : ''}], pipelines: { logs: { receivers: [otlp], exporters: [debug] } } }`;
+    const c = parseConfigText(withAuth('http', 'bearertokenauth/in: { filename: tokens }'), dir);
+    expect(c.receivers.get('otlp')!.http).toMatchObject({
+      tls: { certFile: path.join(dir, 'cert.pem'), keyFile: path.join(dir, 'key.pem'), clientCaFile: path.join(dir, 'ca.pem'), minVersion: 'TLSv1.2' },
+      authenticator: 'bearertokenauth/in',
+    });
+    expect(c.extensions.get('bearertokenauth/in')).toMatchObject({ type: 'bearertokenauth', scheme: 'Bearer', header: 'authorization', file: path.join(dir, 'tokens') });
+    const problemsIn = (text: string) => {
+      try {
+        parseConfigText(text, dir);
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    };
+    expect(problemsIn(withAuth('grpc', 'health_check: '))).toEqual([
+      'service.extensions[0]: references extension "bearertokenauth/in", which is not configured under extensions',
+      'receivers.otlp.protocols.grpc.auth.authenticator: references extension "bearertokenauth/in", which is not configured under extensions',
+    ]);
+    expect(problemsIn(withAuth('grpc', 'bearertokenauth/in: { token: s3cret }', false))).toEqual([
+      'receivers.otlp.protocols.grpc.auth.authenticator: extension "bearertokenauth/in" must also be listed in service.extensions',
+    ]);
+    expect(problemsIn(withAuth('http', 'bearertokenauth/in: { }'))).toEqual(['extensions.bearertokenauth/in: needs a token, tokens or a filename']);
+    expect(problemsIn(withAuth('http', 'bearertokenauth/in: { token: s3cret }').replace('client_ca_file: ca.pem', 'min_version: "1.1"'))).toEqual([
+      'receivers.otlp.protocols.http.tls.min_version: must be "1.2" or "1.3" (older TLS versions are not accepted), got "1.1"',
+    ]);
+    expect(problemsIn(withAuth('http', 'bearertokenauth/in: { token: s3cret }').replace('key_file: key.pem', 'key_file: nope.pem'))).toEqual([
+      `receivers.otlp.protocols.http.tls.key_file: no such file: ${path.join(dir, 'nope.pem')}`,
+    ]);
   });
 
   it('reads the limits: shutdown_timeout, admission and the HTTP timeouts, with defaults, and refuses inconsistent ones', () => {

@@ -1,5 +1,6 @@
 /** Test helpers: collectors on 127.0.0.1:0, OTLP clients over real sockets. */
 import http from 'node:http';
+import https from 'node:https';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -46,10 +47,11 @@ export interface HttpResult {
 }
 
 /** POST raw bytes (no fetch: we need full control of headers and early responses). */
-export function post(url: string, body: Uint8Array | string, headers: Record<string, string | number>, method = 'POST'): Promise<HttpResult> {
+export function post(url: string, body: Uint8Array | string, headers: Record<string, string | number>, method = 'POST', tls: https.RequestOptions = {}): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const all = headers['transfer-encoding'] ? headers : { 'content-length': Buffer.byteLength(body), ...headers };
-    const req = http.request(url, { method, headers: all, agent: false }, (res) => {
+    const request = url.startsWith('https:') ? https.request : http.request;
+    const req = request(url, { method, headers: all, agent: false, ...tls }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -81,11 +83,12 @@ const identity = (b: Buffer) => b;
 const clients = new Map<string, grpc.Client>();
 
 /** One OTLP/gRPC Export call with raw protobuf bytes. */
-export function grpcExport(target: string, signal: SignalType, body: Uint8Array, metadata = new grpc.Metadata()): Promise<GrpcResult> {
-  let client = clients.get(target);
+export function grpcExport(target: string, signal: SignalType, body: Uint8Array, metadata = new grpc.Metadata(), credentials?: grpc.ChannelCredentials): Promise<GrpcResult> {
+  let client = credentials === undefined ? clients.get(target) : undefined;
   if (!client) {
-    client = new grpc.Client(target, grpc.credentials.createInsecure());
-    clients.set(target, client);
+    client = new grpc.Client(target, credentials ?? grpc.credentials.createInsecure());
+    if (credentials === undefined) clients.set(target, client);
+    else setTimeout(() => client!.close(), 30_000).unref();
   }
   return new Promise((resolve) => {
     client!.makeUnaryRequest<Buffer, Buffer>(otlpSchema()[signal].grpcPath, identity, identity, Buffer.from(body), metadata, { deadline: Date.now() + 20_000 }, (error, response) =>

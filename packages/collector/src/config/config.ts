@@ -12,9 +12,12 @@ import { at, Checker, ConfigError, describe, endpoint, isObj, type Endpoint, typ
 import { otlpReceiver, type OtlpReceiverConfig } from '../receiver/otlp-config.js';
 import { policyProcessor, type PolicyProcessorConfig } from '../processor/policy-config.js';
 import { exporter, type ExporterConfig } from '../exporter/exporter-config.js';
+import { AUTH_EXTENSION_TYPES, basicAuth, bearerTokenAuth, type AuthenticatorConfig } from '../extension/auth-config.js';
 
 export { ConfigError, type Endpoint } from './values.js';
 export type { GrpcReceiverConfig, HttpReceiverConfig, AdmissionConfig, OtlpReceiverConfig } from '../receiver/otlp-config.js';
+export type { AuthenticatorConfig, BearerTokenAuthConfig, BasicAuthConfig } from '../extension/auth-config.js';
+export type { TlsServerConfig } from '../receiver/tls-server-config.js';
 export type { ProviderConfig, ServiceMetadataConfig, PolicyProcessorConfig } from '../processor/policy-config.js';
 export type { QueueConfig, RetryConfig, TlsClientConfig, Compression, OtlpHttpExporterConfig, OtlpGrpcExporterConfig, DebugExporterConfig, ExporterConfig } from '../exporter/exporter-config.js';
 
@@ -27,6 +30,8 @@ export interface HealthCheckConfig {
   endpoint: Endpoint;
   path: string;
 }
+
+export type ExtensionConfig = HealthCheckConfig | AuthenticatorConfig;
 
 export interface PipelineConfig {
   id: string;
@@ -51,7 +56,7 @@ export interface CollectorConfig {
   receivers: Map<string, OtlpReceiverConfig>;
   processors: Map<string, PolicyProcessorConfig>;
   exporters: Map<string, ExporterConfig>;
-  extensions: Map<string, HealthCheckConfig>;
+  extensions: Map<string, ExtensionConfig>;
   service: {
     extensions: string[];
     pipelines: PipelineConfig[];
@@ -72,7 +77,7 @@ const COMPONENT_ID = /^([a-zA-Z][0-9a-zA-Z_]{0,62})(?:\/(.+))?$/;
 const RECEIVER_TYPES = ['otlp'];
 const PROCESSOR_TYPES = ['policy'];
 const EXPORTER_TYPES = ['debug', 'otlphttp', 'otlp'];
-const EXTENSION_TYPES = ['health_check'];
+const EXTENSION_TYPES = ['health_check', ...AUTH_EXTENSION_TYPES];
 
 /** Default `service.shutdown_timeout`: leaves room in Kubernetes' default 30 s termination grace period. */
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 20_000;
@@ -146,10 +151,12 @@ export function parseConfig(raw: unknown, configDir: string): CollectorConfig {
   const root = c.object(raw, '', ['receivers', 'processors', 'exporters', 'extensions', 'service'], ['connectors']);
   if (!root) throw new ConfigError(c.problems);
 
-  const receivers = components(c, root.receivers, 'receivers', RECEIVER_TYPES, (v, p, id) => otlpReceiver(c, v, p, id));
+  const receivers = components(c, root.receivers, 'receivers', RECEIVER_TYPES, (v, p, id) => otlpReceiver(c, v, p, id, configDir));
   const processors = components(c, root.processors, 'processors', PROCESSOR_TYPES, (v, p, id) => policyProcessor(c, v, p, id, configDir));
   const exporters = components(c, root.exporters, 'exporters', EXPORTER_TYPES, (v, p, id, type) => exporter(c, v, p, id, type, configDir));
-  const extensions = components(c, root.extensions, 'extensions', EXTENSION_TYPES, (v, p, id) => healthCheck(c, v, p, id));
+  const extensions = components<ExtensionConfig>(c, root.extensions, 'extensions', EXTENSION_TYPES, (v, p, id, type) =>
+    type === 'bearertokenauth' ? bearerTokenAuth(c, v, p, id, configDir) : type === 'basicauth' ? basicAuth(c, v, p, id, configDir) : healthCheck(c, v, p, id),
+  );
 
   const service = c.object(root.service, 'service', ['extensions', 'pipelines', 'telemetry', 'shutdown_timeout']) ?? {};
   if (root.service === undefined || root.service === null) c.error('service', 'is required (with at least one pipeline)');
@@ -157,6 +164,20 @@ export function parseConfig(raw: unknown, configDir: string): CollectorConfig {
   serviceExtensions.forEach((id, i) => {
     if (!extensions.has(id)) c.error(at('service.extensions', i), `references extension "${id}", which is not configured under extensions`);
   });
+  for (const [id, r] of receivers) {
+    for (const [protocol, cfg] of [
+      ['grpc', r.grpc],
+      ['http', r.http],
+    ] as const) {
+      const name = cfg?.authenticator;
+      if (name === undefined) continue;
+      const p = `receivers.${id}.protocols.${protocol}.auth.authenticator`;
+      const ext = extensions.get(name);
+      if (ext === undefined) c.error(p, `references extension "${name}", which is not configured under extensions`);
+      else if (ext.type === 'health_check') c.error(p, `"${name}" is not an authenticator (use a bearertokenauth or basicauth extension)`);
+      else if (!serviceExtensions.includes(name)) c.error(p, `extension "${name}" must also be listed in service.extensions`);
+    }
+  }
 
   const pipelines: PipelineConfig[] = [];
   const rawPipelines = c.object(service.pipelines, 'service.pipelines', Object.keys(isObj(service.pipelines) ? service.pipelines : {}));

@@ -7,6 +7,7 @@ export class ReceiverMetrics {
   private readonly acceptedBy: Record<SignalType, Counter>;
   private readonly refusedBy: Record<SignalType, Counter>;
   private readonly admissionRefused: Counter;
+  private readonly authRefused: Counter;
 
   constructor(metrics: MetricsRegistry) {
     const family = (what: string, help: string) => {
@@ -20,6 +21,12 @@ export class ReceiverMetrics {
       'otelcol_receiver_admission_refused_requests_total',
       'Requests refused because the receiver held its limit of in-flight bytes (admission.request_limit_mib)',
     );
+    this.authRefused = metrics.counter('otelcol_receiver_unauthenticated_requests_total', "Requests refused because their credentials were missing or not accepted by the receiver's authenticator");
+  }
+
+  /** A request refused by the receiver's authenticator (nothing of it was read). */
+  refusedAuth(receiver: string, transport: string): void {
+    this.authRefused.add({ receiver, transport }, 1);
   }
 
   /** A request refused by admission control (its records are unknown: it was not read). */

@@ -2,12 +2,16 @@
 import { at, Checker, MiB, endpoint } from '../config/values.js';
 import type { Endpoint } from '../config/values.js';
 import type { SignalType } from '@otel-policy/proto';
+import { tlsServerConfig, type TlsServerConfig } from './tls-server-config.js';
 
 export interface GrpcReceiverConfig {
   endpoint: Endpoint;
   /** Largest request accepted, in bytes (`max_recv_msg_size_mib`, default 4 MiB). */
   maxRecvMsgSizeBytes: number;
   maxConcurrentStreams: number | undefined;
+  tls: TlsServerConfig | undefined;
+  /** `auth.authenticator`: the id of a bearertokenauth or basicauth extension. */
+  authenticator: string | undefined;
 }
 
 export interface HttpReceiverConfig {
@@ -21,6 +25,9 @@ export interface HttpReceiverConfig {
   readTimeoutMs: number;
   /** `idle_timeout`: how long an idle kept-alive connection stays open, ms (default 30 s). */
   idleTimeoutMs: number;
+  tls: TlsServerConfig | undefined;
+  /** `auth.authenticator`: the id of a bearertokenauth or basicauth extension. */
+  authenticator: string | undefined;
 }
 
 /**
@@ -43,15 +50,22 @@ export interface OtlpReceiverConfig {
 
 /** The keys of each protocol section: those read, and Collector settings this service does not support (rejected with their own message). */
 const GRPC_KEYS: { known: readonly string[]; unsupported: readonly string[] } = {
-  known: ['endpoint', 'max_recv_msg_size_mib', 'max_concurrent_streams', 'transport'],
-  unsupported: ['tls', 'auth', 'keepalive', 'read_buffer_size', 'write_buffer_size', 'include_metadata'],
+  known: ['endpoint', 'max_recv_msg_size_mib', 'max_concurrent_streams', 'transport', 'tls', 'auth'],
+  unsupported: ['keepalive', 'read_buffer_size', 'write_buffer_size', 'include_metadata'],
 };
 const HTTP_KEYS: { known: readonly string[]; unsupported: readonly string[] } = {
-  known: ['endpoint', 'max_request_body_size', 'logs_url_path', 'traces_url_path', 'metrics_url_path', 'read_timeout', 'read_header_timeout', 'idle_timeout'],
-  unsupported: ['tls', 'auth', 'cors', 'include_metadata', 'compression_algorithms', 'write_timeout', 'response_headers'],
+  known: ['endpoint', 'max_request_body_size', 'logs_url_path', 'traces_url_path', 'metrics_url_path', 'read_timeout', 'read_header_timeout', 'idle_timeout', 'tls', 'auth'],
+  unsupported: ['cors', 'include_metadata', 'compression_algorithms', 'write_timeout', 'response_headers'],
 };
 
-export function otlpReceiver(c: Checker, v: unknown, p: string, id: string): OtlpReceiverConfig | undefined {
+/** `auth: { authenticator: <extension id> }` (checked against the extensions by the configuration). */
+function authenticatorOf(c: Checker, v: unknown, p: string): string | undefined {
+  if (v === undefined) return undefined;
+  const o = c.object(v, p, ['authenticator'], ['request_params']);
+  return o ? c.string(o.authenticator, at(p, 'authenticator'), { required: true }) : undefined;
+}
+
+export function otlpReceiver(c: Checker, v: unknown, p: string, id: string, configDir: string): OtlpReceiverConfig | undefined {
   const o = c.object(v, p, ['protocols', 'admission']);
   if (!o) return undefined;
   const ap = at(p, 'admission');
@@ -71,7 +85,12 @@ export function otlpReceiver(c: Checker, v: unknown, p: string, id: string): Otl
         endpoint: endpoint(c, g.endpoint, at(gp, 'endpoint'), 'localhost:4317'),
         maxRecvMsgSizeBytes: c.int(g.max_recv_msg_size_mib, at(gp, 'max_recv_msg_size_mib'), 4, 1, 4096) * MiB,
         maxConcurrentStreams: g.max_concurrent_streams === undefined ? undefined : c.int(g.max_concurrent_streams, at(gp, 'max_concurrent_streams'), 0, 1),
+        tls: tlsServerConfig(c, g.tls, at(gp, 'tls'), configDir),
+        authenticator: authenticatorOf(c, g.auth, at(gp, 'auth')),
       };
+      // grpc-js cannot raise its TLS floor (1.2, Node's default).
+      if (grpc.tls?.minVersion === 'TLSv1.3')
+        c.error(at(at(gp, 'tls'), 'min_version'), 'the gRPC receiver supports TLS 1.2 and 1.3 but cannot refuse 1.2; use "1.2" here, or the HTTP receiver for a 1.3 floor');
     }
   }
   let http: HttpReceiverConfig | undefined;
@@ -94,6 +113,8 @@ export function otlpReceiver(c: Checker, v: unknown, p: string, id: string): Otl
         readHeaderTimeoutMs: c.duration(h.read_header_timeout, at(hp, 'read_header_timeout'), 10_000),
         readTimeoutMs: c.duration(h.read_timeout, at(hp, 'read_timeout'), 60_000),
         idleTimeoutMs: c.duration(h.idle_timeout, at(hp, 'idle_timeout'), 30_000),
+        tls: tlsServerConfig(c, h.tls, at(hp, 'tls'), configDir),
+        authenticator: authenticatorOf(c, h.auth, at(hp, 'auth')),
       };
       if (http.readHeaderTimeoutMs <= 0) c.error(at(hp, 'read_header_timeout'), 'must be greater than 0');
       else if (http.readTimeoutMs > 0 && http.readTimeoutMs < http.readHeaderTimeoutMs) c.error(at(hp, 'read_timeout'), 'must not be less than read_header_timeout (or 0 for no limit)');

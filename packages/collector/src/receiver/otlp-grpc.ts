@@ -25,6 +25,8 @@ import { SIGNALS, type SignalType } from '@otel-policy/proto';
 import { admissionMessage, type AdmissionBudget } from './admission.js';
 import type { ConsumeResult, ConsumerLookup } from './consumer.js';
 import type { ReceiverMetrics } from './metrics.js';
+import type { Authenticator } from '../extension/authenticator.js';
+import { readTlsMaterial } from './tls-server-config.js';
 
 export class OtlpGrpcReceiver {
   private server: grpc.Server | undefined;
@@ -42,6 +44,7 @@ export class OtlpGrpcReceiver {
     logger: Logger,
     private readonly metrics: ReceiverMetrics,
     private readonly budget: AdmissionBudget,
+    private readonly auth?: Authenticator,
   ) {
     this.log = logger.with({ kind: 'receiver', name: id, transport: 'grpc' });
   }
@@ -60,7 +63,7 @@ export class OtlpGrpcReceiver {
     const { host, port } = this.config.endpoint;
     const target = formatEndpoint(host, port);
     this.port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+      server.bindAsync(target, this.credentials(), (err, bound) => {
         if (err) reject(new Error(`cannot listen on ${target} for the OTLP/gRPC receiver "${this.id}": ${/in use/i.test(err.message) ? 'address already in use' : err.message}`));
         else resolve(bound);
       }),
@@ -68,6 +71,14 @@ export class OtlpGrpcReceiver {
     this.server = server;
     this.log.info('Starting GRPC server', { endpoint: formatEndpoint(host || '0.0.0.0', this.port) });
     return this.port;
+  }
+
+  /** TLS from `tls` (client certificates required with `client_ca_file`), else plaintext. */
+  private credentials(): grpc.ServerCredentials {
+    const t = this.config.tls;
+    if (t === undefined) return grpc.ServerCredentials.createInsecure();
+    const m = readTlsMaterial(t);
+    return grpc.ServerCredentials.createSsl(m.ca ?? null, [{ cert_chain: m.cert, private_key: m.key }], m.ca !== undefined);
   }
 
   /**
@@ -110,6 +121,11 @@ export class OtlpGrpcReceiver {
     const lease = this.budget.lease();
     try {
       if (this.stopping) return this.fail(callback, { status: 'shutting_down' });
+      // Before the message is looked at or counted against the budget.
+      if (this.auth !== undefined && !this.auth.authenticate(metadataValue(call.metadata, this.auth.header))) {
+        this.metrics.refusedAuth(this.id, 'grpc');
+        return callback({ code: GrpcCode.UNAUTHENTICATED, details: 'missing or invalid credentials' });
+      }
       if (!lease.take(call.request.length)) {
         this.metrics.refusedAdmission(this.id, 'grpc');
         return this.fail(callback, { status: 'queue_full', message: admissionMessage(this.budget.limit), retryAfterSecs: 1 });
@@ -149,4 +165,10 @@ export class OtlpGrpcReceiver {
     if (delay !== undefined) metadata.set('grpc-status-details-bin', Buffer.from(encodeStatus(code, message, 'proto', delay)));
     callback({ code, details: message, metadata });
   }
+}
+
+/** The first value of a metadata key, as a string. */
+function metadataValue(md: grpc.Metadata, key: string): string | undefined {
+  const v = md.get(key)[0];
+  return v === undefined ? undefined : typeof v === 'string' ? v : v.toString('utf8');
 }

@@ -17,6 +17,7 @@
  * requests being processed finish (or are cut at the shutdown deadline).
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import zlib from 'node:zlib';
 import type { HttpReceiverConfig } from '../config/config.js';
@@ -29,6 +30,8 @@ import { mediaTypeOf, SIGNALS, type SignalType } from '@otel-policy/proto';
 import { admissionMessage, type AdmissionBudget, type AdmissionLease } from './admission.js';
 import type { ConsumeResult, ConsumerLookup } from './consumer.js';
 import type { ReceiverMetrics } from './metrics.js';
+import type { Authenticator } from '../extension/authenticator.js';
+import { readTlsMaterial } from './tls-server-config.js';
 
 /** Over the per-request limit: 413. */
 class TooLarge extends Error {}
@@ -58,6 +61,7 @@ export class OtlpHttpReceiver {
     logger: Logger,
     private readonly metrics: ReceiverMetrics,
     private readonly budget: AdmissionBudget,
+    private readonly auth?: Authenticator,
   ) {
     this.log = logger.with({ kind: 'receiver', name: id, transport: 'http' });
     for (const s of SIGNALS) this.routes.set(config.paths[s], s);
@@ -66,17 +70,22 @@ export class OtlpHttpReceiver {
   async start(): Promise<AddressInfo> {
     const c = this.config;
     const shortest = c.readTimeoutMs > 0 ? Math.min(c.readHeaderTimeoutMs, c.readTimeoutMs) : c.readHeaderTimeoutMs;
-    const server = http.createServer(
-      {
-        keepAliveTimeout: c.idleTimeoutMs,
-        headersTimeout: c.readHeaderTimeoutMs,
-        requestTimeout: c.readTimeoutMs,
-        // How often Node checks those timeouts (its default, 30 s, would let a slow client stay that much longer).
-        connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(shortest / 4))),
-      },
-      (req, res) => void this.handle(req, res),
-    );
-    server.on('connection', (socket: Socket) => {
+    const options: http.ServerOptions = {
+      keepAliveTimeout: c.idleTimeoutMs,
+      headersTimeout: c.readHeaderTimeoutMs,
+      requestTimeout: c.readTimeoutMs,
+      // How often Node checks those timeouts (its default, 30 s, would let a slow client stay that much longer).
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(shortest / 4))),
+    };
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => void this.handle(req, res);
+    let server: http.Server;
+    if (c.tls === undefined) server = http.createServer(options, onRequest);
+    else {
+      // TLS: with client_ca_file, a client without a certificate signed by that CA fails the handshake.
+      const m = readTlsMaterial(c.tls);
+      server = https.createServer({ ...options, cert: m.cert, key: m.key, ca: m.ca, requestCert: m.ca !== undefined, rejectUnauthorized: m.ca !== undefined, minVersion: m.minVersion }, onRequest);
+    }
+    server.on(c.tls === undefined ? 'connection' : 'secureConnection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
@@ -92,7 +101,7 @@ export class OtlpHttpReceiver {
       throw new Error(`cannot listen on ${formatEndpoint(host, port)} for the OTLP/HTTP receiver "${this.id}": ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`);
     });
     this.address = server.address() as AddressInfo;
-    this.log.info('Starting HTTP server', { endpoint: formatEndpoint(this.address.address, this.address.port) });
+    this.log.info('Starting HTTP server', { tls: c.tls !== undefined, endpoint: formatEndpoint(this.address.address, this.address.port) });
     return this.address;
   }
 
@@ -145,6 +154,11 @@ export class OtlpHttpReceiver {
 
   private async serve(req: http.IncomingMessage, res: http.ServerResponse, lease: AdmissionLease): Promise<void> {
     if (this.stopping) res.setHeader('connection', 'close');
+    // Before anything of the request is routed or read.
+    if (this.auth !== undefined && !this.auth.authenticate(headerValue(req.headers[this.auth.header]))) {
+      this.metrics.refusedAuth(this.id, 'http');
+      return this.plain(req, res, 401, 'missing or invalid credentials');
+    }
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const signal = this.routes.get(q < 0 ? url : url.slice(0, q));
@@ -250,6 +264,8 @@ export class OtlpHttpReceiver {
     res.end(`${text}\n`);
   }
 }
+
+const headerValue = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
 /** The zlib wrapper's first byte (CMF: deflate, window <= 32 KiB); raw deflate never starts so in practice. */
 const looksZlib = (b: number): boolean => (b & 0x0f) === 8 && b >> 4 <= 7;
