@@ -5,8 +5,9 @@ import { Collector } from './service.js';
 export const COLLECTOR_USAGE = `otel-policy collector --config FILE [--dry-run]
 
 Run an OTLP service configured like an OpenTelemetry Collector (receivers
-otlp; processor policy; exporters otlphttp, otlp, debug; extension
-health_check; service.pipelines and service.telemetry). The configuration is
+otlp, with tls and auth; processors policy, memory_limiter; exporters
+otlphttp, otlp, debug; extensions health_check, bearertokenauth, basicauth;
+service.pipelines and service.telemetry). The configuration is
 validated first: any unknown key or invalid value is reported with its path
 and the command exits 2 (--dry-run stops there). SIGTERM or SIGINT stops
 accepting data, drains the sending queues (for at most service.shutdown_timeout,

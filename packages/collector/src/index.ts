@@ -1,7 +1,8 @@
 /**
  * @otel-policy/collector: an OTLP service configured like an OpenTelemetry
  * Collector that applies Tero policies on the wire (OTLP/HTTP and OTLP/gRPC
- * in, the `policy` processor, OTLP/HTTP, OTLP/gRPC and debug exporters out).
+ * in, with TLS and bearer or basic authentication; the `policy` and
+ * `memory_limiter` processors; OTLP/HTTP, OTLP/gRPC and debug exporters out).
  */
 export { Collector, type CollectorOptions, type CollectorEndpoints } from './service.js';
 export { runCollectorCommand, COLLECTOR_USAGE, type CollectorCommandOptions } from './cli.js';
@@ -19,6 +20,11 @@ export {
   type DebugExporterConfig,
   type OtlpReceiverConfig,
   type PolicyProcessorConfig,
+  type MemoryLimiterConfig,
+  type ProcessorConfig,
+  type ExtensionConfig,
+  type AuthenticatorConfig,
+  type TlsServerConfig,
   type ProviderConfig,
   type PipelineConfig,
   type QueueConfig,
@@ -34,5 +40,6 @@ export { encodeStatus, GrpcCode } from './otlp/status.js';
 export { countRecords, countRecordsProto } from './otlp/count.js';
 export { JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, type Encoding, type OtlpData } from './otlp/shape.js';
 export { PolicyProcessor, type RecordResult } from './processor/policy.js';
+export { MemoryLimiter, MEMORY_REFUSAL } from './processor/memory-limiter.js';
 export { MetricsRegistry } from './telemetry/metrics.js';
 export { OtlpSink, type SinkRequest, type OtlpSinkOptions } from './sink.js';

@@ -28,6 +28,7 @@ import { type DecodedRequest } from './otlp/request.js';
 import { type OtlpData } from './otlp/shape.js';
 import { otlpSchema, type SignalType } from '@otel-policy/proto';
 import { PolicyProcessor } from './processor/policy.js';
+import { MEMORY_REFUSAL, MemoryLimiter } from './processor/memory-limiter.js';
 import type { ConsumeResult, SignalConsumer } from './receiver/consumer.js';
 import { AdmissionBudget } from './receiver/admission.js';
 import { ReceiverMetrics } from './receiver/metrics.js';
@@ -45,7 +46,7 @@ export interface CollectorOptions {
 
 interface Pipeline {
   config: PipelineConfig;
-  processors: PolicyProcessor[];
+  processors: (PolicyProcessor | MemoryLimiter)[];
   exporters: Exporter[];
 }
 
@@ -67,7 +68,7 @@ const isEmpty = (signal: SignalType, data: OtlpData): boolean => {
 export class Collector {
   readonly metrics = new MetricsRegistry();
   readonly log: Logger;
-  readonly processors = new Map<string, PolicyProcessor>();
+  readonly processors = new Map<string, PolicyProcessor | MemoryLimiter>();
   readonly exporters = new Map<string, Exporter>();
   private readonly pipelines: Pipeline[] = [];
   private readonly httpReceivers: OtlpHttpReceiver[] = [];
@@ -91,7 +92,8 @@ export class Collector {
 
     for (const id of used('exporters')) this.exporters.set(id, this.createExporter(config.exporters.get(id)!, options));
     for (const id of used('processors')) {
-      this.processors.set(id, new PolicyProcessor(config.processors.get(id)!, { logger: this.log, metrics: this.metrics, resource: t.resource }));
+      const pc = config.processors.get(id)!;
+      this.processors.set(id, pc.type === 'memory_limiter' ? new MemoryLimiter(pc, this.log) : new PolicyProcessor(pc, { logger: this.log, metrics: this.metrics, resource: t.resource }));
     }
     for (const p of config.service.pipelines) {
       this.pipelines.push({ config: p, processors: p.processors.map((id) => this.processors.get(id)!), exporters: p.exporters.map((id) => this.exporters.get(id)!) });
@@ -146,6 +148,9 @@ export class Collector {
     return async (req: DecodedRequest): Promise<ConsumeResult> => {
       if (this.state !== 'running') return { status: 'shutting_down' };
       // All or nothing: refuse before any exporter takes a copy, so a retry never duplicates.
+      for (const p of pipes) {
+        for (const proc of p.processors) if (proc instanceof MemoryLimiter && proc.refusing) return { status: 'queue_full', message: MEMORY_REFUSAL, retryAfterSecs: 1 };
+      }
       for (const e of all) {
         if (!e.hasRoom(req.records)) {
           if (e instanceof NetworkExporter) e.refused({ signal, records: req.records });
@@ -159,6 +164,7 @@ export class Collector {
         const data = i === pipes.length - 1 ? req.data : structuredClone(req.data);
         let records = req.records;
         for (const proc of p.processors) {
+          if (!(proc instanceof PolicyProcessor)) continue;
           const outcome = proc.process(signal, data, records);
           // Metrics: a metric without points counts as an evaluation, not a record; recount.
           records = signal === 'metrics' ? countRecords(signal, data) : records - outcome.removed;

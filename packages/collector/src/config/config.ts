@@ -11,6 +11,7 @@ import { SIGNALS, type SignalType } from '@otel-policy/proto';
 import { at, Checker, ConfigError, describe, endpoint, isObj, type Endpoint, type Obj } from './values.js';
 import { otlpReceiver, type OtlpReceiverConfig } from '../receiver/otlp-config.js';
 import { policyProcessor, type PolicyProcessorConfig } from '../processor/policy-config.js';
+import { memoryLimiter, type MemoryLimiterConfig } from '../processor/memory-limiter-config.js';
 import { exporter, type ExporterConfig } from '../exporter/exporter-config.js';
 import { AUTH_EXTENSION_TYPES, basicAuth, bearerTokenAuth, type AuthenticatorConfig } from '../extension/auth-config.js';
 
@@ -19,6 +20,7 @@ export type { GrpcReceiverConfig, HttpReceiverConfig, AdmissionConfig, OtlpRecei
 export type { AuthenticatorConfig, BearerTokenAuthConfig, BasicAuthConfig } from '../extension/auth-config.js';
 export type { TlsServerConfig } from '../receiver/tls-server-config.js';
 export type { ProviderConfig, ServiceMetadataConfig, PolicyProcessorConfig } from '../processor/policy-config.js';
+export type { MemoryLimiterConfig } from '../processor/memory-limiter-config.js';
 export type { QueueConfig, RetryConfig, TlsClientConfig, Compression, OtlpHttpExporterConfig, OtlpGrpcExporterConfig, DebugExporterConfig, ExporterConfig } from '../exporter/exporter-config.js';
 
 // ---------------------------------------------------------------------------
@@ -30,6 +32,8 @@ export interface HealthCheckConfig {
   endpoint: Endpoint;
   path: string;
 }
+
+export type ProcessorConfig = PolicyProcessorConfig | MemoryLimiterConfig;
 
 export type ExtensionConfig = HealthCheckConfig | AuthenticatorConfig;
 
@@ -54,7 +58,7 @@ export interface CollectorConfig {
   /** Directory relative paths resolve against (the config file's). */
   configDir: string;
   receivers: Map<string, OtlpReceiverConfig>;
-  processors: Map<string, PolicyProcessorConfig>;
+  processors: Map<string, ProcessorConfig>;
   exporters: Map<string, ExporterConfig>;
   extensions: Map<string, ExtensionConfig>;
   service: {
@@ -75,7 +79,7 @@ export interface CollectorConfig {
 const COMPONENT_ID = /^([a-zA-Z][0-9a-zA-Z_]{0,62})(?:\/(.+))?$/;
 
 const RECEIVER_TYPES = ['otlp'];
-const PROCESSOR_TYPES = ['policy'];
+const PROCESSOR_TYPES = ['policy', 'memory_limiter'];
 const EXPORTER_TYPES = ['debug', 'otlphttp', 'otlp'];
 const EXTENSION_TYPES = ['health_check', ...AUTH_EXTENSION_TYPES];
 
@@ -152,7 +156,9 @@ export function parseConfig(raw: unknown, configDir: string): CollectorConfig {
   if (!root) throw new ConfigError(c.problems);
 
   const receivers = components(c, root.receivers, 'receivers', RECEIVER_TYPES, (v, p, id) => otlpReceiver(c, v, p, id, configDir));
-  const processors = components(c, root.processors, 'processors', PROCESSOR_TYPES, (v, p, id) => policyProcessor(c, v, p, id, configDir));
+  const processors = components<ProcessorConfig>(c, root.processors, 'processors', PROCESSOR_TYPES, (v, p, id, type) =>
+    type === 'memory_limiter' ? memoryLimiter(c, v, p, id) : policyProcessor(c, v, p, id, configDir),
+  );
   const exporters = components(c, root.exporters, 'exporters', EXPORTER_TYPES, (v, p, id, type) => exporter(c, v, p, id, type, configDir));
   const extensions = components<ExtensionConfig>(c, root.extensions, 'extensions', EXTENSION_TYPES, (v, p, id, type) =>
     type === 'bearertokenauth' ? bearerTokenAuth(c, v, p, id, configDir) : type === 'basicauth' ? basicAuth(c, v, p, id, configDir) : healthCheck(c, v, p, id),
