@@ -8,7 +8,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import https from 'node:https';
 import { afterAll, describe, expect, it } from 'vitest';
+import { makeCerts } from '../support/certs.js';
 
 const BIN = fileURLToPath(new URL('../../packages/cli/bin/otel-policy.js', import.meta.url));
 const work = mkdtempSync(path.join(tmpdir(), 'otel-policy-cli-sync-'));
@@ -95,6 +97,54 @@ describe('CLI sync commands', () => {
       server.child.kill('SIGTERM');
       expect(await exitOf(server.child)).toBe(0);
     }
+  });
+
+  it('serve-policies over mutual TLS (--tls-cert, --tls-key, --tls-client-ca) with --token-file', async () => {
+    const certs = makeCerts();
+    const tokenFile = path.join(work, 'token');
+    writeFileSync(tokenFile, 's3cret\n');
+    const server = await serve([
+      '--policies',
+      policies,
+      '--grpc-port',
+      '0',
+      '--tls-cert',
+      certs.files.serverCert,
+      '--tls-key',
+      certs.files.serverKey,
+      '--tls-client-ca',
+      certs.files.ca,
+      '--token-file',
+      tokenFile,
+    ]);
+    const post = (opts: https.RequestOptions, token?: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = https.request(
+          `https://127.0.0.1:${server.http}/v1/policy/sync`,
+          { method: 'POST', agent: false, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, ...opts },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.end('{}');
+      });
+    const client = { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey };
+    try {
+      expect(await post(client, 's3cret')).toBe(200);
+      expect(await post(client, 'wrong')).toBe(401);
+      await expect(post({ ca: certs.ca }, 's3cret')).rejects.toThrow();
+    } finally {
+      server.child.kill('SIGTERM');
+      expect(await exitOf(server.child)).toBe(0);
+    }
+    const half = await cli(['serve-policies', '--policies', policies, '--tls-cert', certs.files.serverCert]);
+    expect(half.code).toBe(2);
+    expect(half.stderr).toMatch(/--tls-cert and --tls-key go together/);
+    const missing = await cli(['serve-policies', '--policies', policies, '--tls-cert', path.join(work, 'nope.pem'), '--tls-key', certs.files.serverKey]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read --tls-cert .*nope\.pem: no such file/);
   });
 
   it('serve-policies --max-body-bytes; POST /shutdown with its header stops it (exit 0), GET /shutdown is 405; a bad file is one error line', async () => {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeRequest, GrpcCode, OtlpSink, type Collector } from '@otel-policy/collector';
-import { makeCerts, type TestCerts } from './certs.js';
+import { makeCerts, type TestCerts } from '../../../test/support/certs.js';
 import { eventually, grpcExport, grpcTarget, logsPayload, post, sleep, startCollector, tempDir } from './support.js';
 
 const { dir, cleanup } = tempDir();

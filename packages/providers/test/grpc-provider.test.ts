@@ -6,7 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { makeCerts } from '../../../test/support/certs.js';
 import { PolicyEngine, PolicyRegistry } from '@otel-policy/core';
 import { GrpcPolicyProvider, PolicySyncServer, type GrpcProviderOptions } from '@otel-policy/providers';
 import { FakeStats, FlakyGrpcServer, RecordingListener, logPolicies, type GrpcBehaviour } from './helpers.js';
@@ -141,6 +143,26 @@ describe('GrpcPolicyProvider', () => {
     const viaMetadata = new RecordingListener();
     await provider({ target, metadata: { authorization: 'Bearer t0ken' } }).start(viaMetadata);
     expect(viaMetadata.ids).toEqual(['a']);
+  });
+});
+
+describe('PolicySyncServer over mutual TLS', () => {
+  it('serves a client with a certificate from the CA, and refuses one without (HTTPS too)', async () => {
+    const certs = makeCerts();
+    const server = new PolicySyncServer({ policies: logPolicies('a'), httpPort: 0, grpcPort: 0, tls: { cert: certs.serverCert, key: certs.serverKey, clientCa: certs.ca } });
+    await server.start();
+    cleanup.push(() => server.stop());
+    const target = `localhost:${server.grpcPort}`;
+    const good = new RecordingListener();
+    await provider({ target, credentials: grpc.credentials.createSsl(Buffer.from(certs.ca), Buffer.from(certs.clientKey), Buffer.from(certs.clientCert)) }).start(good);
+    expect(good.ids).toEqual(['a']);
+    const noCert = new RecordingListener();
+    await provider({ target, credentials: grpc.credentials.createSsl(Buffer.from(certs.ca)) }).start(noCert);
+    expect(noCert.sets).toEqual([]);
+    expect(noCert.errors.length).toBeGreaterThan(0);
+    const plaintext = new RecordingListener();
+    await provider({ target }).start(plaintext);
+    expect(plaintext.sets).toEqual([]);
   });
 });
 

@@ -1,12 +1,14 @@
 import { UsageError, flag, noPositional, requireFlag, type ParsedArgs } from '../args.js';
+import { readFileSync } from 'node:fs';
 import { checkPolicyPath, policyInputError } from '../input.js';
 
 /** The options `serve-policies` takes. */
-export const SERVE_FLAGS = new Set(['policies', 'http-port', 'grpc-port', 'host', 'token', 'sync-interval', 'max-body-bytes']);
+export const SERVE_FLAGS = new Set(['policies', 'http-port', 'grpc-port', 'host', 'token', 'sync-interval', 'max-body-bytes', 'token-file', 'tls-cert', 'tls-key', 'tls-client-ca']);
 
 export const SERVE_USAGE = `otel-policy serve-policies --policies PATH [--http-port N] [--grpc-port N]
-                          [--host HOST] [--token TOKEN] [--sync-interval SECONDS]
-                          [--max-body-bytes N]
+                          [--host HOST] [--token TOKEN | --token-file FILE]
+                          [--sync-interval SECONDS] [--max-body-bytes N]
+                          [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
 
 Serve a policy file or directory (reloaded when it changes) to sync clients:
 HTTP POST /v1/policy/sync (proto JSON or protobuf) and gRPC
@@ -22,7 +24,45 @@ TOKEN" on every request, /stats and /shutdown included (checked before the body
 is read or decoded); --host defaults to 127.0.0.1; --sync-interval is the
 recommended sync interval sent to clients (default 60); --max-body-bytes is the
 largest request accepted (default 4194304, 4 MiB; a larger one gets HTTP 413,
-gRPC RESOURCE_EXHAUSTED).`;
+gRPC RESOURCE_EXHAUSTED). --token-file reads the token from a file (first
+line), so it stays out of the process list.
+--tls-cert and --tls-key (PEM) serve HTTPS and gRPC over TLS; --tls-client-ca
+also requires clients to present a certificate signed by that CA (mutual TLS).`;
+
+/** The contents of the file a flag names; a file that cannot be read is a usage error (exit 2). */
+function fileFlag(args: ParsedArgs, name: string): Buffer | undefined {
+  const file = flag(args, name);
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read --${name} ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message}`);
+  }
+}
+
+/** --token or --token-file (not both). */
+function tokenOf(args: ParsedArgs): string | undefined {
+  const inline = flag(args, 'token');
+  const file = fileFlag(args, 'token-file');
+  if (inline !== undefined && file !== undefined) throw new UsageError('give --token or --token-file, not both');
+  const token = inline ?? file?.toString('utf8').split(/\r?\n/)[0].trim();
+  if (token === '') throw new UsageError('the token is empty');
+  return token;
+}
+
+/** --tls-cert/--tls-key (together), --tls-client-ca. */
+function tlsOf(args: ParsedArgs): { cert: Buffer; key: Buffer; clientCa?: Buffer } | undefined {
+  const cert = fileFlag(args, 'tls-cert');
+  const key = fileFlag(args, 'tls-key');
+  const clientCa = fileFlag(args, 'tls-client-ca');
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  if (cert === undefined || key === undefined) {
+    if (clientCa !== undefined) throw new UsageError('--tls-client-ca needs --tls-cert and --tls-key');
+    return undefined;
+  }
+  return { cert, key, ...(clientCa ? { clientCa } : {}) };
+}
 
 function portFlag(args: ParsedArgs, name: string): number | false {
   const v = flag(args, name) ?? '0';
@@ -43,6 +83,8 @@ export async function runServe(args: ParsedArgs): Promise<number> {
   const maxBodyFlag = flag(args, 'max-body-bytes');
   const maxBodyBytes = maxBodyFlag === undefined ? undefined : Number(maxBodyFlag);
   if (maxBodyBytes !== undefined && (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1)) throw new UsageError('--max-body-bytes must be a whole number of bytes (at least 1)');
+  const token = tokenOf(args);
+  const tls = tlsOf(args);
   // Input errors first (exit 2): a missing path, a policy file that cannot be parsed.
   await checkPolicyPath(policies);
   const { PolicySyncServer } = await import('@otel-policy/providers');
@@ -53,7 +95,8 @@ export async function runServe(args: ParsedArgs): Promise<number> {
     host: flag(args, 'host'),
     httpPort,
     grpcPort,
-    token: flag(args, 'token'),
+    token,
+    tls,
     syncIntervalSecs,
     maxBodyBytes,
     onShutdownRequest: () => stopRequested(),

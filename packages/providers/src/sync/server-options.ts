@@ -12,6 +12,11 @@ export interface PolicySyncServerOptions {
   httpPort?: number | false;
   /** gRPC port; 0 picks a free one; false (default) disables gRPC. */
   grpcPort?: number | false;
+  /**
+   * Serve HTTPS and gRPC over TLS with this certificate and key (PEM). With
+   * `clientCa`, clients must present a certificate signed by it (mutual TLS).
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer; clientCa?: string | Buffer };
   /** Require `authorization: Bearer <token>` on every request (HTTP and gRPC). */
   token?: string;
   /** `recommended_sync_interval_seconds` sent to clients (default 60). */

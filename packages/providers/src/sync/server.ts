@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type * as Grpc from '@grpc/grpc-js';
 import type { PolicySet } from '@otel-policy/core';
@@ -196,12 +197,16 @@ export class PolicySyncServer {
   }
 
   private listenHttp(port: number): Promise<void> {
-    const server = createServer((req, res) => {
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
       this.route(req, res).catch((err) => {
         if (!res.headersSent) reply(res, 500, 'text/plain', `internal error: ${(err as Error).message}\n`);
         else res.destroy();
       });
-    });
+    };
+    const tls = this.options.tls;
+    const server: HttpServer = tls
+      ? createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: tls.clientCa !== undefined, rejectUnauthorized: tls.clientCa !== undefined }, onRequest)
+      : createServer(onRequest);
     // Idle keep-alive connections must not hold a stop() up for long.
     server.keepAliveTimeout = 2000;
     this.http = server;
@@ -336,8 +341,16 @@ export class PolicySyncServer {
     const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
     this.grpc = server;
     this.grpcPort = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+      server.bindAsync(address, this.grpcCredentials(grpc), (err, bound) => (err ? reject(err) : resolve(bound)));
     });
+  }
+
+  /** TLS when {@link PolicySyncServerOptions.tls} is set (client certificates required with `clientCa`), else plaintext. */
+  private grpcCredentials(grpc: typeof Grpc): Grpc.ServerCredentials {
+    const tls = this.options.tls;
+    if (!tls) return grpc.ServerCredentials.createInsecure();
+    const ca = tls.clientCa === undefined ? null : Buffer.from(tls.clientCa);
+    return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }], ca !== null);
   }
 
   /** Stop listening and watching (idempotent). */
