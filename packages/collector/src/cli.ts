@@ -6,9 +6,10 @@ export const COLLECTOR_USAGE = `otel-policy collector --config FILE [--dry-run]
 
 Run an OTLP service configured like an OpenTelemetry Collector (receivers
 otlp, with tls and auth; processors policy, memory_limiter; exporters
-otlphttp, otlp, debug; extensions health_check, bearertokenauth, basicauth;
-service.pipelines and service.telemetry). The configuration is
-validated first: any unknown key or invalid value is reported with its path
+otlphttp, otlp, debug, with a sending queue persisted by file_storage;
+extensions health_check, bearertokenauth, basicauth, file_storage;
+service.pipelines and service.telemetry). The configuration is validated
+first: any unknown key or invalid value is reported with its path
 and the command exits 2 (--dry-run stops there). SIGTERM or SIGINT stops
 accepting data, drains the sending queues (for at most service.shutdown_timeout,
 default 20s; what is left is dropped and reported) and exits 0; a second signal

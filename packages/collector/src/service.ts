@@ -12,6 +12,8 @@
  * exports in progress are cancelled, what the queues hold is dropped, and
  * one line per exporter and signal says how many records were lost.
  */
+import path from 'node:path';
+import { QueueStorage } from './exporter/queue-storage.js';
 import { createAuthenticator, type Authenticator } from './extension/authenticator.js';
 import type { AddressInfo } from 'node:net';
 import { ExportFailure, exportItem } from './exporter/item.js';
@@ -112,7 +114,7 @@ export class Collector {
     const authenticators = new Map<string, Authenticator>();
     for (const id of config.service.extensions) {
       const ext = config.extensions.get(id)!;
-      if (ext.type !== 'health_check') authenticators.set(id, createAuthenticator(ext, this.log));
+      if (ext.type === 'bearertokenauth' || ext.type === 'basicauth') authenticators.set(id, createAuthenticator(ext, this.log));
     }
     const authOf = (name: string | undefined) => (name === undefined ? undefined : authenticators.get(name));
     for (const id of used('receivers')) {
@@ -131,7 +133,12 @@ export class Collector {
   }
 
   private createExporter(e: ExporterConfig, options: CollectorOptions): Exporter {
-    const ctx = { logger: this.log, metrics: this.metrics };
+    const store = e.type === 'debug' || e.queue.storage === undefined ? undefined : this.config.extensions.get(e.queue.storage);
+    const storage =
+      store?.type === 'file_storage'
+        ? new QueueStorage(path.join(store.directory, `exporter_${e.id.replace(/[^A-Za-z0-9_.-]/g, '_')}`), store.fsync, this.log.with({ kind: 'exporter', name: e.id }))
+        : undefined;
+    const ctx = { logger: this.log, metrics: this.metrics, storage };
     switch (e.type) {
       case 'otlphttp':
         return new OtlpHttpExporter(e, ctx);
@@ -319,6 +326,13 @@ export class Collector {
     this.log.info('Shutdown complete.');
   }
 
+  /** Log the records a persistent sending queue keeps for the next start. */
+  private reportKept(e: NetworkExporter, counts: Record<SignalType, number>): void {
+    for (const signal of ['logs', 'traces', 'metrics'] as const) {
+      if (counts[signal] > 0) this.log.warn('Kept in the persistent sending queue; sent after the next start', { exporter: e.id, signal, items: counts[signal] });
+    }
+  }
+
   /**
    * Log, per exporter and signal, the records dropped at shutdown (and, with
    * `pendingToo`, those still not exported); returns the total.
@@ -328,6 +342,10 @@ export class Collector {
     let total = 0;
     for (const e of this.exporters.values()) {
       if (!(e instanceof NetworkExporter)) continue;
+      if (e.persistent) {
+        this.reportKept(e, pendingToo ? e.pendingRecords() : e.keptInStorage);
+        continue;
+      }
       const pending = pendingToo ? e.pendingRecords() : undefined;
       for (const signal of ['logs', 'traces', 'metrics'] as const) {
         const n = e.droppedAtShutdown[signal] + (pending?.[signal] ?? 0);
@@ -349,6 +367,12 @@ export class Collector {
     const pending = new Map<NetworkExporter, Record<SignalType, number>>();
     for (const e of this.exporters.values()) {
       if (!(e instanceof NetworkExporter)) continue;
+      if (e.persistent) {
+        // Every request it accepted is on disk: exiting loses none of them.
+        this.reportKept(e, e.pendingRecords());
+        e.abort();
+        continue;
+      }
       // What is pending now is what exiting loses, with what the deadline dropped if not reported yet.
       const before = this.droppedReported ? { logs: 0, traces: 0, metrics: 0 } : { ...e.droppedAtShutdown };
       const p = e.pendingRecords();

@@ -13,12 +13,14 @@ import { otlpReceiver, type OtlpReceiverConfig } from '../receiver/otlp-config.j
 import { policyProcessor, type PolicyProcessorConfig } from '../processor/policy-config.js';
 import { memoryLimiter, type MemoryLimiterConfig } from '../processor/memory-limiter-config.js';
 import { exporter, type ExporterConfig } from '../exporter/exporter-config.js';
+import { fileStorage, type FileStorageConfig } from '../extension/file-storage-config.js';
 import { AUTH_EXTENSION_TYPES, basicAuth, bearerTokenAuth, type AuthenticatorConfig } from '../extension/auth-config.js';
 
 export { ConfigError, type Endpoint } from './values.js';
 export type { GrpcReceiverConfig, HttpReceiverConfig, AdmissionConfig, OtlpReceiverConfig } from '../receiver/otlp-config.js';
 export type { AuthenticatorConfig, BearerTokenAuthConfig, BasicAuthConfig } from '../extension/auth-config.js';
 export type { TlsServerConfig } from '../receiver/tls-server-config.js';
+export type { FileStorageConfig } from '../extension/file-storage-config.js';
 export type { ProviderConfig, ServiceMetadataConfig, PolicyProcessorConfig } from '../processor/policy-config.js';
 export type { MemoryLimiterConfig } from '../processor/memory-limiter-config.js';
 export type { QueueConfig, RetryConfig, TlsClientConfig, Compression, OtlpHttpExporterConfig, OtlpGrpcExporterConfig, DebugExporterConfig, ExporterConfig } from '../exporter/exporter-config.js';
@@ -35,7 +37,7 @@ export interface HealthCheckConfig {
 
 export type ProcessorConfig = PolicyProcessorConfig | MemoryLimiterConfig;
 
-export type ExtensionConfig = HealthCheckConfig | AuthenticatorConfig;
+export type ExtensionConfig = HealthCheckConfig | AuthenticatorConfig | FileStorageConfig;
 
 export interface PipelineConfig {
   id: string;
@@ -81,7 +83,7 @@ const COMPONENT_ID = /^([a-zA-Z][0-9a-zA-Z_]{0,62})(?:\/(.+))?$/;
 const RECEIVER_TYPES = ['otlp'];
 const PROCESSOR_TYPES = ['policy', 'memory_limiter'];
 const EXPORTER_TYPES = ['debug', 'otlphttp', 'otlp'];
-const EXTENSION_TYPES = ['health_check', ...AUTH_EXTENSION_TYPES];
+const EXTENSION_TYPES = ['health_check', 'file_storage', ...AUTH_EXTENSION_TYPES];
 
 /** Default `service.shutdown_timeout`: leaves room in Kubernetes' default 30 s termination grace period. */
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 20_000;
@@ -161,7 +163,13 @@ export function parseConfig(raw: unknown, configDir: string): CollectorConfig {
   );
   const exporters = components(c, root.exporters, 'exporters', EXPORTER_TYPES, (v, p, id, type) => exporter(c, v, p, id, type, configDir));
   const extensions = components<ExtensionConfig>(c, root.extensions, 'extensions', EXTENSION_TYPES, (v, p, id, type) =>
-    type === 'bearertokenauth' ? bearerTokenAuth(c, v, p, id, configDir) : type === 'basicauth' ? basicAuth(c, v, p, id, configDir) : healthCheck(c, v, p, id),
+    type === 'bearertokenauth'
+      ? bearerTokenAuth(c, v, p, id, configDir)
+      : type === 'file_storage'
+        ? fileStorage(c, v, p, id, configDir)
+        : type === 'basicauth'
+          ? basicAuth(c, v, p, id, configDir)
+          : healthCheck(c, v, p, id),
   );
 
   const service = c.object(root.service, 'service', ['extensions', 'pipelines', 'telemetry', 'shutdown_timeout']) ?? {};
@@ -170,6 +178,16 @@ export function parseConfig(raw: unknown, configDir: string): CollectorConfig {
   serviceExtensions.forEach((id, i) => {
     if (!extensions.has(id)) c.error(at('service.extensions', i), `references extension "${id}", which is not configured under extensions`);
   });
+  for (const [id, e] of exporters) {
+    const name = e.type === 'debug' ? undefined : e.queue.storage;
+    if (name === undefined) continue;
+    const p = `exporters.${id}.sending_queue.storage`;
+    const ext = extensions.get(name);
+    if (ext === undefined) c.error(p, `references extension "${name}", which is not configured under extensions`);
+    else if (ext.type !== 'file_storage') c.error(p, `"${name}" is not a storage extension (use file_storage)`);
+    else if (!serviceExtensions.includes(name)) c.error(p, `extension "${name}" must also be listed in service.extensions`);
+    else if (e.type !== 'debug' && !e.queue.enabled) c.error(p, 'needs the sending queue enabled');
+  }
   for (const [id, r] of receivers) {
     for (const [protocol, cfg] of [
       ['grpc', r.grpc],
@@ -180,7 +198,7 @@ export function parseConfig(raw: unknown, configDir: string): CollectorConfig {
       const p = `receivers.${id}.protocols.${protocol}.auth.authenticator`;
       const ext = extensions.get(name);
       if (ext === undefined) c.error(p, `references extension "${name}", which is not configured under extensions`);
-      else if (ext.type === 'health_check') c.error(p, `"${name}" is not an authenticator (use a bearertokenauth or basicauth extension)`);
+      else if (ext.type !== 'bearertokenauth' && ext.type !== 'basicauth') c.error(p, `"${name}" is not an authenticator (use a bearertokenauth or basicauth extension)`);
       else if (!serviceExtensions.includes(name)) c.error(p, `extension "${name}" must also be listed in service.extensions`);
     }
   }

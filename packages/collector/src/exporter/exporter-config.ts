@@ -12,6 +12,8 @@ export interface QueueConfig {
   sizer: 'requests' | 'items';
   /** Wait for room instead of refusing when full. */
   blockOnOverflow: boolean;
+  /** `storage`: the id of a file_storage extension that persists the queue. */
+  storage: string | undefined;
 }
 
 export interface RetryConfig {
@@ -73,13 +75,14 @@ export interface DebugExporterConfig {
 export type ExporterConfig = OtlpHttpExporterConfig | OtlpGrpcExporterConfig | DebugExporterConfig;
 
 function queueConfig(c: Checker, v: unknown, p: string): QueueConfig {
-  const o = c.object(v, p, ['enabled', 'num_consumers', 'queue_size', 'sizer', 'block_on_overflow'], ['storage', 'batch', 'wait_for_result', 'blocking']) ?? {};
+  const o = c.object(v, p, ['enabled', 'num_consumers', 'queue_size', 'sizer', 'block_on_overflow', 'storage'], ['batch', 'wait_for_result', 'blocking']) ?? {};
   return {
     enabled: c.bool(o.enabled, at(p, 'enabled'), true),
     numConsumers: c.int(o.num_consumers, at(p, 'num_consumers'), 10, 1, 1000),
     queueSize: c.int(o.queue_size, at(p, 'queue_size'), 1000, 1),
     sizer: c.oneOf(o.sizer, at(p, 'sizer'), ['requests', 'items'] as const, 'requests'),
     blockOnOverflow: c.bool(o.block_on_overflow, at(p, 'block_on_overflow'), false),
+    storage: c.string(o.storage, at(p, 'storage'), { nonEmpty: true }),
   };
 }
 

@@ -14,6 +14,7 @@ import type { SignalType } from '@otel-policy/proto';
 import type { MetricsRegistry } from '../telemetry/metrics.js';
 import { ExportError, ExportFailure, RECORD_NAME, type ExportItem } from './item.js';
 import { SendingQueue } from './queue.js';
+import type { QueueStorage } from './queue-storage.js';
 
 export interface Exporter {
   readonly id: string;
@@ -38,6 +39,8 @@ export interface ExporterContext {
   /** Sleep `ms`; resolve early (or reject) when `signal` aborts. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   random?: () => number;
+  /** Where the sending queue persists its requests (`sending_queue.storage`). */
+  storage?: QueueStorage;
 }
 
 type Counters = Record<SignalType, { add(n: number): void }>;
@@ -78,6 +81,9 @@ export abstract class NetworkExporter implements Exporter {
   private readonly outstanding = zeroCounts();
   /** Records given up on because of {@link abort}, per signal. */
   readonly droppedAtShutdown = zeroCounts();
+  /** Records still in the persistent queue at {@link abort}: sent after the next start, not lost. */
+  readonly keptInStorage = zeroCounts();
+  private readonly storage: QueueStorage | undefined;
 
   constructor(
     readonly id: string,
@@ -88,6 +94,7 @@ export abstract class NetworkExporter implements Exporter {
     this.now = ctx.now ?? Date.now;
     this.sleep = ctx.sleep ?? defaultSleep;
     this.random = ctx.random ?? Math.random;
+    this.storage = settings.queue.enabled ? ctx.storage : undefined;
     const counters = (what: string, help: string): Counters => {
       const out = {} as Counters;
       for (const s of ['logs', 'traces', 'metrics'] as const) {
@@ -116,7 +123,27 @@ export abstract class NetworkExporter implements Exporter {
 
   async start(): Promise<void> {
     await this.open();
+    if (this.queue && this.storage) {
+      // What an earlier run accepted and did not get to export goes first.
+      const kept = this.storage.load();
+      for (const { item, file } of kept) {
+        item.stored = file;
+        this.outstanding[item.signal] += item.records;
+        this.queue.restore(item);
+      }
+      if (kept.length > 0) this.log.info('Resuming the persisted sending queue', { requests: kept.length, directory: this.storage.directory });
+    }
     this.queue?.start();
+  }
+
+  /** Persist a request before the queue takes it (with storage); the file goes when it is done. */
+  private persist(item: ExportItem): void {
+    if (this.storage) item.stored = this.storage.save(item);
+  }
+
+  private forget(item: ExportItem): void {
+    if (item.stored !== undefined) this.storage?.remove(item.stored);
+    item.stored = undefined;
   }
 
   hasRoom(records: number): boolean {
@@ -135,14 +162,23 @@ export abstract class NetworkExporter implements Exporter {
         // Counted before it can be taken by a worker (which uncounts it when done).
         this.outstanding[item.signal] += item.records;
         try {
+          this.persist(item);
           await this.queue.put(item);
         } catch (err) {
           this.outstanding[item.signal] -= item.records;
+          this.forget(item);
           throw err;
         }
       } else {
         this.outstanding[item.signal] += item.records;
+        if (!this.queue.hasRoom(item.records)) {
+          this.outstanding[item.signal] -= item.records;
+          this.enqueueFailed[item.signal].add(item.records);
+          throw new ExportFailure('sending queue is full', false);
+        }
+        this.persist(item);
         if (!this.queue.offer(item)) {
+          this.forget(item);
           this.outstanding[item.signal] -= item.records;
           this.enqueueFailed[item.signal].add(item.records);
           throw new ExportFailure('sending queue is full', false);
@@ -163,8 +199,11 @@ export abstract class NetworkExporter implements Exporter {
   private async exportQueued(item: ExportItem): Promise<void> {
     try {
       await this.exportWithRetry(item);
+      this.forget(item);
     } catch {
-      // Counted and logged in exportWithRetry.
+      // Counted and logged in exportWithRetry. Given up on: forgotten, unless
+      // abandoned at the shutdown deadline with storage (sent after the next start).
+      if (!(this.halt.signal.aborted && item.stored !== undefined)) this.forget(item);
     } finally {
       this.outstanding[item.signal] -= item.records;
     }
@@ -189,6 +228,10 @@ export abstract class NetworkExporter implements Exporter {
 
   /** Give up on `item` at the shutdown deadline: counted as failed and as dropped at shutdown, logged once by the service. */
   private abandon(item: ExportItem): ExportFailure {
+    if (item.stored !== undefined) {
+      this.keptInStorage[item.signal] += item.records;
+      return new ExportFailure(`export to ${this.id} postponed to the next start: ${ABANDONED}`, false);
+    }
     this.failed[item.signal].add(item.records);
     this.droppedAtShutdown[item.signal] += item.records;
     return new ExportFailure(`export to ${this.id} abandoned: ${ABANDONED}`, false);
@@ -227,6 +270,11 @@ export abstract class NetworkExporter implements Exporter {
         await this.sleep(delay, this.halt.signal);
       }
     }
+  }
+
+  /** Whether its sending queue persists requests (`sending_queue.storage`). */
+  get persistent(): boolean {
+    return this.storage !== undefined;
   }
 
   /** Requests waiting in the queue plus those being exported. */

@@ -20,6 +20,8 @@ export interface ExportItem {
   /** Records (log records, spans, data points) in `data`. */
   records: number;
   encoded: Map<string, Uint8Array | Promise<Uint8Array>>;
+  /** The file a persistent sending queue keeps it in, until it is exported or given up on. */
+  stored?: string;
 }
 
 export function exportItem(signal: SignalType, data: OtlpData, records: number): ExportItem {

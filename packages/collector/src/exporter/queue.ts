@@ -64,6 +64,13 @@ export class SendingQueue {
     return true;
   }
 
+  /** Enqueue a request kept from an earlier run, room or not (it was accepted then). */
+  restore(item: ExportItem): void {
+    this.items.push(item);
+    this.size += this.sizeOf(item);
+    this.idle.shift()?.();
+  }
+
   /** Enqueue, waiting for room (block_on_overflow). Rejects once the queue is closed. */
   async put(item: ExportItem): Promise<void> {
     while (!this.offer(item)) {

@@ -1,0 +1,142 @@
+/**
+ * The persistent sending queue (`sending_queue.storage` with a file_storage
+ * extension): requests accepted while the backend is down survive a kill -9
+ * of the service and are sent after the next start; entries that cannot be
+ * read are set aside once, never retried in a loop.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodeRequest, OtlpSink, parseConfigText, silentLogger, type Logger } from '@otel-policy/collector';
+import { QueueStorage } from '../src/exporter/queue-storage.js';
+import { exportItem } from '../src/exporter/item.js';
+import { eventually, logsPayload, postOtlp, tempDir } from './support.js';
+
+const BIN = fileURLToPath(new URL('../../cli/bin/otel-policy.js', import.meta.url));
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function work(): string {
+  const { dir, cleanup } = tempDir('otel-policy-pq-');
+  cleanups.push(cleanup);
+  return dir;
+}
+
+describe('QueueStorage', () => {
+  it('gives back what was saved and not removed, oldest first, in a new instance', () => {
+    const dir = work();
+    const a = new QueueStorage(dir, false, silentLogger);
+    const first = a.save(exportItem('logs', logsPayload(2) as never, 2));
+    const second = a.save(exportItem('logs', logsPayload(3) as never, 3));
+    const third = a.save(exportItem('logs', logsPayload(1) as never, 1));
+    a.remove(second);
+    const loaded = new QueueStorage(dir, false, silentLogger).load();
+    expect(loaded.map((l) => [l.file, l.item.records])).toEqual([
+      [first, 2],
+      [third, 1],
+    ]);
+  });
+
+  it('sets an unreadable entry aside once, reporting it, and drops an unfinished write', () => {
+    const dir = work();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, '0000000000000007.logs.pb'), Buffer.from([0x0a, 0xff, 0xff, 0xff]));
+    writeFileSync(path.join(dir, '0000000000000008.logs.pb.tmp'), 'half');
+    const errors: string[] = [];
+    const log: Logger = { ...silentLogger, error: (m: string) => errors.push(m), with: () => log };
+    const s = new QueueStorage(dir, true, log);
+    expect(s.load()).toEqual([]);
+    expect(errors).toEqual(['a persisted queue entry cannot be read; set aside, not retried']);
+    expect(readdirSync(dir).sort()).toEqual(['0000000000000007.logs.pb.corrupt']);
+    expect(new QueueStorage(dir, true, log).load()).toEqual([]);
+    expect(errors).toHaveLength(1);
+    // New entries never reuse a number an earlier run gave out.
+    expect(path.basename(s.save(exportItem('logs', logsPayload(1) as never, 1)))).toBe('0000000000000008.logs.pb');
+  });
+});
+
+describe('configuration', () => {
+  const config = (storage: string, listed = true) =>
+    `receivers: { otlp: { protocols: { http: } } }
+extensions: { file_storage/q: { directory: ./missing, create_directory: true } }
+exporters: { otlphttp: { endpoint: "http://127.0.0.1:1", sending_queue: { storage: ${storage} } } }
+service: { extensions: [${listed ? 'file_storage/q' : ''}], pipelines: { logs: { receivers: [otlp], exporters: [otlphttp] } } }`;
+  const problems = (text: string) => {
+    try {
+      parseConfigText(text, process.cwd());
+      return [];
+    } catch (err) {
+      return (err as { problems: string[] }).problems;
+    }
+  };
+
+  it('takes a listed file_storage extension, and says what is wrong otherwise', () => {
+    expect(problems(config('file_storage/q'))).toEqual([]);
+    expect(problems(config('file_storage/q', false))).toEqual(['exporters.otlphttp.sending_queue.storage: extension "file_storage/q" must also be listed in service.extensions']);
+    expect(problems(config('file_storage/nope'))).toEqual(['exporters.otlphttp.sending_queue.storage: references extension "file_storage/nope", which is not configured under extensions']);
+    expect(problems(config('file_storage/q').replace('create_directory: true', 'create_directory: false'))).toEqual([
+      `extensions.file_storage/q.directory: no such directory: ${path.resolve('missing')} (create it, or set create_directory: true)`,
+    ]);
+  });
+});
+
+describe('a persistent queue across kill -9', () => {
+  it('sends after the restart what was accepted before the crash', async () => {
+    const dir = work();
+    let up = false;
+    const sink = await new OtlpSink({ answer: () => (up ? undefined : { httpStatus: 503, grpcCode: grpc.status.UNAVAILABLE }) }).start();
+    cleanups.push(() => sink.stop());
+    const configFile = path.join(dir, 'config.yaml');
+    writeFileSync(
+      configFile,
+      `
+receivers:
+  otlp: { protocols: { http: { endpoint: "127.0.0.1:0" } } }
+extensions:
+  file_storage: { directory: ./queue, create_directory: true }
+exporters:
+  otlphttp:
+    endpoint: "${sink.httpUrl}"
+    sending_queue: { num_consumers: 1, storage: file_storage }
+    retry_on_failure: { initial_interval: 100ms, max_interval: 200ms, max_elapsed_time: 10m }
+service:
+  extensions: [file_storage]
+  telemetry: { metrics: { level: none } }
+  pipelines: { logs: { receivers: [otlp], exporters: [otlphttp] } }
+`,
+    );
+    const start = async (): Promise<{ child: ChildProcess; base: string; stderr: () => string }> => {
+      const child = spawn(process.execPath, [BIN, 'collector', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+      cleanups.push(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      });
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      await eventually(() => stderr.includes('Everything is ready') || child.exitCode !== null, 15_000, 'the collector to start');
+      const base = `http://${(JSON.parse(/Starting HTTP server\t(\{.*\})/.exec(stderr)![1]) as { endpoint: string }).endpoint}`;
+      return { child, base, stderr: () => stderr };
+    };
+
+    const first = await start();
+    for (let i = 0; i < 4; i++) expect((await postOtlp(first.base, 'logs', encodeRequest('logs', logsPayload(5), 'proto'))).status).toBe(200);
+    const queueDir = path.join(dir, 'queue', 'exporter_otlphttp');
+    expect(existsSync(queueDir)).toBe(true);
+    expect(readdirSync(queueDir).filter((f) => f.endsWith('.pb'))).toHaveLength(4);
+    first.child.kill('SIGKILL');
+    await new Promise((resolve) => first.child.once('exit', resolve));
+    expect(sink.recordsOf('logs')).toBe(0);
+
+    up = true;
+    const second = await start();
+    await eventually(() => sink.recordsOf('logs') === 20, 15_000, 'the persisted records to arrive');
+    expect(second.stderr()).toContain('Resuming the persisted sending queue');
+    await eventually(() => readdirSync(queueDir).filter((f) => f.endsWith('.pb')).length === 0, 5000, 'the queue files to go');
+    second.child.kill('SIGTERM');
+    await new Promise((resolve) => second.child.once('exit', resolve));
+  });
+});
