@@ -3,6 +3,10 @@
  * limit and resuming below it, and what producers see over real sockets
  * (429 / RESOURCE_EXHAUSTED, retryable; nothing exported or queued).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ConfigError,
@@ -17,7 +21,7 @@ import {
   type Logger,
   type MemoryLimiterConfig,
 } from '@otel-policy/collector';
-import { closeGrpcClients, grpcExport, grpcTarget, httpBase, logsPayload, postOtlp, startCollector, tempDir } from './support.js';
+import { closeGrpcClients, eventually, grpcExport, grpcTarget, httpBase, logsPayload, parseProm, postOtlp, sleep, startCollector, tempDir } from './support.js';
 
 const MiB = 1024 * 1024;
 
@@ -114,5 +118,92 @@ service:
     const free = await postOtlp(httpBase(collector, 'otlp/free'), 'logs', encodeRequest('logs', logsPayload(3), 'proto'));
     expect(free.status).toBe(200);
     expect(sink.recordsOf('logs')).toBe(before + 3);
+  });
+});
+
+describe('memory_limiter under a flood', () => {
+  const BIN = fileURLToPath(new URL('../../cli/bin/otel-policy.js', import.meta.url));
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  });
+
+  /** Start the service as a child process; its log says where it listens. */
+  async function run(configFile: string, env: Record<string, string>): Promise<{ child: ChildProcess; base: string; metrics: string }> {
+    const child = spawn(process.execPath, [BIN, 'collector', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    children.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    await eventually(() => stderr.includes('Everything is ready') || child.exitCode !== null, 15_000, 'the collector to start');
+    const endpoint = (msg: string) => (JSON.parse(new RegExp(`${msg}\\t(\\{.*\\})`).exec(stderr)![1]) as { endpoint: string }).endpoint;
+    return { child, base: `http://${endpoint('Starting HTTP server')}`, metrics: `http://${endpoint('Serving metrics')}/metrics` };
+  }
+
+  const rssOf = async (metricsUrl: string): Promise<number> => parseProm(await (await fetch(metricsUrl)).text()).get('otelcol_process_memory_rss_bytes') ?? 0;
+
+  it('keeps resident memory under the limit, refusing with 429, and delivers everything it accepted', async () => {
+    const { dir, cleanup } = tempDir('otel-policy-flood-');
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // The backend holds every export until released: accepted data piles up in the sending queue.
+    const sink = await new OtlpSink({ keep: false, answer: () => ({ until: held }) }).start();
+    try {
+      const configFile = path.join(dir, 'config.yaml');
+      writeFileSync(
+        configFile,
+        `
+receivers:
+  otlp: { protocols: { http: { endpoint: "127.0.0.1:0" } } }
+processors:
+  memory_limiter: { check_interval: 20ms, limit_mib: "\${env:LIMIT_MIB}", spike_limit_mib: 60 }
+exporters:
+  otlphttp: { endpoint: "${sink.httpUrl}", sending_queue: { num_consumers: 2, queue_size: 100000 }, timeout: 120s }
+service:
+  telemetry: { metrics: { address: "127.0.0.1:0" } }
+  pipelines: { logs: { receivers: [otlp], processors: [memory_limiter], exporters: [otlphttp] } }
+`,
+      );
+      // The limit: this service's resident memory at rest, plus 100 MiB; above 40 MiB over rest (the soft limit) it refuses.
+      const probe = await run(configFile, { LIMIT_MIB: '100000' });
+      const baseline = await rssOf(probe.metrics);
+      probe.child.kill('SIGKILL');
+      const limit = baseline + 100 * MiB;
+      const { base, metrics } = await run(configFile, { LIMIT_MIB: String(Math.ceil(limit / MiB)) });
+
+      const body = encodeRequest('logs', logsPayload(500, { body: (i) => `record ${i} ${'x'.repeat(1000)}` }), 'proto');
+      let accepted = 0;
+      let refused = 0;
+      let maxRss = 0;
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          maxRss = Math.max(maxRss, await rssOf(metrics));
+          await sleep(10);
+        }
+      })();
+      // Bounded: at most 600 requests of ~0.5 MiB, 4 at a time, stopping after 40 refusals.
+      let sent = 0;
+      const worker = async () => {
+        while (sent < 600 && refused < 40) {
+          sent++;
+          const res = await postOtlp(base, 'logs', body);
+          if (res.status === 200) accepted++;
+          else if (res.status === 429) refused++;
+          else throw new Error(`unexpected ${res.status}`);
+        }
+      };
+      await Promise.all([worker(), worker(), worker(), worker()]);
+      sampling = false;
+      await sampler;
+      expect(refused).toBeGreaterThan(0);
+      expect(accepted).toBeGreaterThan(0);
+      expect(maxRss).toBeLessThan(limit);
+      release();
+      await eventually(() => sink.recordsOf('logs') === accepted * 500, 60_000, 'every accepted record to be delivered');
+    } finally {
+      release();
+      await sink.stop();
+      cleanup();
+    }
   });
 });
