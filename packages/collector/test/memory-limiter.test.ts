@@ -3,10 +3,9 @@
  * limit and resuming below it, and what producers see over real sockets
  * (429 / RESOURCE_EXHAUSTED, retryable; nothing exported or queued).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ConfigError,
@@ -21,7 +20,7 @@ import {
   type Logger,
   type MemoryLimiterConfig,
 } from '@otel-policy/collector';
-import { closeGrpcClients, eventually, grpcExport, grpcTarget, httpBase, logsPayload, parseProm, postOtlp, sleep, startCollector, tempDir } from './support.js';
+import { closeGrpcClients, eventually, grpcExport, grpcTarget, httpBase, logsPayload, parseProm, postOtlp, sleep, spawnCollector, startCollector, tempDir } from './support.js';
 
 const MiB = 1024 * 1024;
 
@@ -122,21 +121,15 @@ service:
 });
 
 describe('memory_limiter under a flood', () => {
-  const BIN = fileURLToPath(new URL('../../cli/bin/otel-policy.js', import.meta.url));
   const children: ChildProcess[] = [];
   afterAll(() => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   });
 
-  /** Start the service as a child process; its log says where it listens. */
   async function run(configFile: string, env: Record<string, string>): Promise<{ child: ChildProcess; base: string; metrics: string }> {
-    const child = spawn(process.execPath, [BIN, 'collector', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const { child, url } = await spawnCollector(configFile, env);
     children.push(child);
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    await eventually(() => stderr.includes('Everything is ready') || child.exitCode !== null, 15_000, 'the collector to start');
-    const endpoint = (msg: string) => (JSON.parse(new RegExp(`${msg}\\t(\\{.*\\})`).exec(stderr)![1]) as { endpoint: string }).endpoint;
-    return { child, base: `http://${endpoint('Starting HTTP server')}`, metrics: `http://${endpoint('Serving metrics')}/metrics` };
+    return { child, base: url('Starting HTTP server'), metrics: `${url('Serving metrics')}/metrics` };
   }
 
   const rssOf = async (metricsUrl: string): Promise<number> => parseProm(await (await fetch(metricsUrl)).text()).get('otelcol_process_memory_rss_bytes') ?? 0;

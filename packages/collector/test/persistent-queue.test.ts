@@ -4,18 +4,16 @@
  * of the service and are sent after the next start; entries that cannot be
  * read are set aside once, never retried in a loop.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeRequest, OtlpSink, parseConfigText, silentLogger, type Logger } from '@otel-policy/collector';
 import { QueueStorage } from '../src/exporter/queue-storage.js';
 import { exportItem } from '../src/exporter/item.js';
-import { eventually, logsPayload, postOtlp, tempDir } from './support.js';
+import { eventually, logsPayload, postOtlp, spawnCollector, tempDir } from './support.js';
 
-const BIN = fileURLToPath(new URL('../../cli/bin/otel-policy.js', import.meta.url));
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -111,15 +109,11 @@ service:
 `,
     );
     const start = async (): Promise<{ child: ChildProcess; base: string; stderr: () => string }> => {
-      const child = spawn(process.execPath, [BIN, 'collector', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const { child, stderr, url } = await spawnCollector(configFile);
       cleanups.push(() => {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       });
-      let stderr = '';
-      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-      await eventually(() => stderr.includes('Everything is ready') || child.exitCode !== null, 15_000, 'the collector to start');
-      const base = `http://${(JSON.parse(/Starting HTTP server\t(\{.*\})/.exec(stderr)![1]) as { endpoint: string }).endpoint}`;
-      return { child, base, stderr: () => stderr };
+      return { child, base: url('Starting HTTP server'), stderr };
     };
 
     const first = await start();

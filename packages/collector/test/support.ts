@@ -1,9 +1,11 @@
 /** Test helpers: collectors on 127.0.0.1:0, OTLP clients over real sockets. */
+import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { Collector, otlpSchema, parseConfigText, silentLogger, type Logger, type SignalType } from '@otel-policy/collector';
@@ -130,3 +132,24 @@ export function parseProm(text: string): Map<string, number> {
 }
 
 export { silentLogger };
+
+/** The `otel-policy` command (needs the build). */
+export const CLI_BIN = fileURLToPath(new URL('../../cli/bin/otel-policy.js', import.meta.url));
+
+/** A collector run as a child process, once it says it is ready. */
+export interface SpawnedCollector {
+  child: ChildProcess;
+  stderr: () => string;
+  /** `http://<endpoint>` of a logged line carrying one (`Starting HTTP server`, `Serving metrics`). */
+  url: (logMessage: string) => string;
+}
+
+/** Run `otel-policy collector --config <configFile>` (with `env` added) and wait until it is ready. The caller kills it. */
+export async function spawnCollector(configFile: string, env: Record<string, string> = {}): Promise<SpawnedCollector> {
+  const child = spawn(process.execPath, [CLI_BIN, 'collector', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  await eventually(() => stderr.includes('Everything is ready') || child.exitCode !== null, 15_000, 'the collector to start');
+  const url = (logMessage: string) => `http://${(JSON.parse(new RegExp(`${logMessage}\\t(\\{.*\\})`).exec(stderr)![1]) as { endpoint: string }).endpoint}`;
+  return { child, stderr: () => stderr, url };
+}

@@ -36,6 +36,9 @@ export interface AttributeLevels<C, A> {
   scopeAttributes(c: C): A | undefined;
 }
 
+/** Whether a reference names an attribute of the record, its resource or its scope. */
+export const isLevelAttribute = (kind: number): boolean => kind === RefKind.RecordAttribute || kind === RefKind.ResourceAttribute || kind === RefKind.ScopeAttribute;
+
 /** The attribute list an attribute reference (`RefKind.*Attribute`) names, or undefined for any other reference. */
 export function attributesAt<C, A>(levels: AttributeLevels<C, A>, c: C, kind: number): A | undefined {
   switch (kind) {

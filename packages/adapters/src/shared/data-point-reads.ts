@@ -1,5 +1,5 @@
 import { MetricField, RefKind } from '@otel-policy/core';
-import { attributesAt, nonEmpty, type AttributeLevels, type AttributeReads, type RecordReads } from './attribute-reads.js';
+import { attributesAt, isLevelAttribute, nonEmpty, type AttributeLevels, type AttributeReads, type RecordReads } from './attribute-reads.js';
 
 /** What an adapter family reads of a metric data point in its representation (raw values; the reads normalize them). */
 export interface DataPointShape<C, A> extends AttributeLevels<C, A> {
@@ -50,16 +50,15 @@ export function dataPointReads<C, A, V>(attrs: AttributeReads<A, V>, shape: Data
         return attrs.string(attrs.value(attributesAt(shape, c, ref.kind), ref.path));
     }
   };
-  const isAttribute = (kind: number): boolean => kind === RefKind.RecordAttribute || kind === RefKind.ResourceAttribute || kind === RefKind.ScopeAttribute;
   return {
     getString,
     getTyped(c, ref, out) {
-      if (isAttribute(ref.kind)) return attrs.typed(attrs.value(attributesAt(shape, c, ref.kind), ref.path), out);
+      if (isLevelAttribute(ref.kind)) return attrs.typed(attrs.value(attributesAt(shape, c, ref.kind), ref.path), out);
       const s = getString(c, ref);
       if (s !== undefined) out.setString(s);
     },
     exists(c, ref) {
-      if (isAttribute(ref.kind)) return attrs.has(attributesAt(shape, c, ref.kind), ref.path);
+      if (isLevelAttribute(ref.kind)) return attrs.has(attributesAt(shape, c, ref.kind), ref.path);
       return getString(c, ref) !== undefined;
     },
     elementCount: () => 0,

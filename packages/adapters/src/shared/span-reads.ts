@@ -1,5 +1,5 @@
 import { RefKind, TraceField, type FieldRef } from '@otel-policy/core';
-import { attributesAt, nonEmpty, stringInto, type AttributeLevels, type AttributeReads, type RecordReads } from './attribute-reads.js';
+import { attributesAt, isLevelAttribute, nonEmpty, stringInto, type AttributeLevels, type AttributeReads, type RecordReads } from './attribute-reads.js';
 import { normalizeId } from './ids.js';
 
 /** A span event: both representations store its name and attributes alike. */
@@ -80,7 +80,7 @@ export function spanReads<C, A, V, L>(attrs: AttributeReads<A, V>, shape: SpanSh
   };
   /** The attribute list a reference reads, or undefined for a non-attribute reference. */
   const attributesFor = (c: C, ref: FieldRef, element: number): A | undefined => (ref.kind === RefKind.EventAttribute ? shape.events(c)?.[element]?.attributes : attributesAt(shape, c, ref.kind));
-  const isAttribute = (kind: number): boolean => kind === RefKind.RecordAttribute || kind === RefKind.ResourceAttribute || kind === RefKind.ScopeAttribute || kind === RefKind.EventAttribute;
+  const isAttribute = (kind: number): boolean => isLevelAttribute(kind) || kind === RefKind.EventAttribute;
   const getString = (c: C, ref: FieldRef, element: number): string | undefined => {
     switch (ref.kind) {
       case RefKind.Field:

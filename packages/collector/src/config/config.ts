@@ -178,28 +178,27 @@ export function parseConfig(raw: unknown, configDir: string): CollectorConfig {
   serviceExtensions.forEach((id, i) => {
     if (!extensions.has(id)) c.error(at('service.extensions', i), `references extension "${id}", which is not configured under extensions`);
   });
-  for (const [id, e] of exporters) {
-    const name = e.type === 'debug' ? undefined : e.queue.storage;
-    if (name === undefined) continue;
-    const p = `exporters.${id}.sending_queue.storage`;
+  /** A component's reference to an extension: configured, of the right kind, and enabled in service.extensions. */
+  const extensionRef = (p: string, name: string, types: readonly string[], kind: string): boolean => {
     const ext = extensions.get(name);
     if (ext === undefined) c.error(p, `references extension "${name}", which is not configured under extensions`);
-    else if (ext.type !== 'file_storage') c.error(p, `"${name}" is not a storage extension (use file_storage)`);
+    else if (!types.includes(ext.type)) c.error(p, `"${name}" is not ${kind}`);
     else if (!serviceExtensions.includes(name)) c.error(p, `extension "${name}" must also be listed in service.extensions`);
-    else if (e.type !== 'debug' && !e.queue.enabled) c.error(p, 'needs the sending queue enabled');
+    else return true;
+    return false;
+  };
+  for (const [id, e] of exporters) {
+    if (e.type === 'debug' || e.queue.storage === undefined) continue;
+    const p = `exporters.${id}.sending_queue.storage`;
+    if (extensionRef(p, e.queue.storage, ['file_storage'], 'a storage extension (use file_storage)') && !e.queue.enabled) c.error(p, 'needs the sending queue enabled');
   }
   for (const [id, r] of receivers) {
     for (const [protocol, cfg] of [
       ['grpc', r.grpc],
       ['http', r.http],
     ] as const) {
-      const name = cfg?.authenticator;
-      if (name === undefined) continue;
-      const p = `receivers.${id}.protocols.${protocol}.auth.authenticator`;
-      const ext = extensions.get(name);
-      if (ext === undefined) c.error(p, `references extension "${name}", which is not configured under extensions`);
-      else if (ext.type !== 'bearertokenauth' && ext.type !== 'basicauth') c.error(p, `"${name}" is not an authenticator (use a bearertokenauth or basicauth extension)`);
-      else if (!serviceExtensions.includes(name)) c.error(p, `extension "${name}" must also be listed in service.extensions`);
+      if (cfg?.authenticator === undefined) continue;
+      extensionRef(`receivers.${id}.protocols.${protocol}.auth.authenticator`, cfg.authenticator, AUTH_EXTENSION_TYPES, 'an authenticator (use a bearertokenauth or basicauth extension)');
     }
   }
 

@@ -3,6 +3,8 @@
  * collected with the dotted path of the offending key, so one run reports all
  * of them (`exporters.otlphttp.sending_queue.queue_size: must be an integer >= 1`).
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 
 export type Obj = Record<string, unknown>;
 
@@ -32,6 +34,15 @@ export class Checker {
 
   error(path: string, message: string): void {
     this.problems.push(path ? `${path}: ${message}` : message);
+  }
+
+  /** A file that must exist, its path resolved against `configDir` (the config file's directory). */
+  file(v: unknown, where: string, configDir: string, opts: { required?: boolean } = {}): string | undefined {
+    const s = this.string(v, where, { nonEmpty: true, required: opts.required });
+    if (s === undefined) return undefined;
+    const abs = path.resolve(configDir, s);
+    if (!existsSync(abs)) this.error(where, `no such file: ${abs}`);
+    return abs;
   }
 
   /**

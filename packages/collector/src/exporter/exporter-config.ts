@@ -1,6 +1,4 @@
 /** The exporters' configuration: `otlphttp`, `otlp` (gRPC) and `debug`, with their queue, retry and TLS settings. */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { SIGNALS, type SignalType } from '@otel-policy/proto';
 import { at, Checker, describe } from '../config/values.js';
 
@@ -109,13 +107,7 @@ function tlsConfig(c: Checker, v: unknown, p: string, configDir: string): TlsCli
       ['insecure', 'insecure_skip_verify', 'ca_file', 'cert_file', 'key_file', 'server_name_override'],
       ['ca_pem', 'cert_pem', 'key_pem', 'min_version', 'max_version', 'reload_interval', 'include_system_ca_certs_pool'],
     ) ?? {};
-  const file = (key: string) => {
-    const s = c.string(o[key], at(p, key), { nonEmpty: true });
-    if (s === undefined) return undefined;
-    const abs = path.resolve(configDir, s);
-    if (!existsSync(abs)) c.error(at(p, key), `no such file: ${abs}`);
-    return abs;
-  };
+  const file = (key: string) => c.file(o[key], at(p, key), configDir);
   const t: TlsClientConfig = {
     insecure: c.bool(o.insecure, at(p, 'insecure'), false),
     insecureSkipVerify: c.bool(o.insecure_skip_verify, at(p, 'insecure_skip_verify'), false),

@@ -170,19 +170,14 @@ export abstract class NetworkExporter implements Exporter {
           throw err;
         }
       } else {
-        this.outstanding[item.signal] += item.records;
         if (!this.queue.hasRoom(item.records)) {
-          this.outstanding[item.signal] -= item.records;
           this.enqueueFailed[item.signal].add(item.records);
           throw new ExportFailure('sending queue is full', false);
         }
+        // Room was checked just above, with nothing in between: the offer is taken.
+        this.outstanding[item.signal] += item.records;
         this.persist(item);
-        if (!this.queue.offer(item)) {
-          this.forget(item);
-          this.outstanding[item.signal] -= item.records;
-          this.enqueueFailed[item.signal].add(item.records);
-          throw new ExportFailure('sending queue is full', false);
-        }
+        this.queue.offer(item);
       }
       return;
     }

@@ -11,7 +11,6 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, r
 import path from 'node:path';
 import type { SignalType } from '@otel-policy/proto';
 import type { Logger } from '../logger.js';
-import { countRecords } from '../otlp/count.js';
 import { decodeRequest } from '../otlp/request.js';
 import { encodedBody, exportItem, type ExportItem } from './item.js';
 
@@ -66,7 +65,7 @@ export class QueueStorage {
       const signal = m[2] as SignalType;
       try {
         const decoded = decodeRequest(signal, readFileSync(file), 'proto');
-        out.push({ item: exportItem(signal, decoded.data, countRecords(signal, decoded.data)), file });
+        out.push({ item: exportItem(signal, decoded.data, decoded.records), file });
       } catch (err) {
         const aside = `${file}.corrupt`;
         renameSync(file, aside);

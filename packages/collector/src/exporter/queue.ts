@@ -58,13 +58,11 @@ export class SendingQueue {
   /** Enqueue if there is room; false otherwise (or once closed). */
   offer(item: ExportItem): boolean {
     if (!this.hasRoom(item.records)) return false;
-    this.items.push(item);
-    this.size += this.sizeOf(item);
-    this.idle.shift()?.();
+    this.restore(item);
     return true;
   }
 
-  /** Enqueue a request kept from an earlier run, room or not (it was accepted then). */
+  /** Enqueue, room or not: {@link offer} after its room check, and a request kept from an earlier run (accepted then). */
   restore(item: ExportItem): void {
     this.items.push(item);
     this.size += this.sizeOf(item);

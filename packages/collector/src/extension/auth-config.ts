@@ -5,8 +5,6 @@
  * `auth: { authenticator: <id> }`. Secrets may come from the environment
  * (`${env:NAME}`) or from files, which are re-read when they change.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { at, type Checker } from '../config/values.js';
 
 export interface BearerTokenAuthConfig {
@@ -35,19 +33,11 @@ export type AuthenticatorConfig = BearerTokenAuthConfig | BasicAuthConfig;
 
 export const AUTH_EXTENSION_TYPES = ['bearertokenauth', 'basicauth'];
 
-function file(c: Checker, v: unknown, p: string, configDir: string): string | undefined {
-  const s = c.string(v, p, { nonEmpty: true });
-  if (s === undefined) return undefined;
-  const abs = path.resolve(configDir, s);
-  if (!existsSync(abs)) c.error(p, `no such file: ${abs}`);
-  return abs;
-}
-
 export function bearerTokenAuth(c: Checker, v: unknown, p: string, id: string, configDir: string): BearerTokenAuthConfig | undefined {
   const o = c.object(v, p, ['scheme', 'token', 'tokens', 'filename', 'header']);
   if (!o) return undefined;
   const tokens = [...(o.token === undefined ? [] : [c.string(o.token, at(p, 'token'), { nonEmpty: true }) ?? '']), ...c.stringList(o.tokens, at(p, 'tokens'))].filter((t) => t !== '');
-  const f = file(c, o.filename, at(p, 'filename'), configDir);
+  const f = c.file(o.filename, at(p, 'filename'), configDir);
   if (tokens.length === 0 && f === undefined) c.error(p, 'needs a token, tokens or a filename');
   if (tokens.length > 0 && f !== undefined) c.error(p, 'takes either token/tokens or filename, not both');
   return {
@@ -65,7 +55,7 @@ export function basicAuth(c: Checker, v: unknown, p: string, id: string, configD
   if (!o) return undefined;
   const hp = at(p, 'htpasswd');
   const h = c.object(o.htpasswd, hp, ['file', 'inline']) ?? {};
-  const f = file(c, h.file, at(hp, 'file'), configDir);
+  const f = c.file(h.file, at(hp, 'file'), configDir);
   const inline = c.string(h.inline, at(hp, 'inline')) ?? '';
   if (f === undefined && inline.trim() === '') c.error(hp, 'needs a file or inline users');
   return { id, type: 'basicauth', file: f, inline };

@@ -104,16 +104,17 @@ class BearerTokenAuthenticator implements Authenticator {
 /**
  * `basicauth`: `Authorization: Basic base64(user:password)` against
  * htpasswd lines `user:password` (plain text) or `user:{SHA}base64(sha1)`.
- * Each line is kept as the digest of the `user:password` it accepts.
+ * Each line is kept as the digest of what it accepts, tagged with its kind,
+ * so that a `{SHA}` line is never matched by a password that is the hash
+ * itself.
  */
 class BasicAuthenticator implements Authenticator {
   readonly header = 'authorization';
-  private readonly plain: Secrets;
-  private readonly sha: Secrets;
+  private readonly users: Secrets;
 
   constructor(inline: string, file: string | undefined, log: Logger) {
-    this.plain = new Secrets(inline, file, (t) => lines(t).filter((l) => !l.includes(':{SHA}')), 'basicauth users', log);
-    this.sha = new Secrets(inline, file, (t) => lines(t).filter((l) => l.includes(':{SHA}')), 'basicauth users', log);
+    const tagged = (t: string) => lines(t).map((l) => (l.includes(':{SHA}') ? `sha ${l}` : `plain ${l}`));
+    this.users = new Secrets(inline, file, tagged, 'basicauth users', log);
   }
 
   authenticate(value: string | undefined): boolean {
@@ -126,8 +127,8 @@ class BasicAuthenticator implements Authenticator {
       .update(pair.slice(colon + 1))
       .digest('base64');
     // Both are always checked, so the time taken does not say which kind of line a user has.
-    const plain = this.plain.has(pair);
-    const hashed = this.sha.has(`${user}:{SHA}${sha1}`);
+    const plain = this.users.has(`plain ${pair}`);
+    const hashed = this.users.has(`sha ${user}:{SHA}${sha1}`);
     return plain || hashed;
   }
 }

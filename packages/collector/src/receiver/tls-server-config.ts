@@ -4,8 +4,7 @@
  * require client certificates signed by that CA (mutual TLS). Files are read
  * when the receiver starts.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { at, type Checker } from '../config/values.js';
 
 export interface TlsServerConfig {
@@ -36,13 +35,7 @@ export function tlsServerConfig(c: Checker, v: unknown, p: string, configDir: st
     ['ca_file', 'cert_pem', 'key_pem', 'client_ca_file_reload', 'max_version', 'cipher_suites', 'reload_interval', 'include_system_ca_certs_pool', 'curve_preferences'],
   );
   if (!o) return undefined;
-  const file = (key: string, required: boolean) => {
-    const s = c.string(o[key], at(p, key), { nonEmpty: true, required });
-    if (s === undefined) return undefined;
-    const abs = path.resolve(configDir, s);
-    if (!existsSync(abs)) c.error(at(p, key), `no such file: ${abs}`);
-    return abs;
-  };
+  const file = (key: string, required: boolean) => c.file(o[key], at(p, key), configDir, { required });
   const certFile = file('cert_file', true);
   const keyFile = file('key_file', true);
   const version = o.min_version === undefined ? '1.2' : String(o.min_version);
