@@ -60,7 +60,7 @@ function layerPatterns(layer) {
  * `shared/` holds the reads of each record shape, written once; a family
  * supplies only how to read its representation and never imports the other.
  */
-export const ADAPTER_FAMILIES = { shared: [], 'otlp-json': ['shared'], sdk: ['shared'] };
+export const ADAPTER_FAMILIES = { shared: [], 'otlp-json': ['shared'], 'otlp-proto': ['shared'], sdk: ['shared'] };
 
 /** Patterns keeping an adapter folder to the folders it may import. */
 function adapterPatterns(folder) {

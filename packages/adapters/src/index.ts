@@ -3,6 +3,7 @@
  * one representation. They decide nothing; all policy logic is in core.
  */
 export * as otlpJson from './otlp-json/index.js';
+export * as otlpProto from './otlp-proto/index.js';
 export { METRIC_POINT_KINDS, type MetricPointKind } from './shared/metric-kinds.js';
 export {
   applyToLogs,
@@ -12,6 +13,7 @@ export {
   otlpJsonSpanAccessor,
   otlpJsonDataPointAccessor,
   BatchOutcome,
+  countResult,
   checkOtlpJsonShape,
   OtlpShapeError,
   type LogCursor,

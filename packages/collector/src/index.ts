@@ -36,6 +36,7 @@ export { parseDuration, parseEndpoint } from './config/values.js';
 export { createLogger, silentLogger, type Logger, type LogLevel } from './logger.js';
 export { otlpSchema, PROTO_DIR, SIGNALS, type SignalType, type SignalSchema, type OtlpSchema } from '@otel-policy/proto';
 export { decodeRequest, encodeRequest, encodeResponse, decodeResponse, OtlpDecodeError, type DecodedRequest } from './otlp/request.js';
+export { readRequest, ObjectPayload, WirePayload, type Payload, type ReceivedRequest } from './otlp/payload.js';
 export { encodeStatus, GrpcCode } from './otlp/status.js';
 export { countRecords, countRecordsProto } from './otlp/count.js';
 export { JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, type Encoding, type OtlpData } from './otlp/shape.js';

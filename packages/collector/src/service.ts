@@ -25,9 +25,7 @@ import { NetworkExporter } from './exporter/exporter.js';
 import { OtlpGrpcExporter } from './exporter/otlpgrpc.js';
 import { OtlpHttpExporter } from './exporter/otlphttp.js';
 import { createLogger, type Logger } from './logger.js';
-import { countRecords } from './otlp/count.js';
-import { type DecodedRequest } from './otlp/request.js';
-import { type OtlpData } from './otlp/shape.js';
+import type { ReceivedRequest } from './otlp/payload.js';
 import { otlpSchema, type SignalType } from '@otel-policy/proto';
 import { PolicyProcessor } from './processor/policy.js';
 import { MEMORY_REFUSAL, MemoryLimiter } from './processor/memory-limiter.js';
@@ -60,12 +58,6 @@ export interface CollectorEndpoints {
 }
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
-
-const RESOURCE_KEY: Record<SignalType, string> = { logs: 'resourceLogs', traces: 'resourceSpans', metrics: 'resourceMetrics' };
-const isEmpty = (signal: SignalType, data: OtlpData): boolean => {
-  const list = (data as Record<string, unknown>)[RESOURCE_KEY[signal]];
-  return !Array.isArray(list) || list.length === 0;
-};
 
 export class Collector {
   readonly metrics = new MetricsRegistry();
@@ -152,7 +144,7 @@ export class Collector {
   /** The consumer of one signal from one receiver: process per pipeline, then fan out. */
   private consumerOf(signal: SignalType, pipes: Pipeline[]): SignalConsumer {
     const all = pipes.flatMap((p) => p.exporters);
-    return async (req: DecodedRequest): Promise<ConsumeResult> => {
+    return async (req: ReceivedRequest): Promise<ConsumeResult> => {
       if (this.state !== 'running') return { status: 'shutting_down' };
       // All or nothing: refuse before any exporter takes a copy, so a retry never duplicates.
       for (const p of pipes) {
@@ -167,17 +159,11 @@ export class Collector {
       const waits: Promise<void>[] = [];
       for (let i = 0; i < pipes.length; i++) {
         const p = pipes[i];
-        // A processor changes the payload in place: every pipeline but the last gets a copy.
-        const data = i === pipes.length - 1 ? req.data : structuredClone(req.data);
-        let records = req.records;
-        for (const proc of p.processors) {
-          if (!(proc instanceof PolicyProcessor)) continue;
-          const outcome = proc.process(signal, data, records);
-          // Metrics: a metric without points counts as an evaluation, not a record; recount.
-          records = signal === 'metrics' ? countRecords(signal, data) : records - outcome.removed;
-        }
-        if (isEmpty(signal, data)) continue;
-        const item = exportItem(signal, data, records);
+        // A processor changes the payload in place: every pipeline but the last gets its own.
+        const payload = i === pipes.length - 1 ? req.payload : req.payload.copy();
+        for (const proc of p.processors) if (proc instanceof PolicyProcessor) proc.process(payload);
+        if (payload.isEmpty()) continue;
+        const item = exportItem(payload);
         for (const e of p.exporters) waits.push(e.consume(item));
       }
       if (waits.length === 0) return { status: 'ok' };

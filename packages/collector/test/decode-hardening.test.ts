@@ -7,7 +7,8 @@
  */
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import { decodeRequest, encodeRequest, OtlpDecodeError } from '@otel-policy/collector';
+import { PolicyEngine } from '@otel-policy/core';
+import { decodeRequest, encodeRequest, OtlpDecodeError, readRequest } from '@otel-policy/collector';
 import { logsPayload } from './support.js';
 
 const json = (v: unknown) => Buffer.from(JSON.stringify(v));
@@ -210,6 +211,66 @@ describe('malformed bodies of every kind', () => {
     expect(failures).toBeGreaterThan(50);
   });
 
+  it('a mutated protobuf body is refused with OtlpDecodeError or located, read by policies, spliced, and then decodes', () => {
+    const valid = encodeRequest('logs', logsPayload(3), 'proto');
+    const engine = new PolicyEngine({
+      policies: JSON.stringify({
+        policies: [
+          { id: 'a', name: 'a', log: { match: [{ log_field: 'body', regex: '1$' }], keep: 'none' } },
+          {
+            id: 'b',
+            name: 'b',
+            log: {
+              match: [
+                { log_attribute: 'i', exists: true },
+                { resource_attribute: 'service.name', exists: true },
+              ],
+              keep: 'all',
+              transform: { add: [{ log_attribute: 'seen', value: 'y' }] },
+            },
+          },
+          {
+            id: 'c',
+            name: 'c',
+            log: {
+              match: [
+                { log_field: 'severity_text', exact: 'INFO' },
+                { log_field: 'trace_id', exists: false },
+              ],
+              keep: 'all',
+            },
+          },
+        ],
+      }),
+    });
+    const rand = rng(43);
+    let failures = 0;
+    for (let i = 0; i < 600; i++) {
+      const b = Buffer.from(valid);
+      let body: Buffer = b;
+      const op = i % 3;
+      if (op === 0) for (let k = 0; k < 3; k++) b[Math.floor(rand() * b.length)] ^= 1 << Math.floor(rand() * 8);
+      else if (op === 1) body = b.subarray(0, Math.floor(rand() * b.length));
+      else {
+        const at = Math.floor(rand() * b.length);
+        body = Buffer.concat([b.subarray(0, at), Buffer.from([Math.floor(rand() * 256), Math.floor(rand() * 256)]), b.subarray(at)]);
+      }
+      let received;
+      try {
+        received = readRequest('logs', body, 'proto');
+      } catch (err) {
+        failures++;
+        expect(err).toBeInstanceOf(OtlpDecodeError);
+        continue;
+      }
+      // What the service accepts, it can evaluate and forward, and a decoder downstream can read.
+      received.payload.applyPolicies(engine);
+      const out = received.payload.encode('proto');
+      expect(() => decodeRequest('logs', out, 'proto')).not.toThrow();
+    }
+    expect(failures).toBeGreaterThan(50);
+  });
+
   it('JSON with a value of the wrong type anywhere decodes or fails with OtlpDecodeError', () => {
     const replacements: unknown[] = [null, 1.5, -1, 'x', '', true, [], {}, [1], { a: 1 }, '99999999999999999999999', 1e308];
     const rand = rng(7);
@@ -245,8 +306,10 @@ describe('malformed bodies of every kind', () => {
     const at = valid.indexOf('abcd');
     valid[at + 1] = 0xff;
     valid[at + 2] = 0xc3;
-    const d = decodeRequest('logs', valid, 'proto');
+    const d = readRequest('logs', valid, 'proto');
     expect(d.records).toBe(1);
-    expect(Buffer.from(encodeRequest('logs', d.data, 'proto'))).toEqual(valid);
+    expect(Buffer.from(d.payload.encode('proto'))).toEqual(valid);
+    // Decoded (the debug exporter, a JSON exporter), it reads with replacement characters.
+    expect(JSON.stringify(decodeRequest('logs', valid, 'proto').data)).toContain('a\ufffd');
   });
 });

@@ -243,19 +243,19 @@ describe('debug exporter', () => {
   it('prints a summary, one line per record, or the whole payload; sampled per second', async () => {
     const { DebugExporter } = await import('../src/exporter/debug.js');
     const { exportItem } = await import('../src/exporter/item.js');
-    const { silentLogger } = await import('@otel-policy/collector');
+    const { silentLogger, ObjectPayload } = await import('@otel-policy/collector');
     const payload = logsPayload(2, { severity: (i) => (i ? 'WARN' : 'INFO') });
     const out: string[] = [];
     const make = (verbosity: 'basic' | 'normal' | 'detailed', samplingInitial = 5) =>
       new DebugExporter({ id: 'debug', type: 'debug', verbosity, samplingInitial, samplingThereafter: 0, useInternalLogger: false }, silentLogger, (t) => out.push(t));
-    await make('basic').consume(exportItem('logs', payload, 2));
+    await make('basic').consume(exportItem(new ObjectPayload('logs', payload as never, 2)));
     expect(out.pop()).toBe('{"data_type":"logs","resource logs":1,"log records":2}\n');
-    await make('normal').consume(exportItem('logs', payload, 2));
+    await make('normal').consume(exportItem(new ObjectPayload('logs', payload as never, 2)));
     expect(out.pop()).toBe('{"data_type":"logs","resource logs":1,"log records":2}\nINFO message 0 i=0\nWARN message 1 i=1\n');
-    await make('detailed').consume(exportItem('logs', payload, 2));
+    await make('detailed').consume(exportItem(new ObjectPayload('logs', payload as never, 2)));
     expect(JSON.parse(out.pop()!.split('\n').slice(1).join('\n'))).toEqual(payload);
     const sampled = make('basic', 2);
-    for (let i = 0; i < 5; i++) await sampled.consume(exportItem('logs', payload, 2));
+    for (let i = 0; i < 5; i++) await sampled.consume(exportItem(new ObjectPayload('logs', payload as never, 2)));
     expect(out).toHaveLength(2);
   });
 });

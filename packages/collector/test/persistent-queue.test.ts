@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeRequest, OtlpSink, parseConfigText, silentLogger, type Logger } from '@otel-policy/collector';
+import { encodeRequest, ObjectPayload, OtlpSink, parseConfigText, silentLogger, type Logger } from '@otel-policy/collector';
 import { QueueStorage } from '../src/exporter/queue-storage.js';
 import { exportItem } from '../src/exporter/item.js';
 import { eventually, logsPayload, postOtlp, spawnCollector, tempDir } from './support.js';
@@ -29,9 +29,9 @@ describe('QueueStorage', () => {
   it('gives back what was saved and not removed, oldest first, in a new instance', () => {
     const dir = work();
     const a = new QueueStorage(dir, false, silentLogger);
-    const first = a.save(exportItem('logs', logsPayload(2) as never, 2));
-    const second = a.save(exportItem('logs', logsPayload(3) as never, 3));
-    const third = a.save(exportItem('logs', logsPayload(1) as never, 1));
+    const first = a.save(exportItem(new ObjectPayload('logs', logsPayload(2) as never, 2)));
+    const second = a.save(exportItem(new ObjectPayload('logs', logsPayload(3) as never, 3)));
+    const third = a.save(exportItem(new ObjectPayload('logs', logsPayload(1) as never, 1)));
     a.remove(second);
     const loaded = new QueueStorage(dir, false, silentLogger).load();
     expect(loaded.map((l) => [l.file, l.item.records])).toEqual([
@@ -54,7 +54,7 @@ describe('QueueStorage', () => {
     expect(new QueueStorage(dir, true, log).load()).toEqual([]);
     expect(errors).toHaveLength(1);
     // New entries never reuse a number an earlier run gave out.
-    expect(path.basename(s.save(exportItem('logs', logsPayload(1) as never, 1)))).toBe('0000000000000008.logs.pb');
+    expect(path.basename(s.save(exportItem(new ObjectPayload('logs', logsPayload(1) as never, 1))))).toBe('0000000000000008.logs.pb');
   });
 });
 

@@ -1,13 +1,13 @@
 /**
- * Splicing: what the policies leave alone goes out byte for byte (unknown
- * fields included), only dropped parts disappear and only modified parts are
- * re-encoded.
+ * Protobuf requests are located, not decoded (readRequest): policies read
+ * them in place, what they leave alone goes out byte for byte (unknown
+ * fields included), only dropped parts disappear and only the parts a
+ * policy wrote are decoded and re-encoded.
  */
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { PolicyEngine } from '@otel-policy/core';
-import { decodeRequest, encodeRequest, otlpSchema, PolicyProcessor, MetricsRegistry, silentLogger, type OtlpData } from '@otel-policy/collector';
-import { applyLogs, applyMetrics, applyTraces } from '../src/processor/apply.js';
+import { decodeRequest, otlpSchema, PolicyProcessor, MetricsRegistry, readRequest, silentLogger } from '@otel-policy/collector';
 
 /** An unknown field (number 1000, bytes "UNKNOWN-n") appended to a message: only a splice keeps it. */
 const unknown = (n: number) => {
@@ -39,23 +39,23 @@ function logsRequest(bodies: string[]): Uint8Array {
 
 const engineWith = (policies: unknown) => new PolicyEngine({ policies: JSON.stringify({ policies }) });
 
-describe('splicing re-encoder', () => {
+describe('protobuf requests located, read in place and spliced', () => {
   it('returns the original bytes when nothing changed', () => {
     const req = logsRequest(['a', 'b', 'c']);
-    const d = decodeRequest('logs', req, 'proto');
-    expect(JSON.stringify(d.data)).not.toContain('UNKNOWN');
-    const out = encodeRequest('logs', d.data, 'proto');
+    const d = readRequest('logs', req, 'proto');
+    expect(JSON.stringify(decodeRequest('logs', req, 'proto').data)).not.toContain('UNKNOWN');
+    const out = d.payload.encode('proto');
     expect(Buffer.from(out).equals(Buffer.from(req))).toBe(true);
     // A policy that matches nothing changes nothing.
-    applyLogs(engineWith([{ id: 'x', name: 'x', log: { match: [{ log_field: 'body', exact: 'zzz' }], keep: 'none' } }]), d.data);
-    expect(Buffer.from(encodeRequest('logs', d.data, 'proto')).equals(Buffer.from(req))).toBe(true);
+    d.payload.applyPolicies(engineWith([{ id: 'x', name: 'x', log: { match: [{ log_field: 'body', exact: 'zzz' }], keep: 'none' } }]));
+    expect(Buffer.from(d.payload.encode('proto')).equals(Buffer.from(req))).toBe(true);
   });
 
   it('drops records by leaving their bytes out, keeping the others verbatim', () => {
-    const d = decodeRequest('logs', logsRequest(['keep-0', 'drop-1', 'keep-2']), 'proto');
-    const o = applyLogs(engineWith([{ id: 'd', name: 'd', log: { match: [{ log_field: 'body', starts_with: 'drop' }], keep: 'none' } }]), d.data);
+    const d = readRequest('logs', logsRequest(['keep-0', 'drop-1', 'keep-2']), 'proto');
+    const o = d.payload.applyPolicies(engineWith([{ id: 'd', name: 'd', log: { match: [{ log_field: 'body', starts_with: 'drop' }], keep: 'none' } }]));
     expect(o.dropped).toBe(1);
-    const out = encodeRequest('logs', d.data, 'proto');
+    const out = d.payload.encode('proto');
     expect([0, 1, 2, 80, 90].map((n) => has(out, n))).toEqual([true, false, true, true, true]);
     const back = decodeRequest('logs', out, 'proto').data as { resourceLogs: { scopeLogs: { logRecords: { body: { stringValue: string }; traceId: string }[] }[] }[] };
     expect(back.resourceLogs[0].scopeLogs[0].logRecords.map((r) => [r.body.stringValue, r.traceId])).toEqual([
@@ -65,20 +65,21 @@ describe('splicing re-encoder', () => {
   });
 
   it('re-encodes only the record a transform changed', () => {
-    const d = decodeRequest('logs', logsRequest(['plain', 'secret=42', 'plain too']), 'proto');
-    applyLogs(engineWith([{ id: 't', name: 't', log: { match: [{ log_field: 'body', starts_with: 'secret' }], transform: { redact: [{ log_field: 'body' }] } } }]), d.data);
-    const out = encodeRequest('logs', d.data, 'proto');
+    const d = readRequest('logs', logsRequest(['plain', 'secret=42', 'plain too']), 'proto');
+    d.payload.applyPolicies(engineWith([{ id: 't', name: 't', log: { match: [{ log_field: 'body', starts_with: 'secret' }], transform: { redact: [{ log_field: 'body' }] } } }]));
+    const out = d.payload.encode('proto');
     expect([0, 1, 2, 80, 90].map((n) => has(out, n))).toEqual([true, false, true, true, true]);
     const back = decodeRequest('logs', out, 'proto').data as { resourceLogs: { scopeLogs: { logRecords: { body: { stringValue: string }; traceId: string }[] }[] }[] };
     expect(back.resourceLogs[0].scopeLogs[0].logRecords.map((r) => r.body.stringValue)).toEqual(['plain', '[REDACTED]', 'plain too']);
     expect(back.resourceLogs[0].scopeLogs[0].logRecords[1].traceId).toBe('02'.repeat(16));
   });
 
-  it('re-encodes the whole resource when a transform writes a resource attribute', () => {
-    const d = decodeRequest('logs', logsRequest(['a', 'tag-me']), 'proto');
-    applyLogs(engineWith([{ id: 'r', name: 'r', log: { match: [{ log_field: 'body', exact: 'tag-me' }], transform: { add: [{ resource_attribute: 'tagged', value: 'yes' }] } } }]), d.data);
-    const out = encodeRequest('logs', d.data, 'proto');
-    expect([0, 1, 80].map((n) => has(out, n))).toEqual([false, false, false]);
+  it('re-encodes only the resource head when a transform writes a resource attribute', () => {
+    const d = readRequest('logs', logsRequest(['a', 'tag-me']), 'proto');
+    d.payload.applyPolicies(engineWith([{ id: 'r', name: 'r', log: { match: [{ log_field: 'body', exact: 'tag-me' }], transform: { add: [{ resource_attribute: 'tagged', value: 'yes' }] } } }]));
+    const out = d.payload.encode('proto');
+    // The records and the resource level's other fields are copied; only Resource itself is encoded again.
+    expect([0, 1, 80].map((n) => has(out, n))).toEqual([true, true, true]);
     const back = decodeRequest('logs', out, 'proto').data as { resourceLogs: { resource: { attributes: unknown[] } }[] };
     expect(back.resourceLogs[0].resource.attributes).toEqual([kv('service.name', 'api'), kv('tagged', 'yes')]);
   });
@@ -88,15 +89,14 @@ describe('splicing re-encoder', () => {
       field(2, withUnknown(traces.levels.record.encode({ name, traceId: Buffer.from(`${i}`.padStart(32, '0'), 'hex'), spanId: Buffer.alloc(8, 1) }).finish(), i));
     const rs = (spans: Uint8Array[]) => field(1, field(2, Buffer.concat(spans)));
     const req = Buffer.concat([rs([span(1, 'drop'), span(2, 'drop')]), rs([span(3, 'keep'), span(4, 'sampled')])]);
-    const d = decodeRequest('traces', req, 'proto');
-    applyTraces(
+    const d = readRequest('traces', req, 'proto');
+    d.payload.applyPolicies(
       engineWith([
         { id: 'a', name: 'a', trace: { match: [{ trace_field: 'name', exact: 'drop' }], keep: { percentage: 0 } } },
         { id: 'b', name: 'b', trace: { match: [{ trace_field: 'name', exact: 'sampled' }], keep: { percentage: 100 } } },
       ]),
-      d.data,
     );
-    const out = encodeRequest('traces', d.data, 'proto');
+    const out = d.payload.encode('proto');
     expect([1, 2, 3, 4].map((n) => has(out, n))).toEqual([false, false, true, false]);
     const back = decodeRequest('traces', out, 'proto').data as { resourceSpans: { scopeSpans: { spans: { name: string; traceState?: string }[] }[] }[] };
     expect(back.resourceSpans).toHaveLength(1);
@@ -110,9 +110,9 @@ describe('splicing re-encoder', () => {
     const metric = (name: string, points: number[], n: number) =>
       field(2, withUnknown(metrics.levels.record.encode({ name, gauge: { dataPoints: points.map((p) => ({ asInt: p, attributes: [kv('k', String(p))] })) } }).finish(), n));
     const req = field(1, field(2, Buffer.concat([metric('m1', [1, 2, 3], 1), metric('m2', [4], 2)])));
-    const d = decodeRequest('metrics', req, 'proto');
-    applyMetrics(engineWith([{ id: 'p', name: 'p', metric: { match: [{ datapoint_attribute: 'k', exact: '2' }], keep: false } }]), d.data);
-    const out = encodeRequest('metrics', d.data, 'proto');
+    const d = readRequest('metrics', req, 'proto');
+    d.payload.applyPolicies(engineWith([{ id: 'p', name: 'p', metric: { match: [{ datapoint_attribute: 'k', exact: '2' }], keep: false } }]));
+    const out = d.payload.encode('proto');
     expect([1, 2].map((n) => has(out, n))).toEqual([true, true]);
     const back = decodeRequest('metrics', out, 'proto').data as { resourceMetrics: { scopeMetrics: { metrics: { name: string; gauge: { dataPoints: { asInt: string }[] } }[] }[] }[] };
     expect(back.resourceMetrics[0].scopeMetrics[0].metrics.map((m) => [m.name, m.gauge.dataPoints.map((p) => p.asInt)])).toEqual([
@@ -121,19 +121,48 @@ describe('splicing re-encoder', () => {
     ]);
   });
 
-  it('falls back to the generic encoder for copies and JSON requests', () => {
-    const d = decodeRequest('logs', logsRequest(['a']), 'proto');
-    const copy = structuredClone(d.data) as OtlpData;
-    const out = encodeRequest('logs', copy, 'proto');
-    expect(has(out, 0)).toBe(false);
-    expect(decodeRequest('logs', out, 'proto').data).toEqual(d.data);
+  it('gives each pipeline its own edits over the same bytes', () => {
+    const req = logsRequest(['a', 'b']);
+    const d = readRequest('logs', req, 'proto');
+    const copy = d.payload.copy();
+    d.payload.applyPolicies(engineWith([{ id: 'd', name: 'd', log: { match: [{ log_field: 'body', exact: 'a' }], keep: 'none' } }]));
+    expect(Buffer.from(copy.encode('proto')).equals(Buffer.from(req))).toBe(true);
+    expect([0, 1].map((n) => has(d.payload.encode('proto'), n))).toEqual([false, true]);
+    expect(d.payload.records).toBe(1);
+    expect(copy.records).toBe(2);
   });
 
-  it('the policy processor marks what it changes through the same path', async () => {
+  it('leaves out records with invalid identifiers, the rest verbatim, and reports them', () => {
+    const records = [Buffer.alloc(16, 1), Buffer.alloc(5, 2), Buffer.alloc(0)].map((traceId, i) =>
+      field(2, withUnknown(logs.levels.record.encode({ body: { stringValue: `r${i}` }, traceId }).finish(), i)),
+    );
+    const req = field(1, field(2, Buffer.concat(records)));
+    const d = readRequest('logs', req, 'proto');
+    expect([d.records, d.rejected, d.rejectMessage]).toEqual([2, 1, 'log record rejected: invalid trace_id or span_id']);
+    expect([0, 1, 2].map((n) => has(d.payload.encode('proto'), n))).toEqual([true, false, true]);
+  });
+
+  it('writes a JSON body and the debug view from the spliced bytes', () => {
+    const d = readRequest('logs', logsRequest(['keep', 'drop']), 'proto');
+    d.payload.applyPolicies(engineWith([{ id: 'd', name: 'd', log: { match: [{ log_field: 'body', exact: 'drop' }], keep: 'none' } }]));
+    const json = JSON.parse(Buffer.from(d.payload.encode('json')).toString()) as { resourceLogs: { scopeLogs: { logRecords: { body: { stringValue: string } }[] }[] }[] };
+    expect(json.resourceLogs[0].scopeLogs[0].logRecords.map((r) => r.body.stringValue)).toEqual(['keep']);
+    expect(d.payload.toData()).toEqual(json);
+  });
+
+  it('refuses a body that is not a valid request, with the reason', () => {
+    const good = Buffer.from(logsRequest(['a']));
+    expect(() => readRequest('logs', good.subarray(0, good.length - 3), 'proto')).toThrow(/^cannot decode the protobuf ExportLogsServiceRequest: .*(bytes long|truncated)/);
+    // A string where the schema has a message (LogRecord.body is an AnyValue; wire type 0 instead of 2).
+    const bad = field(1, field(2, field(2, Buffer.from([0x28, 0x01]))));
+    expect(() => readRequest('logs', bad, 'proto')).toThrow(/LogRecord field 5 has wire type 0, expected 2/);
+  });
+
+  it('the policy processor applies its engine through the same path', async () => {
     const p = new PolicyProcessor({ id: 'policy', type: 'policy', providers: [], serviceMetadata: {} }, { logger: silentLogger, metrics: new MetricsRegistry(), resource: {} });
     p.engine.load(JSON.stringify({ policies: [{ id: 'd', name: 'd', log: { match: [{ log_field: 'body', exact: 'b' }], keep: 'none' } }] }));
-    const d = decodeRequest('logs', logsRequest(['a', 'b']), 'proto');
-    p.process('logs', d.data, d.records);
-    expect([0, 1].map((n) => has(encodeRequest('logs', d.data, 'proto'), n))).toEqual([true, false]);
+    const d = readRequest('logs', logsRequest(['a', 'b']), 'proto');
+    p.process(d.payload);
+    expect([0, 1].map((n) => has(d.payload.encode('proto'), n))).toEqual([true, false]);
   });
 });

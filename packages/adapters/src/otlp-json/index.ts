@@ -1,5 +1,5 @@
 export * from './types.js';
-export { BatchOutcome } from '../shared/outcome.js';
+export { BatchOutcome, countResult } from '../shared/outcome.js';
 export { findAttribute, readAnyValue } from './any-value.js';
 export { normalizeId } from '../shared/ids.js';
 export { otlpJsonLogAccessor, applyToLogs, type LogCursor } from './logs.js';

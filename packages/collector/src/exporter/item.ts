@@ -1,8 +1,8 @@
 /** One request on its way to the exporters of a pipeline, and what an export failure says. */
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { encodeRequest } from '../otlp/request.js';
-import { type Encoding, type OtlpData } from '../otlp/shape.js';
+import type { Payload } from '../otlp/payload.js';
+import type { Encoding } from '../otlp/shape.js';
 import type { SignalType } from '@otel-policy/proto';
 import type { Compression } from '../config/config.js';
 
@@ -16,23 +16,23 @@ const deflate = promisify(zlib.deflate);
  */
 export interface ExportItem {
   signal: SignalType;
-  data: OtlpData;
-  /** Records (log records, spans, data points) in `data`. */
+  payload: Payload;
+  /** Records (log records, spans, data points) in `payload`. */
   records: number;
   encoded: Map<string, Uint8Array | Promise<Uint8Array>>;
   /** The file a persistent sending queue keeps it in, until it is exported or given up on. */
   stored?: string;
 }
 
-export function exportItem(signal: SignalType, data: OtlpData, records: number): ExportItem {
-  return { signal, data, records, encoded: new Map() };
+export function exportItem(payload: Payload): ExportItem {
+  return { signal: payload.signal, payload, records: payload.records, encoded: new Map() };
 }
 
 /** The body in an encoding (cached on the item). */
 export function encodedBody(item: ExportItem, encoding: Encoding): Uint8Array {
   let body = item.encoded.get(encoding) as Uint8Array | undefined;
   if (body === undefined) {
-    body = encodeRequest(item.signal, item.data, encoding);
+    body = item.payload.encode(encoding);
     item.encoded.set(encoding, body);
   }
   return body;

@@ -11,7 +11,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, r
 import path from 'node:path';
 import type { SignalType } from '@otel-policy/proto';
 import type { Logger } from '../logger.js';
-import { decodeRequest } from '../otlp/request.js';
+import { readRequest } from '../otlp/payload.js';
 import { encodedBody, exportItem, type ExportItem } from './item.js';
 
 const ENTRY = /^(\d{16})\.(logs|traces|metrics)\.pb$/;
@@ -64,8 +64,8 @@ export class QueueStorage {
       this.seq = Math.max(this.seq, Number(m[1]));
       const signal = m[2] as SignalType;
       try {
-        const decoded = decodeRequest(signal, readFileSync(file), 'proto');
-        out.push({ item: exportItem(signal, decoded.data, decoded.records), file });
+        const received = readRequest(signal, readFileSync(file), 'proto');
+        out.push({ item: exportItem(received.payload), file });
       } catch (err) {
         const aside = `${file}.corrupt`;
         renameSync(file, aside);

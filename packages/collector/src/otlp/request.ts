@@ -1,31 +1,25 @@
 /**
- * OTLP requests and responses, in both encodings, to and from the one shape
- * the pipeline carries: OTLP/JSON objects (lowerCamelCase keys, lowercase hex
- * identifiers, int64 as decimal strings, enums as numbers).
+ * OTLP requests and responses decoded into OTLP/JSON objects (lowerCamelCase
+ * keys, lowercase hex identifiers, int64 as decimal strings, enums as
+ * numbers), and encoded back.
  *
- * Why that shape rather than an accessor over protobufjs messages: the
- * otlp-json adapter (packages/adapters) already implements every field,
- * attribute path, transform and sampling write the engine needs and passes the
- * conformance corpus; reusing it keeps all record access in one audited
- * place. Decoded protobufjs messages carry proto3 defaults and oneof virtual
- * fields on their prototypes (`stringValue` reads "" on every AnyValue), so
- * they are never handed to the adapter directly: `Type.toObject` with
- * `defaults: false` copies only the fields present on the wire, which keeps
- * "empty" and "missing" apart exactly as the spec needs. Identifiers are the
- * only bytes fields the engine reads; they are converted to hex on the way in
- * and back to bytes (swapped in place around the generated encoder, then
- * restored) on the way out.
+ * Who decodes: OTLP/JSON requests (parsed, checked, then carried as these
+ * objects), the parts of a protobuf request a policy rewrites
+ * ({@link decodePart}; the rest of such a request is never decoded, see
+ * wire-request.ts), the debug exporter, and sinks and tests that look at
+ * what arrived.
  *
- * A protobuf request keeps its bytes: each decoded object is mapped to its
- * byte range (wire.ts), and on the way out whatever the processors did not
- * touch is copied rather than re-encoded. The passthrough pipeline carries
- * the same shape and pays the same decoding, so the policy processor's cost
- * is measured against the same codec work.
+ * `Type.toObject` with `defaults: false` copies only the fields present on
+ * the wire, which keeps "empty" and "missing" apart exactly as the spec
+ * needs (decoded protobufjs messages carry proto3 defaults on their
+ * prototypes). Identifiers are converted to hex on the way in and back to
+ * bytes (swapped in place around the generated encoder, then restored) on
+ * the way out.
  */
-import type { IConversionOptions } from 'protobufjs';
+import protobuf, { type IConversionOptions } from 'protobufjs';
 import { otlpSchema, type SignalType } from '@otel-policy/proto';
 import { checkJsonRequest, JsonCheckError, MAX_MESSAGE_DEPTH } from './json-check.js';
-import { attachWire, spliceRequest, type LevelEncoder } from './wire.js';
+import type { PartEncoder } from './wire-edit.js';
 import { arr, CONTAINERS, filterInPlace, isObj, POINT_KINDS, type Encoding, type Obj, type OtlpData } from './shape.js';
 import { base64ToHex, bufferToHex, hexToBytes, longToString, Rejections, u64Bits, walk, type IdFix, type TimeFix } from './ids.js';
 import { countRecords } from './count.js';
@@ -134,9 +128,6 @@ function decode(signal: SignalType, body: Uint8Array, encoding: Encoding): Decod
   }
   const raw = signal !== 'metrics';
   const data = s.request.toObject(message as never, raw ? TO_OBJECT_RAW : TO_OBJECT) as Obj;
-  // Protobuf in: remember where each part came from, so that what the
-  // processors leave alone is written back byte for byte (see wire.ts).
-  if (encoding === 'proto') attachWire(signal, data, body);
   if (raw) walk(signal, data, bufferToHex, rej, longToString);
   else walk(signal, data, base64ToHex, rej);
   if (rej.count > 0) pruneEmpty(signal, data);
@@ -183,6 +174,8 @@ function withBinaryIds<T>(signal: SignalType, data: Obj, fn: () => T): T {
   }
 }
 
+/** Encodes one level's message (a record, or a resource or scope head). */
+type LevelEncoder = (level: 'resource' | 'scope' | 'record', obj: Obj) => Uint8Array;
 const levelEncoders: Partial<Record<SignalType, LevelEncoder>> = {};
 
 /** Swap one record's identifiers and timestamps for the encoder (logs and spans), remembering how to restore them. */
@@ -239,8 +232,6 @@ function levelEncoder(signal: SignalType): LevelEncoder {
  */
 export function encodeRequest(signal: SignalType, data: OtlpData, encoding: Encoding): Uint8Array {
   if (encoding === 'json') return Buffer.from(JSON.stringify(data));
-  const spliced = spliceRequest(signal, data as Obj, levelEncoder(signal));
-  if (spliced !== undefined) return spliced;
   return withBinaryIds(signal, data as Obj, () =>
     otlpSchema()
       [signal].request.encode(data as Obj)
@@ -273,3 +264,43 @@ export function decodeResponse(signal: SignalType, body: Uint8Array, encoding: E
   const errorMessage = String(p.errorMessage ?? p.error_message ?? '');
   return { rejected, errorMessage };
 }
+
+/**
+ * Decode one part of a located protobuf request into OTLP/JSON objects, for
+ * a write: a record (identifiers as hex, times as decimal strings, as
+ * {@link decodeRequest} gives them), or the head of a resource or scope
+ * level (its Resource / InstrumentationScope and schema_url, without the
+ * children).
+ */
+export function decodePart(signal: SignalType, part: 'resource' | 'scope' | 'record', bytes: Uint8Array, body: number, end: number): Obj {
+  const type = otlpSchema()[signal].levels[part];
+  if (part === 'record') {
+    const raw = signal !== 'metrics';
+    const obj = type.toObject(type.decode(bytes.subarray(body, end)), raw ? TO_OBJECT_RAW : TO_OBJECT) as Obj;
+    const [res, scope, rec] = CONTAINERS[signal];
+    const wrapped = { [res]: [{ [scope]: [{ [rec]: [obj] }] }] };
+    if (raw) walk(signal, wrapped, bufferToHex, new Rejections(), longToString);
+    else walk(signal, wrapped, base64ToHex, new Rejections());
+    return obj;
+  }
+  // The head: every field of the level but its children (field 2).
+  const head = headBytes(bytes, body, end);
+  return type.toObject(type.decode(head), TO_OBJECT) as Obj;
+}
+
+/** The fields of a level message other than its children (field 2), concatenated. */
+function headBytes(bytes: Uint8Array, body: number, end: number): Uint8Array {
+  const r = protobuf.Reader.create(bytes);
+  r.pos = body;
+  const parts: Uint8Array[] = [];
+  while (r.pos < end) {
+    const at = r.pos;
+    const tag = r.uint32();
+    r.skipType(tag & 7);
+    if (tag >>> 3 !== 2) parts.push(bytes.subarray(at, r.pos));
+  }
+  return Buffer.concat(parts);
+}
+
+/** Encode a part decoded by {@link decodePart} and rewritten (see wire-edit.ts). */
+export const encodePart: PartEncoder = (signal, part, obj) => levelEncoder(signal)(part, obj);

@@ -5,16 +5,15 @@
  * each payload in place through the OTLP/JSON adapter.
  */
 import { credentials as grpcCredentials } from '@grpc/grpc-js';
-import { BatchOutcome, type LogsData, type MetricsData, type TracesData } from '@otel-policy/adapters';
+import { BatchOutcome } from '@otel-policy/adapters';
 import { loadNodeRe2Backend, PolicyEngine, PolicyRegistry, type PolicyProvider, type PolicyProviderListener, type PolicyStatusReport } from '@otel-policy/core';
 import { regexBackendNamed } from '@otel-policy/hyperscan';
 import { FilePolicyProvider, GrpcPolicyProvider, HttpPolicyProvider, JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, type ClientMetadataOptions } from '@otel-policy/providers';
 import type { PolicyProcessorConfig, ProviderConfig } from '../config/config.js';
 import { engineLogger, type Logger } from '../logger.js';
-import type { OtlpData } from '../otlp/shape.js';
+import type { Payload } from '../otlp/payload.js';
 import type { SignalType } from '@otel-policy/proto';
 import type { MetricsRegistry } from '../telemetry/metrics.js';
-import { applyLogs, applyMetrics, applyTraces } from './apply.js';
 
 /** Result labels of `processor_policy_records`, as the Tero processor names them. */
 export type RecordResult = 'dropped' | 'kept' | 'no_match' | 'sampled' | 'transformed';
@@ -124,11 +123,10 @@ export class PolicyProcessor {
     for (const s of invalid) this.log.warn('invalid policy is inert', { policy: s.policyId, errors: s.errors.join('; ') });
   }
 
-  /**
-   * Apply the policies to a payload in place; returns what happened to its
-   * records. `records` is the payload's record count (for the no-policy fast path).
-   */
-  process(signal: SignalType, data: OtlpData, records: number): BatchOutcome {
+  /** Apply the policies to a payload in place; returns what happened to its records. */
+  process(payload: Payload): BatchOutcome {
+    const signal = payload.signal;
+    const records = payload.records;
     const c = this.counts[signal];
     const snapshot = this.engine.snapshot;
     const evaluator = signal === 'logs' ? snapshot.log : signal === 'traces' ? snapshot.trace : snapshot.metric;
@@ -139,7 +137,7 @@ export class PolicyProcessor {
       if (records) c.no_match.add(records);
       return outcome;
     }
-    const outcome = signal === 'logs' ? applyLogs(this.engine, data as LogsData) : signal === 'traces' ? applyTraces(this.engine, data as TracesData) : applyMetrics(this.engine, data as MetricsData);
+    const outcome = payload.applyPolicies(this.engine);
     if (outcome.noMatch) c.no_match.add(outcome.noMatch);
     if (outcome.kept) c.kept.add(outcome.kept);
     // A kept span that was modified had its sampling threshold written: it was sampled.

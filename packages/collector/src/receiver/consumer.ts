@@ -1,5 +1,5 @@
 /** What receivers hand requests to, and how they are answered. */
-import type { DecodedRequest } from '../otlp/request.js';
+import type { ReceivedRequest } from '../otlp/payload.js';
 import type { SignalType } from '@otel-policy/proto';
 
 export type ConsumeStatus =
@@ -22,7 +22,7 @@ export interface ConsumeResult {
 }
 
 /** Takes one decoded request of one signal. */
-export type SignalConsumer = (request: DecodedRequest) => Promise<ConsumeResult>;
+export type SignalConsumer = (request: ReceivedRequest) => Promise<ConsumeResult>;
 
 /** Finds the consumer of a receiver's signal (undefined when no pipeline takes it). */
 export type ConsumerLookup = (receiverId: string, signal: SignalType) => SignalConsumer | undefined;

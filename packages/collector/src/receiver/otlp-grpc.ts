@@ -19,7 +19,8 @@ import { exportService } from '../otlp/grpc-export.js';
 import type { GrpcReceiverConfig } from '../config/config.js';
 import { formatEndpoint } from '../config/values.js';
 import type { Logger } from '../logger.js';
-import { decodeRequest, encodeResponse, OtlpDecodeError } from '../otlp/request.js';
+import { encodeResponse, OtlpDecodeError } from '../otlp/request.js';
+import { readRequest } from '../otlp/payload.js';
 import { encodeStatus, GrpcCode } from '../otlp/status.js';
 import { SIGNALS, type SignalType } from '@otel-policy/proto';
 import { admissionMessage, type AdmissionBudget } from './admission.js';
@@ -132,9 +133,9 @@ export class OtlpGrpcReceiver {
       }
       let decoded;
       try {
-        decoded = decodeRequest(signal, call.request, 'proto');
+        decoded = readRequest(signal, call.request, 'proto');
       } catch (err) {
-        // decodeRequest throws only OtlpDecodeError; anything else is still the message's fault.
+        // readRequest throws only OtlpDecodeError; anything else is still the message's fault.
         this.metrics.refused(this.id, 'grpc', signal, 0);
         const details = err instanceof OtlpDecodeError ? err.message : `cannot decode the request: ${(err as Error)?.message ?? String(err)}`;
         return callback({ code: GrpcCode.INVALID_ARGUMENT, details });

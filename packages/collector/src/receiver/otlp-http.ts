@@ -23,7 +23,8 @@ import zlib from 'node:zlib';
 import type { HttpReceiverConfig } from '../config/config.js';
 import { formatEndpoint } from '../config/values.js';
 import type { Logger } from '../logger.js';
-import { decodeRequest, encodeResponse, OtlpDecodeError } from '../otlp/request.js';
+import { encodeResponse, OtlpDecodeError } from '../otlp/request.js';
+import { readRequest } from '../otlp/payload.js';
 import { encodeStatus, GrpcCode } from '../otlp/status.js';
 import { JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, type Encoding } from '../otlp/shape.js';
 import { mediaTypeOf, SIGNALS, type SignalType } from '@otel-policy/proto';
@@ -198,9 +199,9 @@ export class OtlpHttpReceiver {
     this.processing.add(req.socket);
     let decoded;
     try {
-      decoded = decodeRequest(signal, body, encoding);
+      decoded = readRequest(signal, body, encoding);
     } catch (err) {
-      // decodeRequest throws only OtlpDecodeError; anything else is still the body's fault.
+      // readRequest throws only OtlpDecodeError; anything else is still the body's fault.
       this.metrics.refused(this.id, 'http', signal, 0);
       const message = err instanceof OtlpDecodeError ? err.message : `cannot decode the request: ${(err as Error)?.message ?? String(err)}`;
       return this.reply(res, 400, encoding, GrpcCode.INVALID_ARGUMENT, message);

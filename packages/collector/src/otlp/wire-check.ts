@@ -1,0 +1,133 @@
+/**
+ * Checking a protobuf message without decoding it: every tag, length and
+ * wire type, all the way down, against the OTLP schema (read from the protos
+ * by reflection, so nothing here restates a field table). A body that
+ * passes can be read in place and copied through; one that does not is
+ * answered 400 / INVALID_ARGUMENT, as when the decoder refused it.
+ *
+ * Identifiers are checked too: a trace or span ID that is neither empty nor
+ * of its length makes the record that holds it invalid (rejected as a
+ * partial success, not a failed request).
+ */
+import protobuf from 'protobufjs';
+import { MAX_MESSAGE_DEPTH } from './json-check.js';
+
+/** What one field must look like. */
+interface FieldSpec {
+  /** Its wire type. */
+  wire: number;
+  /** A repeated scalar that may also come packed (length-delimited). */
+  packable: boolean;
+  /** Its message type, for message fields. */
+  message?: MessageSpec;
+  /** For trace and span IDs: the one valid non-zero length. */
+  idLength?: number;
+}
+
+/** A message's fields by number. */
+export interface MessageSpec {
+  readonly name: string;
+  readonly fields: (FieldSpec | undefined)[];
+}
+
+const ID_LENGTHS: Record<string, number> = { traceId: 16, spanId: 8, parentSpanId: 8 };
+
+const specs = new Map<protobuf.Type, MessageSpec>();
+
+/** The spec of a message type (built once; recursive types share their spec). */
+export function messageSpec(type: protobuf.Type): MessageSpec {
+  let spec = specs.get(type);
+  if (spec) return spec;
+  const fields: (FieldSpec | undefined)[] = [];
+  spec = { name: type.name, fields };
+  specs.set(type, spec);
+  for (const f of type.fieldsArray) {
+    f.resolve();
+    const isMessage = f.resolvedType instanceof protobuf.Type;
+    const basic = (protobuf.types.basic as Record<string, number | undefined>)[f.type];
+    const wire = isMessage ? 2 : f.resolvedType instanceof protobuf.Enum ? 0 : (basic ?? 2);
+    const packable = f.repeated && !isMessage && wire !== 2;
+    fields[f.id] = {
+      wire,
+      packable,
+      message: isMessage ? messageSpec(f.resolvedType as protobuf.Type) : undefined,
+      idLength: f.type === 'bytes' ? ID_LENGTHS[f.name] : undefined,
+    };
+  }
+  return spec;
+}
+
+/** A body the schema refuses. */
+export class WireCheckError extends Error {
+  override readonly name = 'WireCheckError';
+}
+
+/** The read position of {@link varintAt} (one reader at a time: checks are synchronous). */
+let at = 0;
+
+function varintAt(b: Uint8Array, pos: number, end: number): number {
+  let v = 0;
+  let shift = 0;
+  for (let i = 0; i < 10; i++) {
+    if (pos >= end) throw new WireCheckError(`truncated varint at offset ${pos}`);
+    const byte = b[pos++];
+    if (shift < 28) v |= (byte & 127) << shift;
+    else if (shift === 28) v += (byte & 15) * 268435456;
+    if (byte < 128) {
+      at = pos;
+      return v >>> 0;
+    }
+    shift += 7;
+  }
+  throw new WireCheckError(`invalid varint at offset ${pos}`);
+}
+
+/**
+ * Check the message `[start, end)` of `spec` and everything in it; throws
+ * {@link WireCheckError} when it is malformed. Returns false when an
+ * identifier in it has an invalid length (the caller rejects the record).
+ * `depth` counts the messages around this one.
+ */
+export function checkMessage(b: Uint8Array, start: number, end: number, spec: MessageSpec, depth: number): boolean {
+  if (depth > MAX_MESSAGE_DEPTH) throw new WireCheckError(`nested deeper than ${MAX_MESSAGE_DEPTH} messages (attribute values in kvlistValue / arrayValue)`);
+  let ok = true;
+  let pos = start;
+  while (pos < end) {
+    const tagAt = pos;
+    const tag = varintAt(b, pos, end);
+    pos = at;
+    const field = tag >>> 3;
+    const wire = tag & 7;
+    if (field === 0) throw new WireCheckError(`invalid field number 0 at offset ${tagAt}`);
+    const f = spec.fields[field];
+    if (f !== undefined && wire !== f.wire && !(f.packable && wire === 2)) {
+      throw new WireCheckError(`${spec.name} field ${field} has wire type ${wire}, expected ${f.wire} (offset ${tagAt})`);
+    }
+    switch (wire) {
+      case 0:
+        varintAt(b, pos, end);
+        pos = at;
+        break;
+      case 1:
+        pos += 8;
+        break;
+      case 5:
+        pos += 4;
+        break;
+      case 2: {
+        const len = varintAt(b, pos, end);
+        const body = at;
+        pos = body + len;
+        if (pos > end) throw new WireCheckError(`${spec.name} field ${field} is ${len} bytes long but only ${end - body} remain (offset ${tagAt})`);
+        if (f?.message !== undefined) {
+          if (!checkMessage(b, body, pos, f.message, depth + 1)) ok = false;
+        } else if (f?.idLength !== undefined && len !== 0 && len !== f.idLength) ok = false;
+        break;
+      }
+      default:
+        throw new WireCheckError(`invalid wire type ${wire} at offset ${tagAt}`);
+    }
+  }
+  if (pos !== end) throw new WireCheckError(`${spec.name} ends past its length (offset ${end})`);
+  return ok;
+}

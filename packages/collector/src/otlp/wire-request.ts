@@ -1,0 +1,259 @@
+/**
+ * A protobuf Export request, located rather than decoded: where each
+ * resource, scope and record (log record, span, metric and its data points)
+ * lies in the body, found in one checking pass over the bytes (wire-check).
+ * Policies then read records in place (the adapters' otlp-proto accessors),
+ * and the request is written back by copying the byte ranges of everything
+ * they left alone (wire-edit.ts).
+ *
+ * The index is read-only and shared: every pipeline fed by one request keeps
+ * its own {@link WireEdit} over the same index and bytes, so fanning out to
+ * several pipelines copies nothing.
+ */
+import { otlpSchema, type SignalType } from '@otel-policy/proto';
+import { otlpProto } from '@otel-policy/adapters';
+import { checkMessage, messageSpec, WireCheckError, type MessageSpec } from './wire-check.js';
+
+/** A length-delimited field: its tag's start, its payload's start, its end. */
+export interface WireSpan {
+  start: number;
+  body: number;
+  end: number;
+}
+
+/** A Metric's data case and its points. */
+export interface WireMetric extends WireSpan {
+  /** The data case's field number in Metric (0 when it has none). */
+  kindField: number;
+  kind: WireSpan | undefined;
+  /** The data points (field 1 of the data case), valid ones only. */
+  points: WireSpan[];
+  /** Which field of the points holds their attributes. */
+  attributesField: number;
+  /** Points rejected as invalid (their exemplars' IDs). */
+  rejected: number;
+}
+
+export interface WireScope extends WireSpan {
+  /** Records (log records, spans or metrics), valid ones only, in wire order. */
+  records: WireSpan[];
+  /** Metrics: the same records with their points. */
+  metrics?: WireMetric[];
+}
+
+export interface WireResource extends WireSpan {
+  scopes: WireScope[];
+}
+
+/** The field number, in Metric, of each data case, in the order OTLP/JSON readers try them. */
+const DATA_CASES = [5, 7, 9, 10, 11];
+
+let at = 0;
+function varint(b: Uint8Array, pos: number): number {
+  let v = 0;
+  let shift = 0;
+  for (;;) {
+    const byte = b[pos++];
+    if (shift < 28) v |= (byte & 127) << shift;
+    else if (shift === 28) v += (byte & 15) * 268435456;
+    if (byte < 128 || shift > 56) break;
+    shift += 7;
+  }
+  at = pos;
+  return v >>> 0;
+}
+
+/** The schema specs a request's levels are checked against. */
+interface Specs {
+  request: MessageSpec;
+  resourceLevel: MessageSpec;
+  scopeLevel: MessageSpec;
+  record: MessageSpec;
+}
+const specsBySignal = new Map<SignalType, Specs>();
+function specsOf(signal: SignalType): Specs {
+  let s = specsBySignal.get(signal);
+  if (!s) {
+    const schema = otlpSchema()[signal];
+    s = { request: messageSpec(schema.request), resourceLevel: messageSpec(schema.levels.resource), scopeLevel: messageSpec(schema.levels.scope), record: messageSpec(schema.levels.record) };
+    specsBySignal.set(signal, s);
+  }
+  return s;
+}
+
+const REJECTED: Record<SignalType, [string, string]> = {
+  logs: ['log record', 'invalid trace_id or span_id'],
+  traces: ['span', 'invalid trace_id, span_id or parent_span_id (of the span or a link)'],
+  metrics: ['metric data point', 'an exemplar has an invalid trace_id or span_id'],
+};
+
+/** A located protobuf Export request (see the module comment). */
+export class WireRequest {
+  readonly resources: WireResource[] = [];
+  /** Valid records: log records, spans or metric data points. */
+  records = 0;
+  /** Records rejected as invalid. */
+  rejected = 0;
+  rejectMessage: string | undefined;
+
+  /**
+   * Check and locate `bytes`; throws {@link WireCheckError} when the body is
+   * not a valid Export request of `signal`.
+   */
+  constructor(
+    readonly signal: SignalType,
+    readonly bytes: Uint8Array,
+  ) {
+    const specs = specsOf(signal);
+    const b = bytes;
+    // The request: resource levels (field 1) and anything else, checked.
+    checkLevel(
+      b,
+      0,
+      b.length,
+      specs.request,
+      (f) => f === 1,
+      0,
+      (_f, rs) => {
+        const resource: WireResource = { ...rs, scopes: [] };
+        this.resources.push(resource);
+        checkLevel(
+          b,
+          rs.body,
+          rs.end,
+          specs.resourceLevel,
+          (f) => f === 2,
+          1,
+          (_f, ss) => {
+            const scope: WireScope = { ...ss, records: [] };
+            resource.scopes.push(scope);
+            checkLevel(
+              b,
+              ss.body,
+              ss.end,
+              specs.scopeLevel,
+              (f) => f === 2,
+              2,
+              (_f, r) => {
+                if (signal === 'metrics') this.metric(scope, r, specs.record);
+                else if (checkMessage(b, r.body, r.end, specs.record, 3)) {
+                  scope.records.push(r);
+                  this.records++;
+                } else this.reject(1);
+              },
+            );
+          },
+        );
+      },
+    );
+  }
+
+  private reject(n: number): void {
+    if (n === 0) return;
+    this.rejected += n;
+    const [what, why] = REJECTED[this.signal];
+    this.rejectMessage ??= `${what} rejected: ${why}`;
+  }
+
+  /** A Metric: its data case (as OTLP/JSON readers pick it) and its valid points, each checked on its own. */
+  private metric(scope: WireScope, r: WireSpan, spec: MessageSpec): void {
+    const b = this.bytes;
+    const cases = new Map<number, WireSpan>();
+    let rejected = 0;
+    const points = new Map<number, WireSpan[]>();
+    checkLevel(
+      b,
+      r.body,
+      r.end,
+      spec,
+      (field) => DATA_CASES.includes(field),
+      4,
+      (field, s) => {
+        cases.set(field, s);
+        const caseSpec = spec.fields[field]!.message!;
+        const pointSpec = caseSpec.fields[1]!.message!;
+        const list: WireSpan[] = [];
+        points.set(field, list);
+        checkLevel(
+          b,
+          s.body,
+          s.end,
+          caseSpec,
+          (f) => f === 1,
+          5,
+          (_f, p) => {
+            if (checkMessage(b, p.body, p.end, pointSpec, 6)) list.push(p);
+            else rejected++;
+          },
+        );
+      },
+    );
+    this.reject(rejected);
+    const kindField = DATA_CASES.find((f) => cases.has(f)) ?? 0;
+    const kept = points.get(kindField) ?? [];
+    // A metric whose every point was rejected goes too.
+    if (rejected > 0 && kept.length === 0) return;
+    const m: WireMetric = { ...r, kindField, kind: cases.get(kindField), points: kept, attributesField: otlpProto.POINT_ATTRIBUTES_FIELD[kindField] ?? 0, rejected };
+    (scope.metrics ??= []).push(m);
+    scope.records.push(r);
+    this.records += kept.length;
+  }
+}
+
+/**
+ * Check the fields of a level `[start, end)` of `spec`, calling `child` for
+ * each length-delimited field `isChild` names (checked by the caller) and
+ * checking the rest here.
+ */
+function checkLevel(b: Uint8Array, start: number, end: number, spec: MessageSpec, isChild: (field: number) => boolean, depth: number, child: (field: number, s: WireSpan) => void): void {
+  let pos = start;
+  while (pos < end) {
+    const tagAt = pos;
+    // One field at a time: check it alone (tag, wire type, length, contents).
+    const tag = varintChecked(b, pos, end);
+    const field = tag >>> 3;
+    const wire = tag & 7;
+    const fieldEnd = fieldEndChecked(b, at, end, wire, tagAt, spec.name, field);
+    if (wire === 2 && isChild(field)) {
+      const len = varint(b, afterTag(b, tagAt));
+      child(field, { start: tagAt, body: at, end: at + len });
+    } else {
+      checkMessage(b, tagAt, fieldEnd, spec, depth);
+    }
+    pos = fieldEnd;
+  }
+}
+
+function afterTag(b: Uint8Array, pos: number): number {
+  while (b[pos] >= 128) pos++;
+  return pos + 1;
+}
+
+function varintChecked(b: Uint8Array, pos: number, end: number): number {
+  for (let i = pos; i < Math.min(end, pos + 10); i++) {
+    if (b[i] < 128) return varint(b, pos);
+  }
+  throw new WireCheckError(`truncated varint at offset ${pos}`);
+}
+
+function fieldEndChecked(b: Uint8Array, pos: number, end: number, wire: number, tagAt: number, name: string, field: number): number {
+  switch (wire) {
+    case 0:
+      varintChecked(b, pos, end);
+      return at;
+    case 1:
+      return pos + 8;
+    case 5:
+      return pos + 4;
+    case 2: {
+      const len = varintChecked(b, pos, end);
+      const fieldEnd = at + len;
+      if (fieldEnd > end) throw new WireCheckError(`${name} field ${field} is ${len} bytes long but only ${end - at} remain (offset ${tagAt})`);
+      return fieldEnd;
+    }
+    default:
+      throw new WireCheckError(`invalid wire type ${wire} at offset ${tagAt}`);
+  }
+}
+
+export { WireCheckError };
