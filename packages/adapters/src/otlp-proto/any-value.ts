@@ -1,6 +1,6 @@
 import { ValueKind, type TypedValue } from '@otel-policy/core';
 import type { AttributeReads } from '../shared/attribute-reads.js';
-import { bytesEqual, double, find, found, hex, highBits, LEN, next, position, skip, utf8, utf8Bytes, varint, varint64, VARINT } from './wire.js';
+import { bytesEqual, double, find, found, hex, highBits, leading, LEN, next, position, skip, utf8, utf8Bytes, varint, varint64, VARINT } from './wire.js';
 
 /**
  * A list of `KeyValue`s on the wire: the occurrences of `field` in the
@@ -68,7 +68,7 @@ function findKey(b: Uint8Array, start: number, end: number, field: number, key: 
     const s = found.start;
     const e = found.end;
     from = e;
-    if (find(b, s, e, KEY, LEN) && bytesEqual(b, found.start, found.end, key)) {
+    if ((leading(b, s, e, KEY) || find(b, s, e, KEY, LEN)) && bytesEqual(b, found.start, found.end, key)) {
       kvStart = s;
       kvEnd = e;
       return true;
@@ -113,7 +113,7 @@ function presentFields(b: Uint8Array, start: number, end: number): number {
 
 /** The string value of an AnyValue (undefined when it holds none). */
 function stringOf(v: WireValue): string | undefined {
-  if (!find(v.bytes, v.start, v.end, STRING, LEN)) return undefined;
+  if (!leading(v.bytes, v.start, v.end, STRING) && !find(v.bytes, v.start, v.end, STRING, LEN)) return undefined;
   return utf8(v.bytes, found.start, found.end);
 }
 

@@ -91,8 +91,31 @@ export function skip(b: Uint8Array, pos: number, wire: number, end: number): num
   }
 }
 
-/** Where {@link find} found its field: the payload (after the length, for LEN) and its end. */
+/** Where {@link find} and {@link leading} found their field: the payload (after the length, for LEN) and its end. */
 export const found = { start: 0, end: 0 };
+
+/**
+ * The common layout, read directly: a message whose first field is `field`
+ * (length-delimited) and holds it once. Sets {@link found} and returns true;
+ * false when the message is laid out otherwise (then use {@link find}).
+ */
+export function leading(b: Uint8Array, start: number, end: number, field: number): boolean {
+  if (start >= end || b[start] !== ((field << 3) | LEN)) return false;
+  const len = varint(b, start + 1);
+  const body = at;
+  const stop = body + len;
+  if (stop > end) return false;
+  // A later occurrence would win: only a sole occurrence is taken here.
+  let pos = stop;
+  while (pos < end) {
+    const tag = varint(b, pos);
+    if (tag >>> 3 === field) return false;
+    pos = skip(b, at, tag & 7, end);
+  }
+  found.start = body;
+  found.end = stop;
+  return true;
+}
 
 /**
  * Find the last occurrence of `field` (wire type `wire`) in the message
@@ -163,14 +186,16 @@ export function double(b: Uint8Array, pos: number): number {
   return scratch.getFloat64(0, true);
 }
 
-type NodeBuffer = Uint8Array & { utf8Slice?(start: number, end: number): string };
+type NodeBuffer = Uint8Array & { utf8Slice(start: number, end: number): string };
 const decoder = new TextDecoder();
+/** Node's Buffer decodes a range natively, without a view; elsewhere TextDecoder. */
+const NodeBufferClass = (globalThis as { Buffer?: { isBuffer(b: unknown): boolean } }).Buffer;
 
 /** The UTF-8 string at `[start, end)` (invalid sequences become U+FFFD, as decoders do). */
 export function utf8(b: Uint8Array, start: number, end: number): string {
   if (start === end) return '';
-  const slice = (b as NodeBuffer).utf8Slice;
-  return slice !== undefined ? slice.call(b, start, end) : decoder.decode(b.subarray(start, end));
+  if (NodeBufferClass !== undefined && NodeBufferClass.isBuffer(b)) return (b as NodeBuffer).utf8Slice(start, end);
+  return decoder.decode(b.subarray(start, end));
 }
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));

@@ -226,9 +226,9 @@ function levelEncoder(signal: SignalType): LevelEncoder {
 }
 
 /**
- * Encode a payload as an Export request body. A payload decoded from
- * protobuf is spliced: the original bytes of everything unchanged, only the
- * modified parts re-encoded (see wire.ts). The payload is left as it was.
+ * Encode a payload as an Export request body (the generic encoder; a
+ * protobuf request that was never decoded is spliced instead, see
+ * wire-edit.ts). The payload is left as it was.
  */
 export function encodeRequest(signal: SignalType, data: OtlpData, encoding: Encoding): Uint8Array {
   if (encoding === 'json') return Buffer.from(JSON.stringify(data));
