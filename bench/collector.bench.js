@@ -217,14 +217,14 @@ function phases(bodies, policyCount) {
   return { decode_us: round(best.decode), evaluate_us: round(best.evaluate), encode_us: round(best.encode) };
 }
 
-async function startCollector(file) {
+async function startCollector(file, workers = 1) {
   // BENCH_COLLECTOR_NODE_ARGS: extra node flags for the collector process (e.g. --cpu-prof).
   const nodeArgs = (process.env.BENCH_COLLECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, BIN, 'collector', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, BIN, 'collector', '--config', file, '--workers', String(workers)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const deadline = Date.now() + 20_000;
-  while (!stderr.includes('Everything is ready')) {
+  while (!(workers > 1 ? /Everything is ready[^\n]*"workers"/.test(stderr) : stderr.includes('Everything is ready'))) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the collector did not start:\n${stderr}`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -249,7 +249,7 @@ function send(agent, url, body) {
 }
 
 /** Send `n` requests with CONCURRENCY in flight; returns per-request latencies and the wall time. */
-async function load(agent, url, bodies, n) {
+async function load(agent, url, bodies, n, concurrency = CONCURRENCY) {
   const latencies = [];
   let next = 0;
   const started = performance.now();
@@ -259,7 +259,7 @@ async function load(agent, url, bodies, n) {
       latencies.push(await send(agent, url, body));
     }
   };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  await Promise.all(Array.from({ length: concurrency }, worker));
   return { latencies, wallMs: performance.now() - started };
 }
 
@@ -269,6 +269,69 @@ function cpuSeconds(pid) {
   if (!existsSync(f)) return undefined;
   const fields = readFileSync(f, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
+}
+
+const WORKERS_TARGET = 1.7; // 2 workers / 1 worker, records/s
+const WORKERS_CONCURRENCY = 16;
+
+/**
+ * One worker against two (--workers 1 and 2), each a separate service with
+ * the policy-100 pipeline only, measured in interleaved slices. The load
+ * generator shares the machine: it sends pre-encoded bodies over keep-alive
+ * connections and the sink counts records on the wire without decoding, so
+ * that the generator's own CPU (reported as generator_cpu, in cores) stays
+ * a small share next to the workers'.
+ */
+async function workersRun(dir, sinkUrl, bodies) {
+  const file = path.join(dir, 'workers.yaml');
+  writeFileSync(
+    file,
+    `
+receivers:
+  otlp: { protocols: { http: { endpoint: "127.0.0.1:0" } } }
+processors:
+  policy: { providers: [ { type: file, id: hundred, path: ./hundred.json } ] }
+exporters:
+  otlphttp: { endpoint: "${sinkUrl}", compression: none, sending_queue: { enabled: false }, retry_on_failure: { enabled: false } }
+service:
+  telemetry: { metrics: { level: none }, logs: { level: info } }
+  pipelines:
+    logs: { receivers: [otlp], processors: [policy], exporters: [otlphttp] }
+`,
+  );
+  const services = [];
+  try {
+    for (const workers of [1, 2]) {
+      const c = await startCollector(file, workers);
+      services.push({ workers, c, url: Object.values(c.endpoints)[0], agent: new http.Agent({ keepAlive: true, maxSockets: WORKERS_CONCURRENCY }), requests: 0, wallMs: 0, genCpu: 0 });
+    }
+    for (const s of services) await load(s.agent, s.url, bodies, WARMUP, WORKERS_CONCURRENCY);
+    const slices = quick ? 4 : 16;
+    for (let i = 0; i < slices; i++) {
+      for (const s of i % 2 ? [...services].reverse() : services) {
+        const cpu0 = process.cpuUsage();
+        const { latencies, wallMs } = await load(s.agent, s.url, bodies, SLICE_REQUESTS * 2, WORKERS_CONCURRENCY);
+        const cpu = process.cpuUsage(cpu0);
+        s.requests += latencies.length;
+        s.wallMs += wallMs;
+        s.genCpu += (cpu.user + cpu.system) / 1000;
+      }
+    }
+    const rows = services.map((s) => ({
+      workers: s.workers,
+      requests: s.requests,
+      records_per_s: Math.round((s.requests * RECORDS_PER_REQUEST) / (s.wallMs / 1000)),
+      generator_cpu: round(s.genCpu / s.wallMs),
+    }));
+    const ratio = round(rows[1].records_per_s / rows[0].records_per_s);
+    return { rows, ratio };
+  } finally {
+    for (const s of services) {
+      s.agent.destroy();
+      s.c.child.kill('SIGTERM');
+      await new Promise((r) => s.c.child.once('exit', r));
+    }
+  }
 }
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -338,6 +401,9 @@ export async function run() {
     const p100 = summary.find((r) => r.config === 'policy-100');
     const ratio = p100 ? Math.min(p100.vs_passthrough, p100.vs_passthrough_cpu ?? Infinity) : NaN;
     const passCpu = pass.cpu_us_per_record;
+    collector.child.kill('SIGTERM');
+    await new Promise((r) => collector.child.once('exit', r));
+    const workers = await workersRun(dir, sink.httpUrl, bodies);
     const results = {
       benchmark: 'collector',
       ...environment(),
@@ -353,20 +419,30 @@ export async function run() {
       },
       configs: summary,
       phases: phaseRows,
+      workers: {
+        setup: `policy-100 pipeline only, ${WORKERS_CONCURRENCY} requests in flight, interleaved slices; generator_cpu is this process's CPU (load generator and sink), in cores`,
+        configs: workers.rows,
+        vs_one: workers.ratio,
+      },
       targets: [
         { name: 'passthrough_cpu_us_per_record', limit: `<= ${PASSTHROUGH_CPU_US}`, actual: passCpu, met: passCpu !== undefined && passCpu <= PASSTHROUGH_CPU_US },
         ...(p100 ? [{ name: 'policy_100_vs_passthrough', limit: `>= ${TARGET}`, actual: ratio, met: ratio >= TARGET }] : []),
+        { name: 'two_workers_vs_one', limit: `>= ${WORKERS_TARGET}`, actual: workers.ratio, met: workers.ratio >= WORKERS_TARGET },
       ],
     };
     printTable(`collector: records/s through one collector process (${slices} interleaved slices; ${CONCURRENCY} requests in flight, ${RECORDS_PER_REQUEST} records each)`, summary);
     printTable('where the CPU goes, µs per record measured in this process on the same bodies (the rest of the collector CPU: HTTP in and out)', phaseRows);
     console.log(`\npassthrough CPU per record: ${passCpu} µs (target <= ${PASSTHROUGH_CPU_US}: ${passCpu <= PASSTHROUGH_CPU_US ? 'met' : 'NOT met'})`);
     if (p100) console.log(`policy-100 vs passthrough (lower of wall-clock and CPU): ${ratio} (target >= ${TARGET}: ${ratio >= TARGET ? 'met' : 'NOT met'})`);
+    printTable('workers: one service process against two workers (policy-100)', workers.rows);
+    console.log(`2 workers vs 1: ${workers.ratio} (target >= ${WORKERS_TARGET}: ${workers.ratio >= WORKERS_TARGET ? 'met' : 'NOT met'})`);
     writeResults('collector', results);
     return results;
   } finally {
-    collector.child.kill('SIGTERM');
-    await new Promise((r) => collector.child.once('exit', r));
+    if (collector.child.exitCode === null) {
+      collector.child.kill('SIGTERM');
+      await new Promise((r) => collector.child.once('exit', r));
+    }
     await sink.stop();
     rmSync(dir, { recursive: true, force: true });
   }

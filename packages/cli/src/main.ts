@@ -4,13 +4,13 @@
  * column) and exit status 2; anything else is an internal error, one line
  * and exit status 1. Stack traces only with `--debug` or OTEL_POLICY_DEBUG=1.
  */
-import { InputError, parseArgs, requireFlag, UsageError, noPositional } from './args.js';
+import { flag, InputError, parseArgs, requireFlag, UsageError, noPositional } from './args.js';
 import { EVAL_FLAGS, EVAL_USAGE, runEval } from './commands/eval.js';
 import { SERVE_FLAGS, SERVE_USAGE, runServe } from './commands/serve.js';
 import { VALIDATE_USAGE, runValidate } from './commands/validate.js';
 
 /** A summary: the full text is the collector package's own (`otel-policy collector --help`), loaded only when asked for. */
-const COLLECTOR_SUMMARY = `otel-policy collector --config FILE [--dry-run]
+const COLLECTOR_SUMMARY = `otel-policy collector --config FILE [--workers N] [--dry-run]
 
 Run the OTLP service of @otel-policy/collector (configured like an
 OpenTelemetry Collector); "otel-policy collector --help" for the details.`;
@@ -40,12 +40,15 @@ ${COMMON}
 `;
 
 async function runCollector(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, new Set(['dry-run']), new Set(['config']));
+  const args = parseArgs(argv, new Set(['dry-run']), new Set(['config', 'workers']));
   noPositional(args);
   const config = requireFlag(args, 'config');
+  const w = flag(args, 'workers');
+  const workers = w === undefined ? undefined : Number(w);
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new UsageError('--workers must be a whole number of at least 1');
   // Loaded on demand: the other commands never pay for grpc-js and the OTLP schemas.
   const { runCollectorCommand } = await import('@otel-policy/collector');
-  return runCollectorCommand({ config, dryRun: args.flags.has('dry-run') });
+  return runCollectorCommand({ config, workers, dryRun: args.flags.has('dry-run') });
 }
 
 /** Whether stack traces were asked for: `--debug` anywhere, or OTEL_POLICY_DEBUG=1/true. */

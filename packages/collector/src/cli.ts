@@ -1,8 +1,11 @@
 /** `otel-policy collector --config FILE`: run the service until SIGTERM or SIGINT, then drain and exit. */
 import { ConfigError, loadConfigFile } from './config/config.js';
+import path from 'node:path';
 import { Collector } from './service.js';
+import { CollectorPrimary } from './workers/primary.js';
+import { defaultWorkers } from './workers/default-workers.js';
 
-export const COLLECTOR_USAGE = `otel-policy collector --config FILE [--dry-run]
+export const COLLECTOR_USAGE = `otel-policy collector --config FILE [--workers N] [--dry-run]
 
 Run an OTLP service configured like an OpenTelemetry Collector (receivers
 otlp, with tls and auth; processors policy, memory_limiter; exporters
@@ -13,11 +16,20 @@ first: any unknown key or invalid value is reported with its path
 and the command exits 2 (--dry-run stops there). SIGTERM or SIGINT stops
 accepting data, drains the sending queues (for at most service.shutdown_timeout,
 default 20s; what is left is dropped and reported) and exits 0; a second signal
-exits 1 at once, reporting what it dropped.`;
+exits 1 at once, reporting what it dropped.
+
+--workers N runs N worker processes sharing the ports (default: one per
+core, or per CPU of the cgroup's quota, as in a container with a CPU
+limit; 1 runs a single process). The primary process runs the policy
+providers, the self-metrics endpoint and the health check for all of them,
+and replaces a worker that crashes. Rate limits and memory_limiter limits
+are per worker (limits are divided by N).`;
 
 export interface CollectorCommandOptions {
   config: string;
   dryRun?: boolean;
+  /** Worker processes (default: one per core or per CPU of the cgroup quota; 1 runs in this process). */
+  workers?: number;
   /** Streams (tests); default process.stdout / process.stderr. */
   stdout?: (text: string) => void;
   stderr?: (text: string) => void;
@@ -40,7 +52,8 @@ export async function runCollectorCommand(options: CollectorCommandOptions): Pro
     (options.stdout ?? ((t: string) => process.stdout.write(t)))(`${options.config}: configuration is valid\n`);
     return 0;
   }
-  const collector = new Collector(config, { stdout: options.stdout });
+  const workers = options.workers ?? defaultWorkers();
+  const collector = workers > 1 ? new CollectorPrimary(path.resolve(options.config), config, workers) : new Collector(config, { stdout: options.stdout });
   let stop!: () => void;
   const stopRequested = new Promise<void>((resolve) => (stop = resolve));
   let signals = 0;
@@ -52,7 +65,9 @@ export async function runCollectorCommand(options: CollectorCommandOptions): Pro
     } else {
       collector.log.error('Second signal: exiting without draining', { signal: sig });
       collector.abandon();
-      process.exit(1);
+      // Workers are told over IPC: give the message a moment to leave.
+      if (collector instanceof CollectorPrimary) setTimeout(() => process.exit(1), 200);
+      else process.exit(1);
     }
   };
   process.on('SIGTERM', onSignal);

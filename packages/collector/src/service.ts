@@ -27,7 +27,7 @@ import { OtlpHttpExporter } from './exporter/otlphttp.js';
 import { createLogger, type Logger } from './logger.js';
 import type { ReceivedRequest } from './otlp/payload.js';
 import { otlpSchema, type SignalType } from '@otel-policy/proto';
-import { PolicyProcessor } from './processor/policy.js';
+import { PolicyProcessor, type PolicyProcessorContext } from './processor/policy.js';
 import { MEMORY_REFUSAL, MemoryLimiter } from './processor/memory-limiter.js';
 import type { ConsumeResult, SignalConsumer } from './receiver/consumer.js';
 import { AdmissionBudget } from './receiver/admission.js';
@@ -42,6 +42,10 @@ export interface CollectorOptions {
   logger?: Logger;
   /** Where a debug exporter with `use_internal_logger: false` writes (default stdout). */
   stdout?: (text: string) => void;
+  /** Makes the policy processors' providers (a worker's stand-ins; default: as configured). */
+  createProvider?: PolicyProcessorContext['createProvider'];
+  /** Appended to each persistent queue's directory name (a worker's own queue; default none). */
+  queueSuffix?: string;
 }
 
 interface Pipeline {
@@ -87,7 +91,12 @@ export class Collector {
     for (const id of used('exporters')) this.exporters.set(id, this.createExporter(config.exporters.get(id)!, options));
     for (const id of used('processors')) {
       const pc = config.processors.get(id)!;
-      this.processors.set(id, pc.type === 'memory_limiter' ? new MemoryLimiter(pc, this.log) : new PolicyProcessor(pc, { logger: this.log, metrics: this.metrics, resource: t.resource }));
+      this.processors.set(
+        id,
+        pc.type === 'memory_limiter'
+          ? new MemoryLimiter(pc, this.log)
+          : new PolicyProcessor(pc, { logger: this.log, metrics: this.metrics, resource: t.resource, createProvider: options.createProvider }),
+      );
     }
     for (const p of config.service.pipelines) {
       this.pipelines.push({ config: p, processors: p.processors.map((id) => this.processors.get(id)!), exporters: p.exporters.map((id) => this.exporters.get(id)!) });
@@ -128,7 +137,7 @@ export class Collector {
     const store = e.type === 'debug' || e.queue.storage === undefined ? undefined : this.config.extensions.get(e.queue.storage);
     const storage =
       store?.type === 'file_storage'
-        ? new QueueStorage(path.join(store.directory, `exporter_${e.id.replace(/[^A-Za-z0-9_.-]/g, '_')}`), store.fsync, this.log.with({ kind: 'exporter', name: e.id }))
+        ? new QueueStorage(path.join(store.directory, `exporter_${e.id.replace(/[^A-Za-z0-9_.-]/g, '_')}${options.queueSuffix ?? ''}`), store.fsync, this.log.with({ kind: 'exporter', name: e.id }))
         : undefined;
     const ctx = { logger: this.log, metrics: this.metrics, storage };
     switch (e.type) {

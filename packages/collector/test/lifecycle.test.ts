@@ -218,7 +218,7 @@ service:
   pipelines: { logs: { receivers: [otlp], processors: [policy], exporters: [otlphttp] } }
 `,
     );
-    const child = spawn(process.execPath, [BIN, 'collector', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'collector', '--config', config, '--workers', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
     cleanups.push(() => {
       if (child.exitCode === null) child.kill('SIGKILL');
     });

@@ -178,7 +178,7 @@ service:
   pipelines: { logs: { receivers: [otlp], exporters: [otlphttp] } }
 `,
     );
-    const child = spawn(process.execPath, [BIN, 'collector', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'collector', '--config', config, '--workers', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
     cleanups.push(() => {
       if (child.exitCode === null) child.kill('SIGKILL');
     });

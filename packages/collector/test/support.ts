@@ -145,11 +145,13 @@ export interface SpawnedCollector {
 }
 
 /** Run `otel-policy collector --config <configFile>` (with `env` added) and wait until it is ready. The caller kills it. */
-export async function spawnCollector(configFile: string, env: Record<string, string> = {}): Promise<SpawnedCollector> {
-  const child = spawn(process.execPath, [CLI_BIN, 'collector', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+export async function spawnCollector(configFile: string, env: Record<string, string> = {}, workers = 1): Promise<SpawnedCollector> {
+  const child = spawn(process.execPath, [CLI_BIN, 'collector', '--config', configFile, '--workers', String(workers)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  await eventually(() => stderr.includes('Everything is ready') || child.exitCode !== null, 15_000, 'the collector to start');
+  // With workers, the service is ready when the primary says so (after every worker).
+  const ready = workers > 1 ? /Everything is ready[^\n]*"workers"/ : /Everything is ready/;
+  await eventually(() => ready.test(stderr) || child.exitCode !== null, 15_000, 'the collector to start');
   const url = (logMessage: string) => `http://${(JSON.parse(new RegExp(`${logMessage}\\t(\\{.*\\})`).exec(stderr)![1]) as { endpoint: string }).endpoint}`;
   return { child, stderr: () => stderr, url };
 }

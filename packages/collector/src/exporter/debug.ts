@@ -92,12 +92,11 @@ export class DebugExporter implements Exporter {
   async consume(item: ExportItem): Promise<void> {
     if (!this.sampled()) return;
     const [resNoun, recNoun] = NOUNS[item.signal];
-    const data = item.payload.toData();
-    const resources = (((data as Obj)[item.signal === 'logs' ? 'resourceLogs' : item.signal === 'traces' ? 'resourceSpans' : 'resourceMetrics'] ?? []) as unknown[]).length;
-    const summary = { data_type: item.signal, [resNoun]: resources, [recNoun]: item.records };
+    const summary = { data_type: item.signal, [resNoun]: item.payload.resources(), [recNoun]: item.records };
     const lines: string[] = [];
-    if (this.config.verbosity === 'normal') lines.push(...recordLines(item.signal, data));
-    else if (this.config.verbosity === 'detailed') lines.push(JSON.stringify(data, null, 2));
+    // Only the record lines need the records decoded.
+    if (this.config.verbosity === 'normal') lines.push(...recordLines(item.signal, item.payload.toData()));
+    else if (this.config.verbosity === 'detailed') lines.push(JSON.stringify(item.payload.toData(), null, 2));
     if (this.config.useInternalLogger) {
       this.log.info(`${item.signal === 'logs' ? 'Logs' : item.signal === 'traces' ? 'Traces' : 'Metrics'}`, summary);
       if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);

@@ -25,6 +25,8 @@ export interface Payload {
   applyPolicies(engine: PolicyEngine): BatchOutcome;
   /** An independent copy, for another pipeline. */
   copy(): Payload;
+  /** Resources left (nothing to export when 0). */
+  resources(): number;
   /** Whether nothing is left to export. */
   isEmpty(): boolean;
   /** The request as an Export request body. */
@@ -63,8 +65,12 @@ export class WirePayload implements Payload {
     return (this.encoded ??= this.edit.encode(encodePart));
   }
 
+  resources(): number {
+    return this.spliced().resources;
+  }
+
   isEmpty(): boolean {
-    return this.spliced().resources === 0;
+    return this.resources() === 0;
   }
 
   encode(encoding: Encoding): Uint8Array {
@@ -101,9 +107,13 @@ export class ObjectPayload implements Payload {
     return new ObjectPayload(this.signal, structuredClone(this.data), this.count);
   }
 
-  isEmpty(): boolean {
+  resources(): number {
     const list = (this.data as Obj)[CONTAINERS[this.signal][0]];
-    return !Array.isArray(list) || list.length === 0;
+    return Array.isArray(list) ? list.length : 0;
+  }
+
+  isEmpty(): boolean {
+    return this.resources() === 0;
   }
 
   encode(encoding: Encoding): Uint8Array {

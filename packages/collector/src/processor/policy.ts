@@ -23,6 +23,8 @@ export interface PolicyProcessorContext {
   metrics: MetricsRegistry;
   /** `service.telemetry.resource`: who this service is, for sync servers. */
   resource: Record<string, string>;
+  /** Makes the providers (default: the configured file, HTTP and gRPC providers; a worker gets stand-ins fed by its primary). */
+  createProvider?: (p: ProviderConfig, config: PolicyProcessorConfig) => PolicyProvider;
 }
 
 type Handle = { add(n: number): void };
@@ -66,7 +68,8 @@ export class PolicyProcessor {
     this.log = ctx.logger.with({ kind: 'processor', name: config.id });
     this.engine = new PolicyEngine({ regexBackend: regexBackendNamed(config.regexBackend, loadNodeRe2Backend), logger: engineLogger(this.log) });
     const providerErrors = ctx.metrics.counter('processor_policy_provider_errors', 'Failed policy fetches or parses, by provider (the last good set stays in force)');
-    const providers = config.providers.map((p) => new LoggedProvider(createProvider(p, config, ctx.resource), this.log));
+    const make = ctx.createProvider ?? ((p: ProviderConfig, c: PolicyProcessorConfig) => createProvider(p, c, ctx.resource));
+    const providers = config.providers.map((p) => new LoggedProvider(make(p, config), this.log));
     this.registry = new PolicyRegistry(this.engine, providers, {}, (providerId, err) => {
       providerErrors.add(this.labels({ provider: providerId }));
       this.log.error('policy provider error; keeping its last good policies', { provider: providerId, error: err.message });
@@ -165,7 +168,8 @@ function clientMetadata(config: PolicyProcessorConfig, resource: Record<string, 
   };
 }
 
-function createProvider(p: ProviderConfig, config: PolicyProcessorConfig, resource: Record<string, string>): PolicyProvider {
+/** The provider a policy processor's `providers` entry configures. */
+export function createProvider(p: ProviderConfig, config: PolicyProcessorConfig, resource: Record<string, string>): PolicyProvider {
   switch (p.type) {
     case 'file':
       return new FilePolicyProvider({ id: p.id, path: p.path, pollIntervalSecs: p.pollIntervalSecs });
