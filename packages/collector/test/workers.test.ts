@@ -54,13 +54,18 @@ service:
 async function send(url: string, n: number): Promise<number[]> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   const body = Buffer.from(encodeRequest('logs', logsPayload(2, { body: (i) => (i === 0 ? 'a' : 'b') }), 'proto'));
+  // 0 for a request cut short (its connection reset, or no answer within 10 s).
   const one = () =>
     new Promise<number>((resolve) => {
-      const req = http.request(`${url}/v1/logs`, { method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf' } }, (res) => {
+      const req = http.request(`${url}/v1/logs`, { method: 'POST', agent, timeout: 10_000, headers: { 'content-type': 'application/x-protobuf' } }, (res) => {
         res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('end', () => resolve(res.complete ? (res.statusCode ?? 0) : 0));
+        res.on('error', () => resolve(0));
+        res.on('close', () => resolve(res.complete ? (res.statusCode ?? 0) : 0));
       });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', () => resolve(0));
+      req.on('close', () => resolve(0));
       req.end(body);
     });
   const statuses: number[] = [];

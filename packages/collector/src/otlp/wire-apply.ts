@@ -39,6 +39,12 @@ class LazyCursor {
   /** The resource, scope and record spans, and which of them were decoded. */
   readonly spans: WireSpan[] = [];
   readonly decoded: boolean[] = [false, false, false];
+  /**
+   * Strings read from the resource and the scope, by reference: every record
+   * under them reads the same (`service.name` for each of 500 records is
+   * one read). Cleared when the level changes or is decoded for a write.
+   */
+  readonly strings: Map<FieldRef, string | undefined>[] = [new Map(), new Map()];
 
   constructor(
     readonly signal: 'logs' | 'traces',
@@ -47,6 +53,7 @@ class LazyCursor {
 
   enter(level: Level, span: WireSpan): void {
     this.spans[level] = span;
+    if (level !== RECORD) this.strings[level].clear();
     const obj = this.edit.rewritten.get(span.start);
     this.decoded[level] = obj !== undefined;
     if (obj !== undefined) this.json[JSON_KEYS[this.signal][level]] = obj;
@@ -57,6 +64,7 @@ class LazyCursor {
     if (this.decoded[level]) return;
     const span = this.spans[level];
     const obj = decodePart(this.signal, PARTS[level], this.edit.request.bytes, span.body, span.end);
+    if (level !== RECORD) this.strings[level].clear();
     this.edit.rewritten.set(span.start, obj);
     this.json[JSON_KEYS[this.signal][level]] = obj;
     this.decoded[level] = true;
@@ -74,7 +82,16 @@ type LevelOf = (ref: FieldRef) => Level;
 function lazyAccessor(wire: Matchable<otlpProto.WireCursor>, json: Transformable<JsonCursor>, levelOf: LevelOf): Transformable<LazyCursor> {
   const asJson = (c: LazyCursor) => c.json as unknown as JsonCursor;
   return {
-    getString: (c, ref, element) => (c.decoded[levelOf(ref)] ? json.getString(asJson(c), ref, element) : wire.getString(c.wire, ref, element)),
+    getString(c, ref, element) {
+      const level = levelOf(ref);
+      if (c.decoded[level]) return json.getString(asJson(c), ref, element);
+      if (level === RECORD) return wire.getString(c.wire, ref, element);
+      const cache = c.strings[level];
+      if (cache.has(ref)) return cache.get(ref);
+      const v = wire.getString(c.wire, ref, element);
+      cache.set(ref, v);
+      return v;
+    },
     getTyped: (c, ref, out, element) => (c.decoded[levelOf(ref)] ? json.getTyped(asJson(c), ref, out, element) : wire.getTyped(c.wire, ref, out, element)),
     exists: (c, ref, element) => (c.decoded[levelOf(ref)] ? json.exists(asJson(c), ref, element) : wire.exists(c.wire, ref, element)),
     elementCount: (c, ref) => (c.decoded[levelOf(ref)] ? json.elementCount(asJson(c), ref) : wire.elementCount(c.wire, ref)),
