@@ -1,5 +1,5 @@
 /** `otel-policy collector --config FILE`: run the service until SIGTERM or SIGINT, then drain and exit. */
-import { ConfigError, loadConfigFile } from './config/config.js';
+import { ConfigError, parseConfigText, readConfigText } from './config/config.js';
 import path from 'node:path';
 import { Collector } from './service.js';
 import { CollectorPrimary } from './workers/primary.js';
@@ -20,7 +20,7 @@ exits 1 at once, reporting what it dropped.
 
 --workers N runs N worker processes sharing the ports (default: one per
 core, or per CPU of the cgroup's quota, as in a container with a CPU
-limit; 1 runs a single process). The primary process runs the policy
+limit, and at most one per 256 MiB of memory; 1 runs a single process). The primary process runs the policy
 providers, the self-metrics endpoint and the health check for all of them,
 and replaces a worker that crashes. Rate limits and memory_limiter limits
 are per worker (limits are divided by N).`;
@@ -38,8 +38,11 @@ export interface CollectorCommandOptions {
 export async function runCollectorCommand(options: CollectorCommandOptions): Promise<number> {
   const stderr = options.stderr ?? ((t: string) => process.stderr.write(t));
   let config;
+  let text: string;
+  const dir = path.dirname(path.resolve(options.config));
   try {
-    config = loadConfigFile(options.config);
+    text = readConfigText(options.config);
+    config = parseConfigText(text, dir);
   } catch (err) {
     if (err instanceof ConfigError) {
       const where = err.position ? `${options.config}:${err.position.line}:${err.position.col}` : options.config;
@@ -53,7 +56,7 @@ export async function runCollectorCommand(options: CollectorCommandOptions): Pro
     return 0;
   }
   const workers = options.workers ?? defaultWorkers();
-  const collector = workers > 1 ? new CollectorPrimary(path.resolve(options.config), config, workers) : new Collector(config, { stdout: options.stdout });
+  const collector = workers > 1 ? new CollectorPrimary(text, dir, config, workers) : new Collector(config, { stdout: options.stdout });
   let stop!: () => void;
   const stopRequested = new Promise<void>((resolve) => (stop = resolve));
   let signals = 0;

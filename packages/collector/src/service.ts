@@ -12,6 +12,7 @@
  * exports in progress are cancelled, what the queues hold is dropped, and
  * one line per exporter and signal says how many records were lost.
  */
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { QueueStorage } from './exporter/queue-storage.js';
 import { createAuthenticator, type Authenticator } from './extension/authenticator.js';
@@ -44,8 +45,13 @@ export interface CollectorOptions {
   stdout?: (text: string) => void;
   /** Makes the policy processors' providers (a worker's stand-ins; default: as configured). */
   createProvider?: PolicyProcessorContext['createProvider'];
-  /** Appended to each persistent queue's directory name (a worker's own queue; default none). */
-  queueSuffix?: string;
+  /**
+   * This process is worker `index` of `count` (see workers/primary.ts): its
+   * persistent queues get their own directories (worker 0 keeps the
+   * single-process one and takes over those of workers that no longer
+   * exist). Default: a single process, which takes over every worker's.
+   */
+  worker?: { index: number; count: number };
 }
 
 interface Pipeline {
@@ -62,6 +68,16 @@ export interface CollectorEndpoints {
 }
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** The queue directories of workers `count` and above (left by a run with more workers). */
+function orphanQueues(base: string, count: number): string[] {
+  const dir = path.dirname(base);
+  const prefix = `${path.basename(base)}.worker-`;
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => n.startsWith(prefix) && Number(n.slice(prefix.length)) >= count)
+    .map((n) => path.join(dir, n));
+}
 
 export class Collector {
   readonly metrics = new MetricsRegistry();
@@ -135,9 +151,16 @@ export class Collector {
 
   private createExporter(e: ExporterConfig, options: CollectorOptions): Exporter {
     const store = e.type === 'debug' || e.queue.storage === undefined ? undefined : this.config.extensions.get(e.queue.storage);
+    const worker = options.worker ?? { index: 0, count: 1 };
+    const base = store?.type === 'file_storage' ? path.join(store.directory, `exporter_${e.id.replace(/[^A-Za-z0-9_.-]/g, '_')}`) : undefined;
     const storage =
-      store?.type === 'file_storage'
-        ? new QueueStorage(path.join(store.directory, `exporter_${e.id.replace(/[^A-Za-z0-9_.-]/g, '_')}${options.queueSuffix ?? ''}`), store.fsync, this.log.with({ kind: 'exporter', name: e.id }))
+      store?.type === 'file_storage' && base !== undefined
+        ? new QueueStorage(
+            worker.index === 0 ? base : `${base}.worker-${worker.index}`,
+            store.fsync,
+            this.log.with({ kind: 'exporter', name: e.id }),
+            worker.index === 0 ? orphanQueues(base, worker.count) : [],
+          )
         : undefined;
     const ctx = { logger: this.log, metrics: this.metrics, storage };
     switch (e.type) {

@@ -108,8 +108,8 @@ service:
   pipelines: { logs: { receivers: [otlp], exporters: [otlphttp] } }
 `,
     );
-    const start = async (): Promise<{ child: ChildProcess; base: string; stderr: () => string }> => {
-      const { child, stderr, url } = await spawnCollector(configFile);
+    const start = async (workers = 1): Promise<{ child: ChildProcess; base: string; stderr: () => string }> => {
+      const { child, stderr, url } = await spawnCollector(configFile, {}, workers);
       cleanups.push(() => {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       });
@@ -132,5 +132,54 @@ service:
     await eventually(() => readdirSync(queueDir).filter((f) => f.endsWith('.pb')).length === 0, 5000, 'the queue files to go');
     second.child.kill('SIGTERM');
     await new Promise((resolve) => second.child.once('exit', resolve));
+  });
+
+  it('a service on two workers killed with its queues full: one process started after it sends everything', async () => {
+    const dir = work();
+    let up = false;
+    const sink = await new OtlpSink({ answer: () => (up ? undefined : { httpStatus: 503, grpcCode: grpc.status.UNAVAILABLE }) }).start();
+    cleanups.push(() => sink.stop());
+    const configFile = path.join(dir, 'config.yaml');
+    writeFileSync(
+      configFile,
+      `
+receivers:
+  otlp: { protocols: { http: { endpoint: "127.0.0.1:0" } } }
+extensions:
+  file_storage: { directory: ./queue, create_directory: true }
+exporters:
+  otlphttp:
+    endpoint: "${sink.httpUrl}"
+    sending_queue: { num_consumers: 1, storage: file_storage }
+    retry_on_failure: { initial_interval: 100ms, max_interval: 200ms, max_elapsed_time: 10m }
+service:
+  extensions: [file_storage]
+  telemetry: { metrics: { level: none } }
+  pipelines: { logs: { receivers: [otlp], exporters: [otlphttp] } }
+`,
+    );
+    const two = await spawnCollector(configFile, {}, 2);
+    const base = two.url('Starting HTTP server');
+    // Separate connections: both workers take requests, each into its own queue directory.
+    for (let i = 0; i < 12; i++) expect((await postOtlp(base, 'logs', encodeRequest('logs', logsPayload(5), 'proto'), { headers: { connection: 'close' } })).status).toBe(200);
+    const queue = path.join(dir, 'queue');
+    const entries = () => readdirSync(queue).flatMap((d) => readdirSync(path.join(queue, d)).filter((f) => f.endsWith('.pb')));
+    expect(readdirSync(queue).sort()).toEqual(['exporter_otlphttp', 'exporter_otlphttp.worker-1']);
+    expect(entries()).toHaveLength(12);
+    // The whole tree at once, as an OOM kill of the pod would.
+    for (const m of two.stderr().matchAll(/"pid":(\d+)/g)) process.kill(Number(m[1]), 'SIGKILL');
+    two.child.kill('SIGKILL');
+    await new Promise((resolve) => two.child.once('exit', resolve));
+
+    up = true;
+    const one = await spawnCollector(configFile, {}, 1);
+    cleanups.push(() => {
+      if (one.child.exitCode === null && one.child.signalCode === null) one.child.kill('SIGKILL');
+    });
+    await eventually(() => sink.recordsOf('logs') === 60, 15_000, 'every persisted record to arrive');
+    expect(one.stderr()).toContain('Taking over the persisted queue of a worker that no longer runs');
+    await eventually(() => entries().length === 0, 5000, 'the queue files to go');
+    one.child.kill('SIGTERM');
+    await new Promise((resolve) => one.child.once('exit', resolve));
   });
 });

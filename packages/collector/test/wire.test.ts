@@ -158,6 +158,44 @@ describe('protobuf requests located, read in place and spliced', () => {
     expect(() => readRequest('logs', bad, 'proto')).toThrow(/LogRecord field 5 has wire type 0, expected 2/);
   });
 
+  it('refuses a fixed-width field that runs past its message', () => {
+    const body = Buffer.concat([Buffer.from(logsRequest(['a'])), Buffer.from([0x99, 0x06, 0x41])]);
+    expect(() => readRequest('logs', body, 'proto')).toThrow(/needs 8 bytes but only 1 remain/);
+  });
+
+  it('does not evaluate again what an earlier policy processor of the pipeline dropped', () => {
+    const d = readRequest('logs', logsRequest(['drop', 'keep']), 'proto');
+    const first = d.payload.applyPolicies(engineWith([{ id: 'a', name: 'a', log: { match: [{ log_field: 'body', exact: 'drop' }], keep: 'none' } }]));
+    const second = d.payload.applyPolicies(engineWith([{ id: 'b', name: 'b', log: { match: [{ log_field: 'body', regex: '.' }], keep: 'none' } }]));
+    expect([first.total, first.dropped, second.total, second.dropped, d.payload.records]).toEqual([2, 1, 1, 1, 0]);
+    expect(d.payload.isEmpty()).toBe(true);
+  });
+
+  it('judges an identifier by its last occurrence, as decoders keep it', () => {
+    const record = Buffer.concat([field(9, Buffer.alloc(3, 1)), field(9, Buffer.alloc(16, 2)), field(5, field(1, Buffer.from('x')))]);
+    const d = readRequest('logs', field(1, field(2, field(2, record))), 'proto');
+    expect([d.records, d.rejected]).toEqual([1, 0]);
+    const bad = Buffer.concat([field(9, Buffer.alloc(16, 2)), field(9, Buffer.alloc(3, 1))]);
+    expect(readRequest('logs', field(1, field(2, field(2, bad))), 'proto').rejected).toBe(1);
+  });
+
+  it('decodes, rather than reads in place, a request with a message field that should occur once occurring twice', async () => {
+    const { ObjectPayload, WirePayload } = await import('@otel-policy/collector');
+    // Two Resource fields in one ResourceLogs: decoders keep the last; the request is decoded and re-encoded as evaluated.
+    const resource = (service: string) => field(1, Resource.encode({ attributes: [kv('service.name', service)] }).finish());
+    const scope = field(2, field(2, logs.levels.record.encode({ body: { stringValue: 'x' } }).finish()));
+    const d = readRequest('logs', field(1, Buffer.concat([resource('secret'), resource('other'), scope])), 'proto');
+    expect(d.payload).toBeInstanceOf(ObjectPayload);
+    d.payload.applyPolicies(engineWith([{ id: 'o', name: 'o', log: { match: [{ resource_attribute: 'service.name', exact: 'other' }], keep: 'none' } }]));
+    expect(d.payload.isEmpty()).toBe(true);
+    expect(readRequest('logs', logsRequest(['a']), 'proto').payload).toBeInstanceOf(WirePayload);
+  });
+
+  it('refuses a metric with more than one data case', () => {
+    const metric = Buffer.concat([field(1, Buffer.from('m')), field(5, Buffer.alloc(0)), field(7, field(1, Buffer.alloc(0)))]);
+    expect(() => readRequest('metrics', field(1, field(2, field(2, metric))), 'proto')).toThrow(/a Metric holds more than one data case \(fields 5, 7\)/);
+  });
+
   it('the policy processor applies its engine through the same path', async () => {
     const p = new PolicyProcessor({ id: 'policy', type: 'policy', providers: [], serviceMetadata: {} }, { logger: silentLogger, metrics: new MetricsRegistry(), resource: {} });
     p.engine.load(JSON.stringify({ policies: [{ id: 'd', name: 'd', log: { match: [{ log_field: 'body', exact: 'b' }], keep: 'none' } }] }));

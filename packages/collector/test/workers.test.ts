@@ -6,12 +6,14 @@
  * worker that is killed is replaced while the other keeps answering, and
  * nothing a producer was told was accepted is lost; SIGTERM drains them all.
  */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parsePolicyText } from '@otel-policy/core';
 import { encodeRequest, OtlpSink } from '@otel-policy/collector';
 import { PolicySyncServer } from '@otel-policy/providers';
-import { eventually, logsPayload, parseProm, sleep, spawnCollector, tempDir, writeFile, type SpawnedCollector } from './support.js';
+import { CLI_BIN, eventually, logsPayload, parseProm, sleep, spawnCollector, tempDir, writeFile, type SpawnedCollector } from './support.js';
 
 const drop = (body: string) => JSON.stringify({ policies: [{ id: 'drop', name: 'drop', log: { match: [{ log_field: 'body', exact: body }], keep: 'none' } }] });
 
@@ -153,6 +155,51 @@ describe('otel-policy collector --workers 2', () => {
       expect(await send(url, 40)).toEqual(Array(40).fill(200));
       expect(bodies()).toHaveLength(80);
     } finally {
+      cleanup();
+    }
+  });
+
+  it('a replacement worker runs the configuration the service started with, not the file as edited since', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const policies = writeFile(dir, 'policies.json', drop('a'));
+      const file = config(dir, `{ type: file, id: f, path: ${policies} }`);
+      running = await spawnCollector(file, {}, 2);
+      const c = running;
+      // The file now says: no policy processor at all.
+      writeFile(dir, 'config.yaml', readFileSync(file, 'utf8').replace('processors: [policy]', 'processors: []'));
+      // One at a time (with port 0, the port lives as long as one worker holds it).
+      for (const [i, pid] of workerPids(c.stderr()).entries()) {
+        process.kill(pid, 'SIGKILL');
+        await eventually(() => (c.stderr().match(/worker replaced/g)?.length ?? 0) === i + 1, 20_000, 'the worker replaced');
+      }
+      sink.requests.length = 0;
+      expect(await send(c.url('Starting HTTP server'), 24)).toEqual(Array(24).fill(200));
+      expect(bodies()).toEqual(Array(24).fill('b'));
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('exits 1 with the reason when it cannot start, leaving nothing running', async () => {
+    const blocker = http.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = writeFile(
+        dir,
+        'config.yaml',
+        `receivers: { otlp: { protocols: { http: { endpoint: "127.0.0.1:0" } } } }\nexporters: { debug: }\nextensions: { health_check: { endpoint: "127.0.0.1:${port}" } }\nservice: { extensions: [health_check], telemetry: { metrics: { level: none } }, pipelines: { logs: { receivers: [otlp], exporters: [debug] } } }\n`,
+      );
+      const child = spawn(process.execPath, [CLI_BIN, 'collector', '--config', file, '--workers', '2'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise((r) => child.once('exit', r));
+      expect(code).toBe(1);
+      expect(stderr).toContain(`cannot start: cannot listen on 127.0.0.1:${port} for the extension "health_check": address already in use`);
+    } finally {
+      blocker.close();
       cleanup();
     }
   });

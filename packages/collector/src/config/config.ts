@@ -96,15 +96,18 @@ export interface LoadOptions {
 
 /** Read, expand and validate a configuration file (YAML or JSON). Throws {@link ConfigError}. */
 export function loadConfigFile(file: string, options: LoadOptions = {}): CollectorConfig {
-  let text: string;
+  return parseConfigText(readConfigText(file), path.dirname(path.resolve(file)), options);
+}
+
+/** A configuration file's text. Throws {@link ConfigError} when it cannot be read. */
+export function readConfigText(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
     throw new ConfigError([`cannot read ${file}: ${why}`]);
   }
-  return parseConfigText(text, path.dirname(path.resolve(file)), options);
 }
 
 /** Parse and validate configuration text; relative paths resolve against `configDir`. */

@@ -23,6 +23,8 @@ export class QueueStorage {
     readonly directory: string,
     private readonly fsync: boolean,
     private readonly log: Logger,
+    /** Directories of queues this one takes over (of workers that no longer run): loaded after its own; their entries are removed from there once done. */
+    private readonly adopted: readonly string[] = [],
   ) {
     mkdirSync(directory, { recursive: true });
   }
@@ -50,10 +52,20 @@ export class QueueStorage {
 
   /** The requests left by an earlier run, oldest first, each with its file. Unreadable ones are set aside. */
   load(): { item: ExportItem; file: string }[] {
+    const out = this.loadDirectory(this.directory, true);
+    for (const dir of this.adopted) {
+      const kept = this.loadDirectory(dir, false);
+      if (kept.length > 0) this.log.info('Taking over the persisted queue of a worker that no longer runs', { directory: dir, requests: kept.length });
+      out.push(...kept);
+    }
+    return out;
+  }
+
+  private loadDirectory(directory: string, own: boolean): { item: ExportItem; file: string }[] {
     const out: { item: ExportItem; file: string }[] = [];
-    const names = readdirSync(this.directory).sort();
+    const names = readdirSync(directory).sort();
     for (const name of names) {
-      const file = path.join(this.directory, name);
+      const file = path.join(directory, name);
       if (name.endsWith('.tmp')) {
         // A write cut short by a crash: the producer was never answered, so nothing is lost.
         rmSync(file, { force: true });
@@ -61,7 +73,7 @@ export class QueueStorage {
       }
       const m = ENTRY.exec(name);
       if (!m) continue;
-      this.seq = Math.max(this.seq, Number(m[1]));
+      if (own) this.seq = Math.max(this.seq, Number(m[1]));
       const signal = m[2] as SignalType;
       try {
         const received = readRequest(signal, readFileSync(file), 'proto');

@@ -14,7 +14,7 @@ import { countRecords } from './count.js';
 import { decodeRequest, encodePart, encodeRequest, OtlpDecodeError } from './request.js';
 import { CONTAINERS, type Encoding, type Obj, type OtlpData } from './shape.js';
 import { WireEdit } from './wire-edit.js';
-import { WireCheckError, WireRequest } from './wire-request.js';
+import { WireCheckError, WireIrregular, WireRequest } from './wire-request.js';
 import { otlpSchema } from '@otel-policy/proto';
 
 export interface Payload {
@@ -151,6 +151,11 @@ export function readRequest(signal: SignalType, body: Uint8Array, encoding: Enco
   try {
     req = new WireRequest(signal, body);
   } catch (err) {
+    if (err instanceof WireIrregular) {
+      // Valid, but not to be read in place: decoded, evaluated and re-encoded whole.
+      const d = decodeRequest(signal, body, encoding);
+      return { payload: new ObjectPayload(signal, d.data, d.records), records: d.records, rejected: d.rejected, rejectMessage: d.rejectMessage };
+    }
     const reason = err instanceof WireCheckError ? err.message : String((err as Error)?.message ?? err);
     throw new OtlpDecodeError(`cannot decode the protobuf ${otlpSchema()[signal].request.name}: ${reason}`);
   }

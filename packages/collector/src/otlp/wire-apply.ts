@@ -154,6 +154,8 @@ export function applyWire(signal: SignalType, engine: PolicyEngine, edit: WireEd
       for (const s of r.scopes) {
         c.enterScope(s.body, s.end);
         for (const m of s.metrics ?? []) {
+          // Gone already (an earlier policy processor of the pipeline): not evaluated again.
+          if (edit.isDropped(m)) continue;
           c.enterRecord(m.body, m.end);
           const kind = m.kind;
           if (m.points.length === 0) {
@@ -164,6 +166,7 @@ export function applyWire(signal: SignalType, engine: PolicyEngine, edit: WireEd
             continue;
           }
           for (const p of m.points) {
+            if (edit.isDropped(p)) continue;
             c.enterPoint(m.kindField, kind!.body, kind!.end, p.body, p.end, m.attributesField);
             const result = engine.evaluateMetric(c, accessor);
             countResult(outcome, result);
@@ -184,6 +187,8 @@ export function applyWire(signal: SignalType, engine: PolicyEngine, edit: WireEd
     c.enter(SCOPE, s);
     c.wire.enterScope(s.body, s.end);
     for (const r of s.records) {
+      // Gone already (an earlier policy processor of the pipeline): not evaluated again.
+      if (edit.isDropped(r)) continue;
       c.enter(RECORD, r);
       c.wire.enterRecord(r.body, r.end);
       const result = evaluate(c);

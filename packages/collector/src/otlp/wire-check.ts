@@ -18,6 +18,8 @@ interface FieldSpec {
   wire: number;
   /** A repeated scalar that may also come packed (length-delimited). */
   packable: boolean;
+  /** A repeated field (anything else should occur once). */
+  repeated: boolean;
   /** Its message type, for message fields. */
   message?: MessageSpec;
   /** For trace and span IDs: the one valid non-zero length. */
@@ -50,6 +52,7 @@ export function messageSpec(type: protobuf.Type): MessageSpec {
     fields[f.id] = {
       wire,
       packable,
+      repeated: f.repeated,
       message: isMessage ? messageSpec(f.resolvedType as protobuf.Type) : undefined,
       idLength: f.type === 'bytes' ? ID_LENGTHS[f.name] : undefined,
     };
@@ -60,6 +63,30 @@ export function messageSpec(type: protobuf.Type): MessageSpec {
 /** A body the schema refuses. */
 export class WireCheckError extends Error {
   override readonly name = 'WireCheckError';
+}
+
+/**
+ * A valid body that cannot be read in place: a message field that should
+ * occur once occurs again (decoders keep or merge differently, so what the
+ * policies read could differ from what the backend sees). Such a request is
+ * decoded instead, and what goes out is what was evaluated.
+ */
+export class WireIrregular extends Error {
+  override readonly name = 'WireIrregular';
+}
+
+/** Whether field `field` of `spec` is a message that should occur once. */
+export function singularMessage(spec: MessageSpec, field: number): boolean {
+  const f = spec.fields[field];
+  return f !== undefined && f.message !== undefined && !f.repeated;
+}
+
+/** Note one occurrence of `field` in `seen` (a bit per field number); throws {@link WireIrregular} at a second occurrence of a singular message. */
+export function once(spec: MessageSpec, field: number, seen: number): number {
+  if (field > 30 || !singularMessage(spec, field)) return seen;
+  const bit = 1 << field;
+  if (seen & bit) throw new WireIrregular(`${spec.name} field ${field} occurs more than once`);
+  return seen | bit;
 }
 
 /** The read position of {@link varintAt} (one reader at a time: checks are synchronous). */
@@ -91,6 +118,9 @@ function varintAt(b: Uint8Array, pos: number, end: number): number {
 export function checkMessage(b: Uint8Array, start: number, end: number, spec: MessageSpec, depth: number): boolean {
   if (depth > MAX_MESSAGE_DEPTH) throw new WireCheckError(`nested deeper than ${MAX_MESSAGE_DEPTH} messages (attribute values in kvlistValue / arrayValue)`);
   let ok = true;
+  let seen = 0;
+  /** Identifier fields whose last occurrence is invalid (a bit per field number): the last one is what decoders keep. */
+  let badIds = 0;
   let pos = start;
   while (pos < end) {
     const tagAt = pos;
@@ -120,8 +150,12 @@ export function checkMessage(b: Uint8Array, start: number, end: number, spec: Me
         pos = body + len;
         if (pos > end) throw new WireCheckError(`${spec.name} field ${field} is ${len} bytes long but only ${end - body} remain (offset ${tagAt})`);
         if (f?.message !== undefined) {
+          seen = once(spec, field, seen);
           if (!checkMessage(b, body, pos, f.message, depth + 1)) ok = false;
-        } else if (f?.idLength !== undefined && len !== 0 && len !== f.idLength) ok = false;
+        } else if (f?.idLength !== undefined) {
+          if (len !== 0 && len !== f.idLength) badIds |= 1 << field;
+          else badIds &= ~(1 << field);
+        }
         break;
       }
       default:
@@ -129,5 +163,5 @@ export function checkMessage(b: Uint8Array, start: number, end: number, spec: Me
     }
   }
   if (pos !== end) throw new WireCheckError(`${spec.name} ends past its length (offset ${end})`);
-  return ok;
+  return ok && badIds === 0;
 }

@@ -12,7 +12,7 @@
  */
 import { otlpSchema, type SignalType } from '@otel-policy/proto';
 import { otlpProto } from '@otel-policy/adapters';
-import { checkMessage, messageSpec, WireCheckError, type MessageSpec } from './wire-check.js';
+import { checkMessage, messageSpec, once, WireCheckError, WireIrregular, type MessageSpec } from './wire-check.js';
 
 /** A length-delimited field: its tag's start, its payload's start, its end. */
 export interface WireSpan {
@@ -188,6 +188,8 @@ export class WireRequest {
         );
       },
     );
+    // One data case, as OTLP means it: decoders disagree on which of several wins (and what a policy read would not be what goes out).
+    if (cases.size > 1) throw new WireCheckError(`a Metric holds more than one data case (fields ${[...cases.keys()].join(', ')}); it must hold one`);
     this.reject(rejected);
     const kindField = DATA_CASES.find((f) => cases.has(f)) ?? 0;
     const kept = points.get(kindField) ?? [];
@@ -207,6 +209,7 @@ export class WireRequest {
  */
 function checkLevel(b: Uint8Array, start: number, end: number, spec: MessageSpec, isChild: (field: number) => boolean, depth: number, child: (field: number, s: WireSpan) => void): void {
   let pos = start;
+  let seen = 0;
   while (pos < end) {
     const tagAt = pos;
     // One field at a time: check it alone (tag, wire type, length, contents).
@@ -214,6 +217,7 @@ function checkLevel(b: Uint8Array, start: number, end: number, spec: MessageSpec
     const field = tag >>> 3;
     const wire = tag & 7;
     const fieldEnd = fieldEndChecked(b, at, end, wire, tagAt, spec.name, field);
+    if (wire === 2) seen = once(spec, field, seen);
     if (wire === 2 && isChild(field)) {
       const len = varint(b, afterTag(b, tagAt));
       child(field, { start: tagAt, body: at, end: at + len });
@@ -242,9 +246,11 @@ function fieldEndChecked(b: Uint8Array, pos: number, end: number, wire: number, 
       varintChecked(b, pos, end);
       return at;
     case 1:
-      return pos + 8;
-    case 5:
-      return pos + 4;
+    case 5: {
+      const fieldEnd = pos + (wire === 1 ? 8 : 4);
+      if (fieldEnd > end) throw new WireCheckError(`${name} field ${field} needs ${fieldEnd - pos} bytes but only ${end - pos} remain (offset ${tagAt})`);
+      return fieldEnd;
+    }
     case 2: {
       const len = varintChecked(b, pos, end);
       const fieldEnd = at + len;
@@ -256,4 +262,4 @@ function fieldEndChecked(b: Uint8Array, pos: number, end: number, wire: number, 
   }
 }
 
-export { WireCheckError };
+export { WireCheckError, WireIrregular };

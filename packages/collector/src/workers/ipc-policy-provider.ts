@@ -9,6 +9,8 @@ import type { PolicyProvider, PolicyProviderListener, PolicySet } from '@otel-po
  */
 export class IpcPolicyProvider implements PolicyProvider {
   private listener: PolicyProviderListener | undefined;
+  /** A set delivered before `start` (handed over when it is called). */
+  private early: PolicySet | undefined;
   private first!: () => void;
   private readonly started = new Promise<void>((resolve) => (this.first = resolve));
 
@@ -16,6 +18,8 @@ export class IpcPolicyProvider implements PolicyProvider {
 
   start(listener: PolicyProviderListener): Promise<void> {
     this.listener = listener;
+    if (this.early !== undefined) listener.onPolicies(this.early);
+    this.early = undefined;
     return this.started;
   }
 
@@ -24,7 +28,10 @@ export class IpcPolicyProvider implements PolicyProvider {
    * the primary reports and counts provider errors, once for the service).
    */
   deliver(set: PolicySet | undefined): void {
-    if (set !== undefined) this.listener?.onPolicies(set);
+    if (set !== undefined) {
+      if (this.listener) this.listener.onPolicies(set);
+      else this.early = set;
+    }
     this.first();
   }
 

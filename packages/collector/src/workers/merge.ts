@@ -54,6 +54,24 @@ export function mergePrometheus(pages: readonly string[]): string {
   return out.length === 0 ? '' : `${out.join('\n')}\n`;
 }
 
+/** The counter families of a page (with their HELP and TYPE lines). */
+export function countersOnly(page: string): string {
+  const counters = new Set<string>();
+  for (const line of page.split('\n')) {
+    const m = /^# TYPE (\S+) counter$/.exec(line);
+    if (m) counters.add(m[1]);
+  }
+  const keep = (line: string): boolean => {
+    const name = line.startsWith('#') ? line.split(' ')[2] : line.split(/[{ ]/)[0];
+    return [...counters].some((c) => name === c || name.startsWith(`${c}_`));
+  };
+  return page
+    .split('\n')
+    .filter((l) => l !== '' && keep(l))
+    .map((l) => `${l}\n`)
+    .join('');
+}
+
 type Counts = { hits: number; misses: number };
 const ACTIONS = ['remove', 'redact', 'rename', 'add'] as const;
 

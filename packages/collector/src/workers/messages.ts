@@ -6,6 +6,8 @@ import type { PolicySet, PolicyStatusReport } from '@otel-policy/core';
 
 /** Primary → worker. */
 export type ToWorker =
+  /** The configuration the primary started with (text and the directory its paths resolve against): every worker, replacements too, runs the same. */
+  | { type: 'config'; text: string; dir: string }
   /** A provider's new set (or its first attempt failed: `error`). */
   | { type: 'policies'; processor: string; provider: string; set?: PolicySet; error?: string }
   /** Render your self-metrics (Prometheus text) and answer with `metrics`. */
@@ -29,4 +31,3 @@ export type FromWorker =
 
 export const WORKER_INDEX_ENV = 'OTEL_POLICY_WORKER_INDEX';
 export const WORKER_COUNT_ENV = 'OTEL_POLICY_WORKERS';
-export const WORKER_CONFIG_ENV = 'OTEL_POLICY_WORKER_CONFIG';

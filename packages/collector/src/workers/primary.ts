@@ -26,8 +26,8 @@ import { createProvider } from '../processor/policy.js';
 import { formatEndpoint } from '../config/values.js';
 import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from '../telemetry/metrics.js';
 import { serveEndpoint } from '../telemetry/server.js';
-import { mergePrometheus, StatsMerger } from './merge.js';
-import { WORKER_CONFIG_ENV, WORKER_COUNT_ENV, WORKER_INDEX_ENV, type FromWorker, type ToWorker } from './messages.js';
+import { countersOnly, mergePrometheus, StatsMerger } from './merge.js';
+import { WORKER_COUNT_ENV, WORKER_INDEX_ENV, type FromWorker, type ToWorker } from './messages.js';
 
 const WORKER_MAIN = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 /** How long /metrics waits for the workers' pages. */
@@ -66,8 +66,18 @@ export class CollectorPrimary {
   private startedAt: Date | undefined;
   private readyWaiters: { resolve: () => void; reject: (e: Error) => void } | undefined;
 
+  /** The last self-metrics page of each live worker (by pid), and the counters of workers that are gone (so that merged counters never go down). */
+  private readonly pages = new Map<number, string>();
+  private readonly retired: string[] = [];
+
+  /**
+   * `configText` is the configuration `config` was parsed from, and
+   * `configDir` where its relative paths resolve: every worker, a
+   * replacement too, runs exactly that, whatever the file says later.
+   */
   constructor(
-    readonly configPath: string,
+    readonly configText: string,
+    readonly configDir: string,
     readonly config: CollectorConfig,
     readonly workers: number,
     options: CollectorPrimaryOptions = {},
@@ -79,18 +89,19 @@ export class CollectorPrimary {
   /** Start the providers, the endpoints and the workers; resolves when every worker is ready. */
   async start(): Promise<void> {
     this.log.info('Starting the service on workers', { workers: this.workers });
-    await this.startProviders();
-    await this.startEndpoints();
-    cluster.setupPrimary({ exec: WORKER_MAIN, args: [] });
-    const ready = new Promise<void>((resolve, reject) => (this.readyWaiters = { resolve, reject }));
-    for (let i = 0; i < this.workers; i++) {
-      const slot: Slot = { index: i, worker: undefined, ready: false, crashes: 0, lastStart: 0 };
-      this.slots.push(slot);
-      this.fork(slot);
-    }
     try {
+      await this.startProviders();
+      await this.startEndpoints();
+      cluster.setupPrimary({ exec: WORKER_MAIN, args: [] });
+      const ready = new Promise<void>((resolve, reject) => (this.readyWaiters = { resolve, reject }));
+      for (let i = 0; i < this.workers; i++) {
+        const slot: Slot = { index: i, worker: undefined, ready: false, crashes: 0, lastStart: 0 };
+        this.slots.push(slot);
+        this.fork(slot);
+      }
       await ready;
     } catch (err) {
+      // Whatever started (providers, endpoints, workers) stops, so that the process can exit.
       await this.shutdown();
       throw err;
     }
@@ -196,19 +207,20 @@ export class CollectorPrimary {
             }, COLLECT_TIMEOUT_MS);
             this.pendingCollects.set(id, (text) => {
               clearTimeout(timer);
+              if (w.process.pid !== undefined) this.pages.set(w.process.pid, text);
               resolve(text);
             });
             this.send(w, { type: 'collect', id });
           }),
       ),
     );
-    return mergePrometheus([...pages, this.metrics.render()]);
+    return mergePrometheus([...this.retired, ...pages, this.metrics.render()]);
   }
 
   private fork(slot: Slot): void {
     slot.ready = false;
     slot.lastStart = Date.now();
-    const w = cluster.fork({ [WORKER_INDEX_ENV]: String(slot.index), [WORKER_COUNT_ENV]: String(this.workers), [WORKER_CONFIG_ENV]: this.configPath });
+    const w = cluster.fork({ [WORKER_INDEX_ENV]: String(slot.index), [WORKER_COUNT_ENV]: String(this.workers) });
     slot.worker = w;
     const pid = w.process.pid ?? -1;
     this.log.info('worker started', { worker: slot.index, pid });
@@ -218,6 +230,11 @@ export class CollectorPrimary {
     w.on('exit', (code, signal) => {
       slot.ready = false;
       for (const m of this.merger.values()) m.forget(pid);
+      // Its counters stay in the merged page (as last seen), so that they never go down.
+      const last = this.pages.get(pid);
+      this.pages.delete(pid);
+      if (last !== undefined) this.retired.push(countersOnly(last));
+      if (this.retired.length > 32) this.retired.splice(0, this.retired.length - 32, mergePrometheus(this.retired.slice(0, this.retired.length - 32)));
       if (this.stopping) return;
       if (this.readyWaiters !== undefined && this.startedAt === undefined && slot.worker === w) {
         // Its last message (why it failed) comes before its channel closes: wait for that.
@@ -248,9 +265,13 @@ export class CollectorPrimary {
   private onMessage(slot: Slot, w: Worker, m: FromWorker): void {
     switch (m.type) {
       case 'hello':
+        // A worker that comes up while the service stops (a replacement) is told to stop instead.
+        if (this.stopping) return this.send(w, { type: 'shutdown' });
+        this.send(w, { type: 'config', text: this.configText, dir: this.configDir });
         this.sendPolicies(w);
         return;
       case 'ready':
+        if (this.stopping) return this.send(w, { type: 'shutdown' });
         slot.ready = true;
         if (this.startedAt === undefined && this.slots.length === this.workers && this.slots.every((s) => s.ready)) this.readyWaiters?.resolve();
         else if (this.startedAt !== undefined) this.log.info('worker replaced', { worker: slot.index });

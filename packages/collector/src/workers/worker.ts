@@ -1,16 +1,18 @@
 /**
  * One worker of a service run with several (see primary.ts): a Collector
- * on the shared ports, fed its policies by the primary, answering the
- * primary's requests for self-metrics and sending its per-policy stats.
- * It stops when the primary asks, on its own SIGTERM/SIGINT, or when the
- * primary is gone (its IPC channel closes).
+ * on the shared ports, running the configuration the primary started with
+ * and fed its policies by the primary, answering the primary's requests for
+ * self-metrics and sending its per-policy stats. It stops when the primary
+ * asks, on its own SIGTERM/SIGINT, or when the primary is gone (its IPC
+ * channel closes).
  */
-import { loadConfigFile } from '../config/config.js';
+import type { PolicySet } from '@otel-policy/core';
+import { parseConfigText } from '../config/config.js';
 import { createLogger } from '../logger.js';
-import { Collector } from '../service.js';
 import { PolicyProcessor } from '../processor/policy.js';
+import { Collector } from '../service.js';
 import { IpcPolicyProvider } from './ipc-policy-provider.js';
-import { WORKER_CONFIG_ENV, WORKER_COUNT_ENV, WORKER_INDEX_ENV, type FromWorker, type ToWorker } from './messages.js';
+import { WORKER_COUNT_ENV, WORKER_INDEX_ENV, type FromWorker, type ToWorker } from './messages.js';
 import { workerConfig } from './worker-config.js';
 
 const STATS_INTERVAL_MS = 1000;
@@ -25,37 +27,34 @@ function send(m: FromWorker): Promise<void> {
 export async function runWorker(): Promise<number> {
   const index = Number(process.env[WORKER_INDEX_ENV]);
   const count = Number(process.env[WORKER_COUNT_ENV]);
-  const config = workerConfig(loadConfigFile(process.env[WORKER_CONFIG_ENV]!), count);
   const standIns = new Map<string, IpcPolicyProvider>();
-  const t = config.service.telemetry;
-  const collector = new Collector(config, {
-    logger: createLogger({ level: t.logLevel, encoding: t.logEncoding }, { worker: index }),
-    createProvider: (p, pc) => {
-      const s = new IpcPolicyProvider(p.id);
-      standIns.set(`${pc.id}\0${p.id}`, s);
-      return s;
-    },
-    // Worker 0 keeps the single-process queue directory, so a service moved to workers finds what it left.
-    queueSuffix: index === 0 ? '' : `.worker-${index}`,
-  });
-  const log = collector.log;
-  const stats = () => {
-    for (const [id, p] of collector.processors) if (p instanceof PolicyProcessor) void send({ type: 'stats', processor: id, reports: p.registry.statusReports() });
-  };
+  /** Sets that arrived before the Collector made its stand-ins. */
+  const early = new Map<string, PolicySet | undefined>();
+  /** The service, once configured (the message handler is attached before). */
+  const live: { collector?: Collector } = {};
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
+  let configured!: (m: { text: string; dir: string }) => void;
+  const config = new Promise<{ text: string; dir: string }>((resolve) => (configured = resolve));
   let signals = 0;
   const abandon = () => {
-    collector.abandon();
+    live.collector?.abandon();
     process.exit(1);
   };
   process.on('message', (m: ToWorker) => {
     switch (m.type) {
-      case 'policies':
-        standIns.get(`${m.processor}\0${m.provider}`)?.deliver(m.set);
+      case 'config':
+        configured(m);
         return;
+      case 'policies': {
+        const key = `${m.processor}\0${m.provider}`;
+        const s = standIns.get(key);
+        if (s) s.deliver(m.set);
+        else early.set(key, m.set);
+        return;
+      }
       case 'collect':
-        void send({ type: 'metrics', id: m.id, text: collector.metrics.render() });
+        void send({ type: 'metrics', id: m.id, text: live.collector?.metrics.render() ?? '' });
         return;
       case 'shutdown':
         stop();
@@ -74,20 +73,38 @@ export async function runWorker(): Promise<number> {
   process.on('disconnect', () => stop());
   process.on('error', () => stop());
   void send({ type: 'hello' });
+
+  // Stopped before it had a configuration (the service is stopping): nothing to drain.
+  const first = await Promise.race([config, stopped.then(() => undefined)]);
+  if (first === undefined) return 0;
+  const c = workerConfig(parseConfigText(first.text, first.dir), count);
+  const t = c.service.telemetry;
+  const running = new Collector(c, {
+    logger: createLogger({ level: t.logLevel, encoding: t.logEncoding }, { worker: index }),
+    createProvider: (p, pc) => {
+      const key = `${pc.id}\0${p.id}`;
+      const s = new IpcPolicyProvider(p.id);
+      standIns.set(key, s);
+      if (early.has(key)) s.deliver(early.get(key));
+      return s;
+    },
+    worker: { index, count },
+  });
+  live.collector = running;
+  const stats = () => Promise.all([...running.processors].flatMap(([id, p]) => (p instanceof PolicyProcessor ? [send({ type: 'stats', processor: id, reports: p.registry.statusReports() })] : [])));
   try {
-    await collector.start();
+    await running.start();
   } catch (err) {
     // Sent (written to the channel) before this process exits, so the primary reports why.
     await send({ type: 'failed', message: (err as Error).message });
     return 1;
   }
-  log.debug('worker ready', { worker: index });
   void send({ type: 'ready' });
-  const timer = setInterval(stats, STATS_INTERVAL_MS);
+  const timer = setInterval(() => void stats(), STATS_INTERVAL_MS);
   await stopped;
   clearInterval(timer);
-  await collector.shutdown();
+  await running.shutdown();
   // The final counts, for the primary's last sync report.
-  await Promise.all([...collector.processors].flatMap(([id, p]) => (p instanceof PolicyProcessor ? [send({ type: 'stats', processor: id, reports: p.registry.statusReports() })] : [])));
+  await stats();
   return 0;
 }
