@@ -80,6 +80,14 @@ const bodies = (): string[] =>
   (sink.received('logs') as { resourceLogs: { scopeLogs: { logRecords: { body: { stringValue: string } }[] }[] }[] }).resourceLogs.flatMap((r) =>
     r.scopeLogs.flatMap((s) => s.logRecords.map((l) => l.body.stringValue)),
   );
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 const workerPids = (stderr: string): number[] => [...stderr.matchAll(/worker started\t(\{.*\})/g)].map((m) => (JSON.parse(m[1]) as { pid: number }).pid);
 
 describe('otel-policy collector --workers 2', () => {
@@ -219,6 +227,41 @@ describe('otel-policy collector --workers 2', () => {
       for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
     } finally {
       cleanup();
+    }
+  });
+
+  it('a second signal makes every worker exit at once, reporting what it drops', async () => {
+    const failing = await new OtlpSink({ answer: () => ({ httpStatus: 503, grpcCode: 14 }) }).start();
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = writeFile(
+        dir,
+        'config.yaml',
+        `
+receivers: { otlp: { protocols: { http: { endpoint: "127.0.0.1:0" } } } }
+exporters:
+  otlphttp: { endpoint: "${failing.httpUrl}", sending_queue: { num_consumers: 1 }, retry_on_failure: { initial_interval: 50ms, max_interval: 200ms, max_elapsed_time: 10m } }
+service:
+  shutdown_timeout: 1m
+  telemetry: { metrics: { level: none } }
+  pipelines: { logs: { receivers: [otlp], exporters: [otlphttp] } }
+`,
+      );
+      running = await spawnCollector(file, {}, 2);
+      const c = running;
+      expect(await send(c.url('Starting HTTP server'), 16)).toEqual(Array(16).fill(200));
+      const pids = workerPids(c.stderr());
+      c.child.kill('SIGTERM');
+      await eventually(() => c.stderr().includes('Draining sending queues'), 10_000, 'the drain to start');
+      c.child.kill('SIGTERM');
+      const code = await new Promise((r) => c.child.once('exit', r));
+      expect(code).toBe(1);
+      await eventually(() => pids.every((pid) => !alive(pid)), 5000, 'the workers to exit');
+      const dropped = [...c.stderr().matchAll(/Dropped data: exiting without draining\t(\{.*\})/g)].map((m) => (JSON.parse(m[1]) as { dropped_items: number }).dropped_items);
+      expect(dropped.reduce((a, b) => a + b, 0)).toBe(32);
+    } finally {
+      cleanup();
+      await failing.stop();
     }
   });
 });
