@@ -62,3 +62,31 @@ describe('merging the workers', () => {
     expect(m.reports(new Set(['other']))).toEqual([]);
   });
 });
+
+describe("a worker's share of the configuration", () => {
+  it('divides the memory limits and the bytes in flight, and leaves self-metrics and health checks to the primary', async () => {
+    const { parseConfigText } = await import('@otel-policy/collector');
+    const { workerConfig } = await import('../src/workers/worker-config.js');
+    const config = parseConfigText(
+      `
+receivers: { otlp: { protocols: { http: { endpoint: "127.0.0.1:0" } }, admission: { request_limit_mib: 100 } } }
+processors: { memory_limiter: { check_interval: 1s, limit_mib: 1000, spike_limit_mib: 200 } }
+exporters: { debug: }
+extensions: { health_check: { endpoint: "127.0.0.1:0" } }
+service:
+  extensions: [health_check]
+  telemetry: { metrics: { level: basic, address: "127.0.0.1:0" } }
+  pipelines: { logs: { receivers: [otlp], processors: [memory_limiter], exporters: [debug] } }
+`,
+      process.cwd(),
+    );
+    const w = workerConfig(config, 4);
+    const MiB = 1024 * 1024;
+    expect(w.receivers.get('otlp')!.admission.requestLimitBytes).toBe(25 * MiB);
+    expect(w.processors.get('memory_limiter')).toMatchObject({ limitBytes: 250 * MiB, spikeLimitBytes: 50 * MiB });
+    expect(w.service.telemetry.metrics).toBeUndefined();
+    expect(w.service.extensions).toEqual([]);
+    // The primary's own view is untouched.
+    expect(config.receivers.get('otlp')!.admission.requestLimitBytes).toBe(100 * MiB);
+  });
+});
