@@ -3,6 +3,10 @@
  * says so with undefined); given a module, it must agree with the default
  * backend through the engine's PatternSet.
  */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { NodeRe2Backend, PatternSet, Re2jsBackend, loadNodeRe2Backend, type Pattern } from '@otel-policy/core';
 
@@ -24,6 +28,19 @@ function ids(set: PatternSet, v: string): number[] {
 describe('node re2 backend', () => {
   it('the loader returns undefined when the package is not resolvable', () => {
     expect(loadNodeRe2Backend('file:///nonexistent/dir/index.js')).toBeUndefined();
+  });
+
+  it('the loader finds an installed package (resolved from the given module), without a static node:module import', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'otel-policy-re2-'));
+    try {
+      mkdirSync(path.join(dir, 'node_modules', 're2'), { recursive: true });
+      writeFileSync(path.join(dir, 'node_modules', 're2', 'index.js'), 'module.exports = { Set: class { match() { return []; } } };');
+      const backend = loadNodeRe2Backend(pathToFileURL(path.join(dir, 'index.js')).href);
+      expect(backend).toBeInstanceOf(NodeRe2Backend);
+      expect(readFileSync(new URL('../src/match/node-re2-backend.ts', import.meta.url), 'utf8')).not.toMatch(/from 'node:/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('agrees with the default backend when given an RE2.Set implementation', () => {

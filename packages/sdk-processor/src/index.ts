@@ -1,9 +1,8 @@
 /**
  * @otel-policy/sdk-processor: Tero policies inside the OpenTelemetry JS SDK.
+ * The Node entry: a policy file path is a policy source (watched); browsers
+ * get browser.ts, the same API without files.
  */
-export { PolicyHandle, openPolicies, diagEngineLogger, type PolicyConfig, type PolicySource, type PolicyLoadingStats, type WhileLoading } from './policy-source.js';
-export { registerStatsMetrics } from './stats-metrics.js';
-export { PolicyMetricExporter } from './metric-exporter.js';
-export { dropViewsFor, type DropViewsOptions, type PolicyDropViews, type PolicyDropView, type SkippedPolicy } from './views.js';
-export { PolicyLogRecordProcessor, type LogRecordProcessorLike, type LogRecordEnabledOptions } from './log-record-processor.js';
-export { PolicySpanProcessor, withTraceState, type SpanProcessorLike } from './span-processor.js';
+import './file-source.js';
+
+export * from './api.js';

@@ -1,7 +1,6 @@
 import { policyDiag } from './diag-logger.js';
 import { type DiagLogger, type MeterProvider } from '@opentelemetry/api';
 import { PolicyEngine, PolicyRegistry, parsePolicyDocument, type EngineLogger, type PolicyProvider, type PolicySet, type RegexBackend } from '@otel-policy/core';
-import { FilePolicyProvider } from '@otel-policy/providers';
 import { LoadingGate, type PolicyLoadingStats, type WhileLoading } from './loading-gate.js';
 import { registerStatsMetrics } from './stats-metrics.js';
 
@@ -39,6 +38,14 @@ export interface PolicyConfig {
   holdMaxRecords?: number;
   /** Where problems with the policies are reported (default: the OpenTelemetry `diag` logger). */
   logger?: DiagLogger;
+}
+
+/** Opens a policy file path as a provider (set by the Node entry; none in a browser). */
+let fileSource: ((path: string) => PolicyProvider) | undefined;
+
+/** @internal The Node entry registers how a file path becomes a provider (file-source.ts). */
+export function useFileSource(open: (path: string) => PolicyProvider): void {
+  fileSource = open;
 }
 
 const DEFAULT_HOLD_TIMEOUT_MS = 5000;
@@ -108,8 +115,10 @@ export class PolicyHandle {
     this.loaded = this.gate.ended;
     this.engine = new PolicyEngine({ logger, regexBackend: config.regexBackend });
     let providers: PolicyProvider[] = [];
-    if (typeof source === 'string') providers = [new FilePolicyProvider({ path: source })];
-    else if (Array.isArray(source)) providers = [...(source as PolicyProvider[])];
+    if (typeof source === 'string') {
+      if (fileSource === undefined) throw new TypeError(`a policy file path (${JSON.stringify(source)}) needs Node.js; here, pass the policies inline ({ policies: [...] }) or a provider`);
+      providers = [fileSource(source)];
+    } else if (Array.isArray(source)) providers = [...(source as PolicyProvider[])];
     else if (isProvider(source)) providers = [source];
     else {
       const doc = source as PolicySet | { policies: readonly unknown[] };

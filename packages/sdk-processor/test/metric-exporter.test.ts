@@ -20,8 +20,8 @@ import {
   type PushMetricExporter,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { PolicyMetricExporter } from '../src/metric-exporter.js';
-import { openPolicies, type PolicyConfig, type PolicyHandle } from '../src/policy-source.js';
+// The Node entry (policy file paths are its sources).
+import { openPolicies, PolicyMetricExporter, type PolicyConfig, type PolicyHandle } from '../src/index.js';
 
 type Doc = { policies: unknown[] };
 

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import type { RegexBackend, RegexMatcher } from './regex-backend.js';
 
 interface Re2SetLike {
@@ -29,10 +28,24 @@ export class NodeRe2Backend implements RegexBackend {
   }
 }
 
-/** The node `re2` backend when the package is installed (with `RE2.Set`), else undefined. */
+type ModuleApi = { createRequire(from: string): (id: string) => unknown };
+
+/**
+ * Node's `module` API, reached without a static `node:module` import, so
+ * that the core bundles for browsers (where there is no re2 to load and
+ * this returns undefined).
+ */
+function nodeModule(): ModuleApi | undefined {
+  const p = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process;
+  return p?.getBuiltinModule?.('node:module') as ModuleApi | undefined;
+}
+
+/** The node `re2` backend when the package is installed (with `RE2.Set`), else undefined (and always in a browser). */
 export function loadNodeRe2Backend(from: string = import.meta.url): NodeRe2Backend | undefined {
   try {
-    const mod = createRequire(from)('re2') as Re2Module;
+    const m = nodeModule();
+    if (m === undefined) return undefined;
+    const mod = m.createRequire(from)('re2') as Re2Module;
     return typeof mod?.Set === 'function' ? new NodeRe2Backend(mod) : undefined;
   } catch {
     return undefined;

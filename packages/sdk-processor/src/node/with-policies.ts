@@ -6,6 +6,7 @@
  * handling is built the way NodeSDK would build it (see env-pipeline.ts) and
  * wrapped too, so adopting policies never means re-wiring exporters by hand.
  */
+import '../file-source.js';
 import { policyDiag } from '../diag-logger.js';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { PolicyLogRecordProcessor, type LogRecordProcessorLike } from '../log-record-processor.js';

@@ -1,0 +1,76 @@
+/**
+ * The browser entry (the `browser` export condition): bundled as a web
+ * application would bundle it (esbuild, platform browser) it reaches no
+ * `node:` module, file or gRPC code; and the bundle, run in a bare
+ * JavaScript context (no `process`, no `require`, no Node globals), filters
+ * spans through the SDK's own BasicTracerProvider with inline policies. A
+ * policy file path is refused there with a TypeError that says what to pass.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+import * as esbuild from 'esbuild';
+import { describe, expect, it } from 'vitest';
+
+const PKG = fileURLToPath(new URL('..', import.meta.url));
+const built = existsSync(path.join(PKG, 'dist', 'browser.js'));
+
+const PAGE = `
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { PolicySpanProcessor } from '@otel-policy/sdk-processor';
+const policies = { policies: [
+  { id: 'health', name: 'health', trace: { match: [{ trace_field: 'name', regex: '^GET /health' }], keep: { percentage: 0 } } },
+] };
+export function run() {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new PolicySpanProcessor(new SimpleSpanProcessor(exporter), { policies })] });
+  const tracer = provider.getTracer('page');
+  for (const name of ['GET /healthz', 'GET /orders', 'GET /health/ready', 'POST /cart']) tracer.startSpan(name).end();
+  let refused = '';
+  try {
+    new PolicySpanProcessor(new SimpleSpanProcessor(exporter), { policies: '/etc/policies.yaml' });
+  } catch (err) {
+    refused = err.constructor.name + ': ' + err.message;
+  }
+  return { exported: exporter.getFinishedSpans().map((s) => s.name), refused };
+}
+`;
+
+describe.skipIf(!built)('the browser entry', () => {
+  it('bundles for the browser without node: modules, files or gRPC', async () => {
+    const r = await esbuild.build({
+      stdin: { contents: "export * from '@otel-policy/sdk-processor';", resolveDir: PKG, loader: 'js' },
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      write: false,
+      metafile: true,
+      external: ['@opentelemetry/*'],
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(r.metafile.inputs);
+    expect(inputs.some((i) => i.includes('sdk-processor/dist/browser.js'))).toBe(true);
+    expect(inputs.filter((i) => /providers|@grpc|protobufjs|file-source/.test(i))).toEqual([]);
+    expect(r.outputFiles[0].text).not.toMatch(/from ["']node:|require\(["']node:/);
+  });
+
+  it('filters spans of the web SDK in a context without Node globals', async () => {
+    const r = await esbuild.build({
+      stdin: { contents: PAGE, resolveDir: PKG, loader: 'js' },
+      bundle: true,
+      format: 'iife',
+      globalName: 'page',
+      platform: 'browser',
+      write: false,
+      logLevel: 'silent',
+    });
+    // Only what a browser has (and the test reads): no process, require, Buffer or module.
+    const context = vm.createContext({ TextEncoder, TextDecoder, console, setTimeout, clearTimeout, queueMicrotask, performance, crypto });
+    vm.runInContext(r.outputFiles[0].text, context);
+    expect(vm.runInContext('typeof process + typeof require + typeof Buffer', context)).toBe('undefinedundefinedundefined');
+    const result = vm.runInContext('page.run()', context) as { exported: string[]; refused: string };
+    expect(result.exported).toEqual(['GET /orders', 'POST /cart']);
+    expect(result.refused).toMatch(/^TypeError: a policy file path \("\/etc\/policies.yaml"\) needs Node.js; here, pass the policies inline/);
+  });
+});
