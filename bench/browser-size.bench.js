@@ -38,6 +38,7 @@ export async function bundle(contents) {
   const byPackage = {};
   for (const output of Object.values(r.metafile.outputs)) {
     for (const [input, v] of Object.entries(output.inputs)) {
+      if (input === '<stdin>') continue; // the entry's one import line
       const pkg = input.includes('node_modules/')
         ? input
             .split('node_modules/')

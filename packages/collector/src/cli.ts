@@ -19,11 +19,12 @@ default 20s; what is left is dropped and reported) and exits 0; a second signal
 exits 1 at once, reporting what it dropped.
 
 --workers N runs N worker processes sharing the ports (default: one per
-core, or per CPU of the cgroup's quota, as in a container with a CPU
-limit, and at most one per 256 MiB of memory; 1 runs a single process). The primary process runs the policy
-providers, the self-metrics endpoint and the health check for all of them,
-and replaces a worker that crashes. Rate limits and memory_limiter limits
-are per worker (limits are divided by N).`;
+core, or per CPU of the cgroup's quota as in a container with a CPU limit,
+at most one per 256 MiB of memory; 1 runs a single process). The primary
+process runs the policy providers, the self-metrics endpoint and the health
+check for all of them, and replaces a worker that crashes. Rate limits are
+per worker; memory_limiter limits and the receivers' bound on bytes in
+flight are divided among the workers.`;
 
 export interface CollectorCommandOptions {
   config: string;
