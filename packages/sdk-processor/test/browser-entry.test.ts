@@ -4,7 +4,8 @@
  * `node:` module, file or gRPC code; and the bundle, run in a bare
  * JavaScript context (no `process`, no `require`, no Node globals), filters
  * spans through the SDK's own BasicTracerProvider with inline policies. A
- * policy file path is refused there with a TypeError that says what to pass.
+ * policy file path is refused there with a TypeError that says what to pass,
+ * and YAML policy text with a PolicyParseError (the YAML library is left out).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -19,6 +20,7 @@ const built = existsSync(path.join(PKG, 'dist', 'browser.js'));
 const PAGE = `
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { PolicySpanProcessor } from '@otel-policy/sdk-processor';
+import { parsePolicyText } from '@otel-policy/core';
 const policies = { policies: [
   { id: 'health', name: 'health', trace: { match: [{ trace_field: 'name', regex: '^GET /health' }], keep: { percentage: 0 } } },
 ] };
@@ -33,7 +35,14 @@ export function run() {
   } catch (err) {
     refused = err.constructor.name + ': ' + err.message;
   }
-  return { exported: exporter.getFinishedSpans().map((s) => s.name), refused };
+  let yaml = '';
+  try {
+    parsePolicyText('policies: []');
+  } catch (err) {
+    yaml = err.message;
+  }
+  const json = parsePolicyText('{"policies": [{"id": "x", "name": "x", "log": {"match": [{"log_field": "body", "exact": "a"}], "keep": "none"}}]}').policies.length;
+  return { exported: exporter.getFinishedSpans().map((s) => s.name), refused, yaml, json };
 }
 `;
 
@@ -51,7 +60,8 @@ describe.skipIf(!built)('the browser entry', () => {
     });
     const inputs = Object.keys(r.metafile.inputs);
     expect(inputs.some((i) => i.includes('sdk-processor/dist/browser.js'))).toBe(true);
-    expect(inputs.filter((i) => /providers|@grpc|protobufjs|file-source/.test(i))).toEqual([]);
+    expect(inputs.filter((i) => /providers|@grpc|protobufjs|file-source|node_modules\/yaml|yaml-text/.test(i))).toEqual([]);
+    expect(inputs.some((i) => i.includes('core/dist/browser.js'))).toBe(true);
     expect(r.outputFiles[0].text).not.toMatch(/from ["']node:|require\(["']node:/);
   });
 
@@ -69,8 +79,11 @@ describe.skipIf(!built)('the browser entry', () => {
     const context = vm.createContext({ TextEncoder, TextDecoder, console, setTimeout, clearTimeout, queueMicrotask, performance, crypto });
     vm.runInContext(r.outputFiles[0].text, context);
     expect(vm.runInContext('typeof process + typeof require + typeof Buffer', context)).toBe('undefinedundefinedundefined');
-    const result = vm.runInContext('page.run()', context) as { exported: string[]; refused: string };
+    const result = vm.runInContext('page.run()', context) as { exported: string[]; refused: string; yaml: string; json: number };
     expect(result.exported).toEqual(['GET /orders', 'POST /cart']);
+    // Policy text is JSON there: YAML is refused with a reason, not a crash.
+    expect(result.yaml).toBe('cannot parse policies: YAML policies need the Node entry of @otel-policy/core; here, give the policies as JSON');
+    expect(result.json).toBe(1);
     expect(result.refused).toMatch(/^TypeError: a policy file path \("\/etc\/policies.yaml"\) needs Node.js; here, pass the policies inline/);
   });
 });

@@ -1,4 +1,3 @@
-import { parse as parseYaml } from 'yaml';
 import { nestingBeyond, parseJsonText, type JsonSyntaxError, type TextPosition } from './json-text.js';
 import type { Extension, Policy, PolicySet, Signal } from './types.js';
 import { EXTENSION_MODES, resolveEnum } from './enums.js';
@@ -22,11 +21,21 @@ export class PolicyParseError extends Error {
 }
 
 /**
- * YAML as policy files use it: the YAML 1.2 core schema (no `!!binary` and
- * other custom tags), integers kept exact, and warnings (an unresolved tag)
- * not printed by the library: the document is then read as plain values.
+ * Reads YAML text (registered by the Node entry, policy/yaml-text.ts; a
+ * browser bundle leaves the YAML library out and reads JSON only).
  */
-const YAML_OPTIONS = { intAsBigInt: true, schema: 'core', logLevel: 'error' } as const;
+let readYaml: ((text: string) => unknown) | undefined;
+
+/** @internal Register the YAML reader (policy/yaml-text.ts). */
+export function useYamlReader(read: (text: string) => unknown): void {
+  readYaml = read;
+}
+
+/** YAML text through the registered reader, or a clear refusal where there is none. */
+function yaml(body: string, source: string | undefined): unknown {
+  if (readYaml === undefined) throw new PolicyParseError('YAML policies need the Node entry of @otel-policy/core; here, give the policies as JSON', source);
+  return readYaml(body);
+}
 
 /**
  * Deepest nesting of YAML text handed to the YAML library, which recurses
@@ -72,8 +81,9 @@ export function parsePolicyText(text: string, options: ParseOptions = {}): Polic
       const { line, col, reason } = jsonErr as JsonSyntaxError;
       // JSON is a subset of YAML 1.2; a YAML file may still start with '{'. When YAML cannot read it either, the JSON error says more.
       if (options.format === 'json' || yamlTooDeep(body)) throw new PolicyParseError(`invalid JSON: ${reason}`, options.source, { line, col });
+      if (readYaml === undefined) throw new PolicyParseError(`invalid JSON: ${reason}`, options.source, { line, col });
       try {
-        doc = parseYaml(body, YAML_OPTIONS);
+        doc = readYaml(body);
       } catch {
         throw new PolicyParseError(`invalid JSON: ${reason}`, options.source, { line, col });
       }
@@ -82,8 +92,9 @@ export function parsePolicyText(text: string, options: ParseOptions = {}): Polic
     const deep = yamlTooDeep(body);
     if (deep) throw new PolicyParseError(`invalid YAML: nested more than ${MAX_YAML_DEPTH} levels deep`, options.source, deep);
     try {
-      doc = parseYaml(body, YAML_OPTIONS);
+      doc = yaml(body, options.source);
     } catch (err) {
+      if (err instanceof PolicyParseError) throw err;
       const { reason, position } = yamlProblem(err);
       throw new PolicyParseError(reason, options.source, position);
     }
