@@ -35,8 +35,8 @@ import { AdmissionBudget } from './receiver/admission.js';
 import { ReceiverMetrics } from './receiver/metrics.js';
 import { OtlpGrpcReceiver } from './receiver/otlp-grpc.js';
 import { OtlpHttpReceiver } from './receiver/otlp-http.js';
-import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from './telemetry/metrics.js';
-import { serveEndpoint } from './telemetry/server.js';
+import { MetricsRegistry } from './telemetry/metrics.js';
+import { serveTelemetry } from './telemetry/server.js';
 
 export interface CollectorOptions {
   /** The service's log (default: stderr at the configured level). */
@@ -239,39 +239,8 @@ export class Collector {
   }
 
   private async startEndpoints(): Promise<void> {
-    const t = this.config.service.telemetry;
-    if (t.metrics) {
-      const s = await serveEndpoint('self-metrics (service.telemetry.metrics)', t.metrics, {
-        '/metrics': (res) => {
-          res.setHeader('content-type', PROMETHEUS_CONTENT_TYPE);
-          res.end(this.metrics.render());
-        },
-      });
-      this.closers.push(s.close);
-      this.endpoints.metrics = formatEndpoint(s.address.address, s.address.port);
-      this.log.info('Serving metrics', { endpoint: this.endpoints.metrics, path: '/metrics' });
-    }
-    for (const id of this.config.service.extensions) {
-      const h = this.config.extensions.get(id)!;
-      if (h.type !== 'health_check') continue;
-      const s = await serveEndpoint(`extension "${id}"`, h.endpoint, { [h.path]: (res) => this.health(res) });
-      this.closers.push(s.close);
-      (this.endpoints.health ??= {})[id] = formatEndpoint(s.address.address, s.address.port);
-      this.log.info('Starting health_check extension', { endpoint: this.endpoints.health[id], path: h.path });
-    }
-  }
-
-  private health(res: import('node:http').ServerResponse): void {
-    const up = this.state === 'running' && this.startedAt !== undefined;
-    res.statusCode = up ? 200 : 503;
-    res.setHeader('content-type', 'application/json');
-    res.end(
-      JSON.stringify(
-        up
-          ? { status: 'Server available', upSince: this.startedAt!.toISOString(), uptime: `${((Date.now() - this.startedAt!.getTime()) / 1000).toFixed(3)}s` }
-          : { status: 'Server not available', upSince: '0001-01-01T00:00:00Z', uptime: '' },
-      ),
-    );
+    const closers = await serveTelemetry(this.config, this.log, { metrics: () => this.metrics.render(), upSince: () => (this.state === 'running' ? this.startedAt : undefined) }, this.endpoints);
+    this.closers.push(...closers);
   }
 
   /** Whether the service is running (the health check's answer). */

@@ -1,5 +1,5 @@
 import { WireAttributes } from './any-value.js';
-import { found, next, utf8 } from './wire.js';
+import { find, found, LEN, utf8 } from './wire.js';
 
 /** Field numbers shared by ResourceLogs/Spans/Metrics and ScopeLogs/Spans/Metrics: the resource or scope (1) and schema_url (3). */
 const HEAD = 1;
@@ -31,17 +31,13 @@ class LevelHead {
     this.known = true;
     this.start = this.end = this.urlStart = this.urlEnd = -1;
     // The last occurrence of each, as a decoder keeps it.
-    let from = start;
-    while (next(b, from, end, HEAD)) {
+    if (find(b, start, end, HEAD, LEN)) {
       this.start = found.start;
       this.end = found.end;
-      from = found.end;
     }
-    from = start;
-    while (next(b, from, end, SCHEMA_URL)) {
+    if (find(b, start, end, SCHEMA_URL, LEN)) {
       this.urlStart = found.start;
       this.urlEnd = found.end;
-      from = found.end;
     }
   }
 }
@@ -157,13 +153,5 @@ export class WireCursor {
 
 /** The last occurrence of a string field in `[start, end)`, or undefined. */
 export function lastString(b: Uint8Array, start: number, end: number, field: number): string | undefined {
-  let from = start;
-  let s = -1;
-  let e = -1;
-  while (next(b, from, end, field)) {
-    s = found.start;
-    e = found.end;
-    from = e;
-  }
-  return s < 0 ? undefined : utf8(b, s, e);
+  return find(b, start, end, field, LEN) ? utf8(b, found.start, found.end) : undefined;
 }

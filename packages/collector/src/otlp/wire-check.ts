@@ -109,6 +109,60 @@ function varintAt(b: Uint8Array, pos: number, end: number): number {
   throw new WireCheckError(`invalid varint at offset ${pos}`);
 }
 
+/** One field as {@link readField} found it (one object, reused: checks are synchronous). */
+export interface FieldAt {
+  field: number;
+  wire: number;
+  /** Its tag's offset. */
+  tagAt: number;
+  /** Its value's offset (after the length, for length-delimited fields). */
+  body: number;
+  /** Where it ends. */
+  end: number;
+}
+const fieldAt: FieldAt = { field: 0, wire: 0, tagAt: 0, body: 0, end: 0 };
+
+/**
+ * Read the field at `pos` of a message of type `name` ending at `end`: its
+ * tag, and where its value lies, every length and bound checked. Throws
+ * {@link WireCheckError} when it is malformed.
+ */
+export function readField(b: Uint8Array, pos: number, end: number, name: string): FieldAt {
+  const tagAt = pos;
+  const tag = varintAt(b, pos, end);
+  const field = tag >>> 3;
+  const wire = tag & 7;
+  if (field === 0) throw new WireCheckError(`invalid field number 0 at offset ${tagAt}`);
+  let body = at;
+  let fieldEnd: number;
+  switch (wire) {
+    case 0:
+      varintAt(b, body, end);
+      fieldEnd = at;
+      break;
+    case 1:
+    case 5:
+      fieldEnd = body + (wire === 1 ? 8 : 4);
+      if (fieldEnd > end) throw new WireCheckError(`${name} field ${field} needs ${fieldEnd - body} bytes but only ${end - body} remain (offset ${tagAt})`);
+      break;
+    case 2: {
+      const len = varintAt(b, body, end);
+      body = at;
+      fieldEnd = body + len;
+      if (fieldEnd > end) throw new WireCheckError(`${name} field ${field} is ${len} bytes long but only ${end - body} remain (offset ${tagAt})`);
+      break;
+    }
+    default:
+      throw new WireCheckError(`invalid wire type ${wire} at offset ${tagAt}`);
+  }
+  fieldAt.field = field;
+  fieldAt.wire = wire;
+  fieldAt.tagAt = tagAt;
+  fieldAt.body = body;
+  fieldAt.end = fieldEnd;
+  return fieldAt;
+}
+
 /**
  * Check the message `[start, end)` of `spec` and everything in it; throws
  * {@link WireCheckError} when it is malformed. Returns false when an
@@ -123,43 +177,20 @@ export function checkMessage(b: Uint8Array, start: number, end: number, spec: Me
   let badIds = 0;
   let pos = start;
   while (pos < end) {
-    const tagAt = pos;
-    const tag = varintAt(b, pos, end);
-    pos = at;
-    const field = tag >>> 3;
-    const wire = tag & 7;
-    if (field === 0) throw new WireCheckError(`invalid field number 0 at offset ${tagAt}`);
+    const { field, wire, tagAt, body, end: fieldEnd } = readField(b, pos, end, spec.name);
+    pos = fieldEnd;
     const f = spec.fields[field];
     if (f !== undefined && wire !== f.wire && !(f.packable && wire === 2)) {
       throw new WireCheckError(`${spec.name} field ${field} has wire type ${wire}, expected ${f.wire} (offset ${tagAt})`);
     }
-    switch (wire) {
-      case 0:
-        varintAt(b, pos, end);
-        pos = at;
-        break;
-      case 1:
-        pos += 8;
-        break;
-      case 5:
-        pos += 4;
-        break;
-      case 2: {
-        const len = varintAt(b, pos, end);
-        const body = at;
-        pos = body + len;
-        if (pos > end) throw new WireCheckError(`${spec.name} field ${field} is ${len} bytes long but only ${end - body} remain (offset ${tagAt})`);
-        if (f?.message !== undefined) {
-          seen = once(spec, field, seen);
-          if (!checkMessage(b, body, pos, f.message, depth + 1)) ok = false;
-        } else if (f?.idLength !== undefined) {
-          if (len !== 0 && len !== f.idLength) badIds |= 1 << field;
-          else badIds &= ~(1 << field);
-        }
-        break;
-      }
-      default:
-        throw new WireCheckError(`invalid wire type ${wire} at offset ${tagAt}`);
+    if (wire !== 2) continue;
+    if (f?.message !== undefined) {
+      seen = once(spec, field, seen);
+      if (!checkMessage(b, body, fieldEnd, f.message, depth + 1)) ok = false;
+    } else if (f?.idLength !== undefined) {
+      const len = fieldEnd - body;
+      if (len !== 0 && len !== f.idLength) badIds |= 1 << field;
+      else badIds &= ~(1 << field);
     }
   }
   if (pos !== end) throw new WireCheckError(`${spec.name} ends past its length (offset ${end})`);

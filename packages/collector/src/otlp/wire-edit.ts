@@ -7,6 +7,8 @@
  * fields included, goes out as the bytes it came in as; a request nothing
  * changed is sent as its original body.
  */
+import protobuf from 'protobufjs';
+import { otlpProto } from '@otel-policy/adapters';
 import type { SignalType } from '@otel-policy/proto';
 import type { Obj } from './shape.js';
 import type { WireMetric, WireRequest, WireScope, WireSpan } from './wire-request.js';
@@ -62,50 +64,25 @@ class Out {
   }
 }
 
-function varint(n: number, into: number[]): void {
-  while (n > 127) {
-    into.push((n & 127) | 128);
-    n >>>= 7;
-  }
-  into.push(n);
+/** A length-delimited field's tag and length. */
+function header(field: number, len: number): Uint8Array {
+  return protobuf.Writer.create()
+    .uint32((field << 3) | 2)
+    .uint32(len)
+    .finish();
 }
 
-function header(field: number, len: number): Uint8Array {
-  const b: number[] = [];
-  varint((field << 3) | 2, b);
-  varint(len, b);
-  return Uint8Array.from(b);
-}
+const { varint, position, skip } = otlpProto.wire;
 
 /** Visit the fields of `[start, end)` of a checked message: tag start, field number, wire type and end. */
 function eachField(b: Uint8Array, start: number, end: number, fn: (tagAt: number, field: number, wire: number, fieldEnd: number) => void): void {
   let pos = start;
   while (pos < end) {
     const tagAt = pos;
-    let tag = 0;
-    let shift = 0;
-    for (;;) {
-      const byte = b[pos++];
-      tag += (byte & 127) * 2 ** shift;
-      if (byte < 128) break;
-      shift += 7;
-    }
-    const wire = tag % 8;
-    if (wire === 2) {
-      let len = 0;
-      shift = 0;
-      for (;;) {
-        const byte = b[pos++];
-        len += (byte & 127) * 2 ** shift;
-        if (byte < 128) break;
-        shift += 7;
-      }
-      pos += len;
-    } else if (wire === 0) {
-      while (b[pos] >= 128) pos++;
-      pos++;
-    } else pos += wire === 1 ? 8 : 4;
-    fn(tagAt, Math.floor(tag / 8), wire, pos);
+    const tag = varint(b, pos);
+    const wire = tag & 7;
+    pos = skip(b, position(), wire, end);
+    fn(tagAt, tag >>> 3, wire, pos);
   }
 }
 

@@ -11,8 +11,8 @@
  * several pipelines copies nothing.
  */
 import { otlpSchema, type SignalType } from '@otel-policy/proto';
-import { otlpProto } from '@otel-policy/adapters';
-import { checkMessage, messageSpec, once, WireCheckError, WireIrregular, type MessageSpec } from './wire-check.js';
+import { METRIC_POINT_KINDS, otlpProto } from '@otel-policy/adapters';
+import { checkMessage, messageSpec, once, readField, WireCheckError, WireIrregular, type MessageSpec } from './wire-check.js';
 
 /** A length-delimited field: its tag's start, its payload's start, its end. */
 export interface WireSpan {
@@ -46,22 +46,7 @@ export interface WireResource extends WireSpan {
 }
 
 /** The field number, in Metric, of each data case, in the order OTLP/JSON readers try them. */
-const DATA_CASES = [5, 7, 9, 10, 11];
-
-let at = 0;
-function varint(b: Uint8Array, pos: number): number {
-  let v = 0;
-  let shift = 0;
-  for (;;) {
-    const byte = b[pos++];
-    if (shift < 28) v |= (byte & 127) << shift;
-    else if (shift === 28) v += (byte & 15) * 268435456;
-    if (byte < 128 || shift > 56) break;
-    shift += 7;
-  }
-  at = pos;
-  return v >>> 0;
-}
+const DATA_CASES = METRIC_POINT_KINDS.map((k) => k.field);
 
 /** The schema specs a request's levels are checked against. */
 interface Specs {
@@ -211,54 +196,12 @@ function checkLevel(b: Uint8Array, start: number, end: number, spec: MessageSpec
   let pos = start;
   let seen = 0;
   while (pos < end) {
-    const tagAt = pos;
-    // One field at a time: check it alone (tag, wire type, length, contents).
-    const tag = varintChecked(b, pos, end);
-    const field = tag >>> 3;
-    const wire = tag & 7;
-    const fieldEnd = fieldEndChecked(b, at, end, wire, tagAt, spec.name, field);
+    // One field at a time: its tag, wire type and length here, its contents by the caller (children) or checkMessage.
+    const { field, wire, tagAt, body, end: fieldEnd } = readField(b, pos, end, spec.name);
     if (wire === 2) seen = once(spec, field, seen);
-    if (wire === 2 && isChild(field)) {
-      const len = varint(b, afterTag(b, tagAt));
-      child(field, { start: tagAt, body: at, end: at + len });
-    } else {
-      checkMessage(b, tagAt, fieldEnd, spec, depth);
-    }
+    if (wire === 2 && isChild(field)) child(field, { start: tagAt, body, end: fieldEnd });
+    else checkMessage(b, tagAt, fieldEnd, spec, depth);
     pos = fieldEnd;
-  }
-}
-
-function afterTag(b: Uint8Array, pos: number): number {
-  while (b[pos] >= 128) pos++;
-  return pos + 1;
-}
-
-function varintChecked(b: Uint8Array, pos: number, end: number): number {
-  for (let i = pos; i < Math.min(end, pos + 10); i++) {
-    if (b[i] < 128) return varint(b, pos);
-  }
-  throw new WireCheckError(`truncated varint at offset ${pos}`);
-}
-
-function fieldEndChecked(b: Uint8Array, pos: number, end: number, wire: number, tagAt: number, name: string, field: number): number {
-  switch (wire) {
-    case 0:
-      varintChecked(b, pos, end);
-      return at;
-    case 1:
-    case 5: {
-      const fieldEnd = pos + (wire === 1 ? 8 : 4);
-      if (fieldEnd > end) throw new WireCheckError(`${name} field ${field} needs ${fieldEnd - pos} bytes but only ${end - pos} remain (offset ${tagAt})`);
-      return fieldEnd;
-    }
-    case 2: {
-      const len = varintChecked(b, pos, end);
-      const fieldEnd = at + len;
-      if (fieldEnd > end) throw new WireCheckError(`${name} field ${field} is ${len} bytes long but only ${end - at} remain (offset ${tagAt})`);
-      return fieldEnd;
-    }
-    default:
-      throw new WireCheckError(`invalid wire type ${wire} at offset ${tagAt}`);
   }
 }
 

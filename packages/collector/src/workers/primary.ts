@@ -23,9 +23,8 @@ import type { PolicyProvider, PolicySet } from '@otel-policy/core';
 import type { CollectorConfig, PolicyProcessorConfig } from '../config/config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createProvider } from '../processor/policy.js';
-import { formatEndpoint } from '../config/values.js';
-import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from '../telemetry/metrics.js';
-import { serveEndpoint } from '../telemetry/server.js';
+import { MetricsRegistry } from '../telemetry/metrics.js';
+import { serveTelemetry } from '../telemetry/server.js';
 import { countersOnly, mergePrometheus, StatsMerger } from './merge.js';
 import { WORKER_COUNT_ENV, WORKER_INDEX_ENV, type FromWorker, type ToWorker } from './messages.js';
 
@@ -155,41 +154,18 @@ export class CollectorPrimary {
   }
 
   private async startEndpoints(): Promise<void> {
-    const t = this.config.service.telemetry;
-    if (t.metrics) {
-      const s = await serveEndpoint('self-metrics (service.telemetry.metrics)', t.metrics, {
-        '/metrics': (res) => {
-          void this.collect().then((text) => {
-            res.setHeader('content-type', PROMETHEUS_CONTENT_TYPE);
-            res.end(text);
-          });
-        },
-      });
-      this.closers.push(s.close);
-      this.endpoints.metrics = formatEndpoint(s.address.address, s.address.port);
-      this.log.info('Serving metrics', { endpoint: this.endpoints.metrics, path: '/metrics' });
-    }
-    for (const id of this.config.service.extensions) {
-      const h = this.config.extensions.get(id)!;
-      if (h.type !== 'health_check') continue;
-      const s = await serveEndpoint(`extension "${id}"`, h.endpoint, {
-        [h.path]: (res) => {
-          const up = !this.stopping && this.startedAt !== undefined && this.slots.every((slot) => slot.ready);
-          res.statusCode = up ? 200 : 503;
-          res.setHeader('content-type', 'application/json');
-          res.end(
-            JSON.stringify(
-              up
-                ? { status: 'Server available', upSince: this.startedAt!.toISOString(), uptime: `${((Date.now() - this.startedAt!.getTime()) / 1000).toFixed(3)}s`, workers: this.workers }
-                : { status: 'Server not available', upSince: '0001-01-01T00:00:00Z', uptime: '' },
-            ),
-          );
-        },
-      });
-      this.closers.push(s.close);
-      (this.endpoints.health ??= {})[id] = formatEndpoint(s.address.address, s.address.port);
-      this.log.info('Starting health_check extension', { endpoint: this.endpoints.health[id], path: h.path });
-    }
+    const closers = await serveTelemetry(
+      this.config,
+      this.log,
+      {
+        metrics: () => this.collect(),
+        // Available when every worker is.
+        upSince: () => (!this.stopping && this.slots.every((slot) => slot.ready) ? this.startedAt : undefined),
+        extra: { workers: this.workers },
+      },
+      this.endpoints,
+    );
+    this.closers.push(...closers);
   }
 
   /** The merged self-metrics page: every live worker's, plus the primary's own. */
