@@ -5,27 +5,12 @@
  * values and the multi-valued event attributes.
  */
 import { describe, expect, it } from 'vitest';
-import { LogField, MetricField, RefKind, TraceField, TypedValue, type FieldRef, type Matchable } from '@otel-policy/core';
+import { LogField, MetricField, RefKind, TraceField } from '@otel-policy/core';
+import { reading, ref } from '../../../test/support/accessor-reads.js';
 import { otlpJsonDataPointAccessor, otlpJsonLogAccessor, otlpJsonSpanAccessor, type DataPointCursor, type LogCursor, type SpanCursor } from '../src/otlp-json/index.js';
 import { sdkLogRecordAccessor, type SdkLogRecordLike } from '../src/sdk/logs.js';
 import { SdkSpanCursor, sdkSpanAccessor, type ReadableSpanLike } from '../src/sdk/spans.js';
 import { SdkDataPointCursor, sdkDataPointAccessor, SdkDataPointType, type SdkResourceMetrics } from '../src/sdk/metrics.js';
-
-function ref(kind: number, opts: { code?: number; path?: string[]; name?: string; bytes?: boolean } = {}): FieldRef {
-  const r = { kind, code: opts.code ?? 0, path: opts.path ?? [], name: opts.name ?? '', bytes: opts.bytes ?? false, multi: kind === RefKind.EventAttribute };
-  return { ...r, key: JSON.stringify(r) } as FieldRef;
-}
-
-/** Everything an accessor says about one reference, for element 0 and 1. */
-function reading<R>(acc: Matchable<R>, record: R, f: FieldRef): unknown {
-  const out: unknown[] = [acc.elementCount(record, f)];
-  for (const element of [0, 1]) {
-    const t = new TypedValue();
-    acc.getTyped(record, f, t, element);
-    out.push(acc.getString(record, f, element), acc.exists(record, f, element), t.kind, [t.str, t.num, String(t.big), t.bool]);
-  }
-  return out;
-}
 
 const TRACE = '5b8efff798038103d269b633813fc60c';
 const SPAN = 'eee19b7ec3c1b174';

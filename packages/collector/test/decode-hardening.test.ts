@@ -184,21 +184,25 @@ function rng(seed: number): () => number {
   return () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
 }
 
+/** `valid` mutated the `i`-th way of three: three bit flips, truncated, or two random bytes inserted. */
+function mutated(valid: Uint8Array, i: number, rand: () => number): Buffer {
+  const b = Buffer.from(valid);
+  if (i % 3 === 0) {
+    for (let k = 0; k < 3; k++) b[Math.floor(rand() * b.length)] ^= 1 << Math.floor(rand() * 8);
+    return b;
+  }
+  if (i % 3 === 1) return b.subarray(0, Math.floor(rand() * b.length));
+  const at = Math.floor(rand() * b.length);
+  return Buffer.concat([b.subarray(0, at), Buffer.from([Math.floor(rand() * 256), Math.floor(rand() * 256)]), b.subarray(at)]);
+}
+
 describe('malformed bodies of every kind', () => {
   it('a mutated protobuf body (bit flips, truncation, inserted bytes) decodes or fails with OtlpDecodeError, and what decodes re-encodes', () => {
     const valid = encodeRequest('logs', logsPayload(3), 'proto');
     const rand = rng(42);
     let failures = 0;
     for (let i = 0; i < 400; i++) {
-      const b = Buffer.from(valid);
-      let body: Buffer = b;
-      const op = i % 3;
-      if (op === 0) for (let k = 0; k < 3; k++) b[Math.floor(rand() * b.length)] ^= 1 << Math.floor(rand() * 8);
-      else if (op === 1) body = b.subarray(0, Math.floor(rand() * b.length));
-      else {
-        const at = Math.floor(rand() * b.length);
-        body = Buffer.concat([b.subarray(0, at), Buffer.from([Math.floor(rand() * 256), Math.floor(rand() * 256)]), b.subarray(at)]);
-      }
+      const body = mutated(valid, i, rand);
       try {
         const d = decodeRequest('logs', body, 'proto');
         encodeRequest('logs', d.data, 'proto');
@@ -246,15 +250,7 @@ describe('malformed bodies of every kind', () => {
     const rand = rng(43);
     let failures = 0;
     for (let i = 0; i < 600; i++) {
-      const b = Buffer.from(valid);
-      let body: Buffer = b;
-      const op = i % 3;
-      if (op === 0) for (let k = 0; k < 3; k++) b[Math.floor(rand() * b.length)] ^= 1 << Math.floor(rand() * 8);
-      else if (op === 1) body = b.subarray(0, Math.floor(rand() * b.length));
-      else {
-        const at = Math.floor(rand() * b.length);
-        body = Buffer.concat([b.subarray(0, at), Buffer.from([Math.floor(rand() * 256), Math.floor(rand() * 256)]), b.subarray(at)]);
-      }
+      const body = mutated(valid, i, rand);
       let received;
       try {
         received = readRequest('logs', body, 'proto');

@@ -83,23 +83,19 @@ service: { extensions: [${listed ? 'file_storage/q' : ''}], pipelines: { logs: {
   });
 });
 
-describe('a persistent queue across kill -9', () => {
-  it('sends after the restart what was accepted before the crash', async () => {
-    const dir = work();
-    let up = false;
-    const sink = await new OtlpSink({ answer: () => (up ? undefined : { httpStatus: 503, grpcCode: grpc.status.UNAVAILABLE }) }).start();
-    cleanups.push(() => sink.stop());
-    const configFile = path.join(dir, 'config.yaml');
-    writeFileSync(
-      configFile,
-      `
+/** A service with a persistent queue in `dir`/queue, exporting to `sinkUrl` with retries for as long as the tests run. */
+function queueConfig(dir: string, sinkUrl: string): string {
+  const file = path.join(dir, 'config.yaml');
+  writeFileSync(
+    file,
+    `
 receivers:
   otlp: { protocols: { http: { endpoint: "127.0.0.1:0" } } }
 extensions:
   file_storage: { directory: ./queue, create_directory: true }
 exporters:
   otlphttp:
-    endpoint: "${sink.httpUrl}"
+    endpoint: "${sinkUrl}"
     sending_queue: { num_consumers: 1, storage: file_storage }
     retry_on_failure: { initial_interval: 100ms, max_interval: 200ms, max_elapsed_time: 10m }
 service:
@@ -107,7 +103,17 @@ service:
   telemetry: { metrics: { level: none } }
   pipelines: { logs: { receivers: [otlp], exporters: [otlphttp] } }
 `,
-    );
+  );
+  return file;
+}
+
+describe('a persistent queue across kill -9', () => {
+  it('sends after the restart what was accepted before the crash', async () => {
+    const dir = work();
+    let up = false;
+    const sink = await new OtlpSink({ answer: () => (up ? undefined : { httpStatus: 503, grpcCode: grpc.status.UNAVAILABLE }) }).start();
+    cleanups.push(() => sink.stop());
+    const configFile = queueConfig(dir, sink.httpUrl);
     const start = async (workers = 1): Promise<{ child: ChildProcess; base: string; stderr: () => string }> => {
       const { child, stderr, url } = await spawnCollector(configFile, {}, workers);
       cleanups.push(() => {
@@ -139,25 +145,7 @@ service:
     let up = false;
     const sink = await new OtlpSink({ answer: () => (up ? undefined : { httpStatus: 503, grpcCode: grpc.status.UNAVAILABLE }) }).start();
     cleanups.push(() => sink.stop());
-    const configFile = path.join(dir, 'config.yaml');
-    writeFileSync(
-      configFile,
-      `
-receivers:
-  otlp: { protocols: { http: { endpoint: "127.0.0.1:0" } } }
-extensions:
-  file_storage: { directory: ./queue, create_directory: true }
-exporters:
-  otlphttp:
-    endpoint: "${sink.httpUrl}"
-    sending_queue: { num_consumers: 1, storage: file_storage }
-    retry_on_failure: { initial_interval: 100ms, max_interval: 200ms, max_elapsed_time: 10m }
-service:
-  extensions: [file_storage]
-  telemetry: { metrics: { level: none } }
-  pipelines: { logs: { receivers: [otlp], exporters: [otlphttp] } }
-`,
-    );
+    const configFile = queueConfig(dir, sink.httpUrl);
     const two = await spawnCollector(configFile, {}, 2);
     const base = two.url('Starting HTTP server');
     // Separate connections: both workers take requests, each into its own queue directory.

@@ -8,25 +8,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { otlpJsonDataPointAccessor, otlpJsonLogAccessor, otlpJsonSpanAccessor, otlpProto, type DataPointCursor, type LogCursor, type SpanCursor } from '@otel-policy/adapters';
-import { LogField, MetricField, RefKind, TraceField, TypedValue, type FieldRef, type Matchable } from '@otel-policy/core';
+import { LogField, MetricField, RefKind, TraceField, type Matchable } from '@otel-policy/core';
+import { reading, ref } from '../../../test/support/accessor-reads.js';
 import { decodeRequest, encodeRequest } from '@otel-policy/collector';
 import { WireRequest } from '../src/otlp/wire-request.js';
-
-function ref(kind: number, opts: { code?: number; path?: string[]; name?: string; bytes?: boolean } = {}): FieldRef {
-  const r = { kind, code: opts.code ?? 0, path: opts.path ?? [], name: opts.name ?? '', bytes: opts.bytes ?? false, multi: kind === RefKind.EventAttribute };
-  return { ...r, key: JSON.stringify(r) } as FieldRef;
-}
-
-/** Everything an accessor says about one reference, for elements 0 and 1. */
-function reading<R>(acc: Matchable<R>, record: R, f: FieldRef): unknown {
-  const out: unknown[] = [acc.elementCount(record, f)];
-  for (const element of [0, 1]) {
-    const t = new TypedValue();
-    acc.getTyped(record, f, t, element);
-    out.push(acc.getString(record, f, element), acc.exists(record, f, element), t.kind, [t.str, t.num, String(t.big), t.bool]);
-  }
-  return out;
-}
 
 const s = (v: string) => ({ stringValue: v });
 const ATTRIBUTES = [
