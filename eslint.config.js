@@ -89,6 +89,8 @@ export default tseslint.config(
       '@typescript-eslint/no-require-imports': 'off',
     },
   },
+  // Pages run in a browser (test/browser/page: the Chromium test's page).
+  { files: ['test/browser/page/**/*.js'], languageOptions: { globals: { ...globals.browser } } },
   {
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs' },

@@ -19,6 +19,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
     // The SDK 3.x run has its own config (test/sdk-v3/vitest.config.ts) and Node.
     exclude: ['**/node_modules/**', 'test/sdk-v3/**'],
+    // Tests that import the core's modules directly (not through its Node entry) get re2js registered as that entry does.
+    setupFiles: [fileURLToPath(new URL('./packages/core/src/match/re2js-eager.ts', import.meta.url))],
     testTimeout: 60_000,
     // The JSON report feeds .ci/run's totals line.
     reporters: ['default', 'json'],

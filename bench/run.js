@@ -2,7 +2,7 @@
 // JSON to bench/results). A benchmark that misses a target says so, and the
 // run exits non-zero after the others have run.
 const only = process.argv[2];
-const suites = ['engine', 'regex-backend', 'sdk', 'collector', 'service', 'browser-size'];
+const suites = ['engine', 'regex-backend', 'sdk', 'collector', 'service', 'browser-size', 'browser'];
 const missed = [];
 for (const name of suites) {
   if (only && only !== name) continue;

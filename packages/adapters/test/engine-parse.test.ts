@@ -445,6 +445,13 @@ describe('enum spellings', () => {
     }
   });
 
+  it('sampling mode: short, proto name, number (proto3 JSON); an unknown number is an error', () => {
+    for (const mode of ['equalizing', 'EQUALIZING', 'SAMPLING_MODE_EQUALIZING', 3, 'proportional', 2, 'hash_seed', 1]) {
+      expect([mode, errorsFor(tracePolicy({ match: [{ span_kind: 'server' }], keep: { percentage: 50, mode } }))]).toEqual([mode, []]);
+    }
+    expect(errorsFor(tracePolicy({ match: [{ span_kind: 'server' }], keep: { percentage: 50, mode: 9 } }))).toEqual(['trace: keep: unknown mode "9"']);
+  });
+
   it('unknown and unspecified enum values are compile errors', () => {
     const bad: [Json, string][] = [
       [logMatchPolicy({ log_field: 'bogus', exists: true }), 'log: match[0]: '],

@@ -3,5 +3,6 @@
  * record representation, through accessor interfaces.
  */
 import './policy/yaml-text.js';
+import './match/re2js-eager.js';
 
 export * from './api.js';

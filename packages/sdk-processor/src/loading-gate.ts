@@ -53,11 +53,15 @@ export class LoadingGate {
 
   /**
    * Start waiting for `firstSet`; in `hold` mode, bounded by the hold
-   * timeout. Not called when everything loaded synchronously (then
+   * timeout. A rejected `firstSet` gives up at once. Not called when everything loaded synchronously (then
    * {@link markLoaded} is).
    */
   wait(firstSet: Promise<void>): void {
-    void firstSet.then(() => this.markLoaded());
+    // A first set that cannot be installed at all (its regex engine failed to load) is given up at once.
+    void firstSet.then(
+      () => this.markLoaded(),
+      (err: Error) => this.giveUp(`could not be loaded (${err.message})`),
+    );
     // Only holding is bounded: `drop` and `pass` are what the user chose until the set arrives.
     if (this.whileLoading !== 'hold' || this.state !== 'loading') return;
     const ms = this.options.holdTimeoutMs;

@@ -24,7 +24,8 @@ export interface PolicyConfig {
    * Records that arrive before the first set of a source with nothing local
    * to read (an HTTP or gRPC sync server without a cache) is installed
    * (default `hold`). Files, directories, caches and inline sets are loaded
-   * synchronously at construction: no wait.
+   * synchronously at construction: no wait. (In a browser, a set with
+   * regexes waits for the regex engine, loaded on first need, the same way.)
    */
   whileLoading?: WhileLoading;
   /**
@@ -115,6 +116,7 @@ export class PolicyHandle {
     this.loaded = this.gate.ended;
     this.engine = new PolicyEngine({ logger, regexBackend: config.regexBackend });
     let providers: PolicyProvider[] = [];
+    let pending: Promise<void> | undefined;
     if (typeof source === 'string') {
       if (fileSource === undefined) throw new TypeError(`a policy file path (${JSON.stringify(source)}) needs Node.js; here, pass the policies inline ({ policies: [...] }) or a provider`);
       providers = [fileSource(source)];
@@ -122,7 +124,10 @@ export class PolicyHandle {
     else if (isProvider(source)) providers = [source];
     else {
       const doc = source as PolicySet | { policies: readonly unknown[] };
-      this.engine.load(isParsedSet(doc) ? doc : parsePolicyDocument(doc));
+      const set = isParsedSet(doc) ? doc : parsePolicyDocument(doc);
+      // In a browser, a set with regexes waits for the regex engine to load, as a remote first set is waited for.
+      if (this.engine.canLoadSync(set)) this.engine.load(set);
+      else pending = this.engine.loadAsync(set).then(() => undefined);
     }
     if (providers.length) {
       const registry = new PolicyRegistry(this.engine, providers, {}, (id, err) => logger.warn(`policy provider ${JSON.stringify(id)} failed; keeping the last good policies: ${err.message}`));
@@ -131,6 +136,9 @@ export class PolicyHandle {
       this.ready = registry.start().catch((err: Error) => logger.error(`policy providers failed to start: ${err.message}`));
       if (registry.hasFirstSet) this.gate.markLoaded();
       else this.gate.wait(registry.firstSet);
+    } else if (pending) {
+      this.ready = pending.catch((err: Error) => logger.error(`policies could not be loaded: ${err.message}`));
+      this.gate.wait(pending);
     } else {
       this.ready = Promise.resolve();
       this.gate.markLoaded();

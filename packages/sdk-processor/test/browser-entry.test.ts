@@ -3,7 +3,9 @@
  * application would bundle it (esbuild, platform browser) it reaches no
  * `node:` module, file or gRPC code; and the bundle, run in a bare
  * JavaScript context (no `process`, no `require`, no Node globals), filters
- * spans through the SDK's own BasicTracerProvider with inline policies. A
+ * spans through the SDK's own BasicTracerProvider with inline policies:
+ * literal ones from the first span, regex ones once the regex engine (loaded
+ * on first need) is there, holding the spans ended meanwhile. A
  * policy file path is refused there with a TypeError that says what to pass,
  * and YAML policy text with a PolicyParseError (the YAML library is left out).
  */
@@ -24,11 +26,23 @@ import { parsePolicyText } from '@otel-policy/core';
 const policies = { policies: [
   { id: 'health', name: 'health', trace: { match: [{ trace_field: 'name', regex: '^GET /health' }], keep: { percentage: 0 } } },
 ] };
-export function run() {
+const literalPolicies = { policies: [
+  { id: 'health', name: 'health', trace: { match: [{ trace_field: 'name', starts_with: 'GET /health' }], keep: { percentage: 0 } } },
+] };
+const NAMES = ['GET /healthz', 'GET /orders', 'GET /health/ready', 'POST /cart'];
+export async function run() {
+  // Literal matches: installed at construction, the first span is filtered.
+  const literalExporter = new InMemorySpanExporter();
+  const literal = new BasicTracerProvider({ spanProcessors: [new PolicySpanProcessor(new SimpleSpanProcessor(literalExporter), { policies: literalPolicies })] });
+  for (const name of NAMES) literal.getTracer('page').startSpan(name).end();
+  const literalAtOnce = literalExporter.getFinishedSpans().map((s) => s.name);
+  // A regex: the regex engine loads first; spans ended meanwhile are held, then filtered.
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({ spanProcessors: [new PolicySpanProcessor(new SimpleSpanProcessor(exporter), { policies })] });
   const tracer = provider.getTracer('page');
-  for (const name of ['GET /healthz', 'GET /orders', 'GET /health/ready', 'POST /cart']) tracer.startSpan(name).end();
+  for (const name of NAMES) tracer.startSpan(name).end();
+  const heldAtFirst = exporter.getFinishedSpans().length;
+  await provider.forceFlush();
   let refused = '';
   try {
     new PolicySpanProcessor(new SimpleSpanProcessor(exporter), { policies: '/etc/policies.yaml' });
@@ -42,7 +56,7 @@ export function run() {
     yaml = err.message;
   }
   const json = parsePolicyText('{"policies": [{"id": "x", "name": "x", "log": {"match": [{"log_field": "body", "exact": "a"}], "keep": "none"}}]}').policies.length;
-  return { exported: exporter.getFinishedSpans().map((s) => s.name), refused, yaml, json };
+  return { literalAtOnce, heldAtFirst, exported: exporter.getFinishedSpans().map((s) => s.name), refused, yaml, json };
 }
 `;
 
@@ -79,7 +93,9 @@ describe.skipIf(!built)('the browser entry', () => {
     const context = vm.createContext({ TextEncoder, TextDecoder, console, setTimeout, clearTimeout, queueMicrotask, performance, crypto });
     vm.runInContext(r.outputFiles[0].text, context);
     expect(vm.runInContext('typeof process + typeof require + typeof Buffer', context)).toBe('undefinedundefinedundefined');
-    const result = vm.runInContext('page.run()', context) as { exported: string[]; refused: string; yaml: string; json: number };
+    const result = (await vm.runInContext('page.run()', context)) as { literalAtOnce: string[]; heldAtFirst: number; exported: string[]; refused: string; yaml: string; json: number };
+    expect(result.literalAtOnce).toEqual(['GET /orders', 'POST /cart']);
+    expect(result.heldAtFirst).toBe(0);
     expect(result.exported).toEqual(['GET /orders', 'POST /cart']);
     // Policy text is JSON there: YAML is refused with a reason, not a crash.
     expect(result.yaml).toBe('cannot parse policies: YAML policies need the Node entry of @otel-policy/core; here, give the policies as JSON');

@@ -18,7 +18,8 @@
  * - With duplicate group names (accepted by Go), the leftmost group of that
  *   name that took part in the match is used.
  */
-import { RE2JS, type Matcher } from 're2js';
+import type { RE2JS, Matcher } from 're2js';
+import { re2js } from '../match/re2js-module.js';
 import { captureNames } from '../match/re2.js';
 
 /** One piece of a parsed template. */
@@ -37,15 +38,16 @@ export interface CompiledTemplate {
   readonly parts: readonly TemplatePart[];
 }
 
-/** Classifier for Go's unicode.IsLetter || unicode.IsDigit || '_' (matched by re2js, not JS RegExp). */
-const NAME_CHAR = RE2JS.compile('[\\p{L}\\p{Nd}_]');
+/** Classifier for Go's unicode.IsLetter || unicode.IsDigit || '_' (matched by re2js, not JS RegExp); compiled on first use, when re2js is loaded. */
+let nameChar: RE2JS | undefined;
 
 function isNameChar(ch: string): boolean {
   const c = ch.charCodeAt(0);
   if (c < 0x80) {
     return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f;
   }
-  return NAME_CHAR.testExact(ch);
+  nameChar ??= re2js().RE2JS.compile('[\\p{L}\\p{Nd}_]');
+  return nameChar.testExact(ch);
 }
 
 interface Extracted {

@@ -5,7 +5,9 @@
  */
 import type { Policy, PolicySet, Signal } from '../policy/types.js';
 import { FieldRefTable } from '../match/field-ref.js';
-import { Re2jsBackend, type CompileYield } from '../match/regex-backend.js';
+import { Re2jsBackend, type AsyncCompileStep, type CompileYield } from '../match/regex-backend.js';
+import { RegexEngineNotLoadedError, loadRegexEngine, regexEngineLoaded } from '../match/re2js-module.js';
+import { needsRegexEngine } from './regex-need.js';
 import { PolicyStats } from '../actions/stats.js';
 import type { CompileOptions, CompiledPolicy, CompiledPolicySet, PolicyInfo } from './types.js';
 import { compileDraft, fingerprintOf, signalOf, type PolicyDraft } from './draft.js';
@@ -46,14 +48,34 @@ export async function compilePoliciesAsync(set: PolicySet, options: CompileOptio
       continue;
     }
     if (performance.now() - sliceStart >= sliceMs) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
       sliceStart = performance.now();
     }
   }
 }
 
+/** An event-loop turn between compile slices: setImmediate on Node, a zero-delay timer in browsers (which have no setImmediate). */
+const nextTurn = (): Promise<void> =>
+  new Promise((resolve) => {
+    if (typeof setImmediate === 'function') setImmediate(resolve);
+    else setTimeout(resolve, 0);
+  });
+
 /** The compiler as a sequence of steps (see {@link compilePoliciesAsync}). */
 export function* compileSteps(set: PolicySet, options: CompileOptions = {}): Generator<CompileYield, CompiledPolicySet, unknown> {
+  if (!regexEngineLoaded() && needsRegexEngine(set.policies)) {
+    // A browser loads the regex engine on first need: an asynchronous driver runs this step, a synchronous one cannot.
+    const load: AsyncCompileStep = {
+      run: () =>
+        loadRegexEngine().then(
+          () => undefined,
+          (err: unknown) => err,
+        ),
+    };
+    const failure = yield load;
+    if (failure !== undefined) throw new Error(`cannot load the regex engine (re2js): ${failure instanceof Error ? failure.message : String(failure)}`, { cause: failure });
+    if (!regexEngineLoaded()) throw new RegexEngineNotLoadedError();
+  }
   const backend = options.regexBackend ?? new Re2jsBackend();
   const clock = options.clock ?? Date.now;
   const refs = new FieldRefTable();

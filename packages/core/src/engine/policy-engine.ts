@@ -1,5 +1,7 @@
 import { compilePoliciesAsync, type CompileOptions } from '../compile/compile.js';
 import type { RegexBackend } from '../match/regex-backend.js';
+import { regexEngineLoaded } from '../match/re2js-module.js';
+import { needsRegexEngine } from '../compile/regex-need.js';
 import type { Matchable, Transformable } from '../match/accessor.js';
 import type { Clock } from '../actions/rate-limiter.js';
 import { EvalResult } from '../evaluate/signal-evaluator.js';
@@ -93,6 +95,15 @@ export class PolicyEngine {
     this.install(next);
     const active = next.log.compiled.policies.length + next.metric.compiled.policies.length + next.trace.compiled.policies.length;
     return { active, errors: next.compiled.errors };
+  }
+
+  /**
+   * Whether {@link load} can compile `policies` now. False only in a
+   * browser, for a set with regexes before the regex engine is loaded:
+   * {@link loadAsync} loads it first.
+   */
+  canLoadSync(policies: PolicySet): boolean {
+    return regexEngineLoaded() || !needsRegexEngine(policies.policies);
   }
 
   /**

@@ -89,7 +89,12 @@ export class PolicyRegistry {
       if (set === undefined) this.awaiting.add(p.id);
       else this.sets.set(p.id, set);
     }
-    if (this.sets.size > 0) {
+    if (this.sets.size > 0 && !this.engine.canLoadSync(this.union())) {
+      // A browser's regex engine loads asynchronously: these sets install on the asynchronous path and are waited for like a remote first set.
+      const ids = [...this.sets.keys()];
+      for (const id of ids) this.awaiting.add(id);
+      this.reload(ids.join(', '));
+    } else if (this.sets.size > 0) {
       try {
         this.engine.load(this.union());
         this.reloads++;
@@ -143,6 +148,11 @@ export class PolicyRegistry {
   /** Replace one provider's set and schedule a recompile of the union. */
   update(providerId: string, set: PolicySet): void {
     this.sets.set(providerId, set);
+    this.reload(providerId);
+  }
+
+  /** Schedule a recompile of the union; a failure is reported as `providerId`'s. */
+  private reload(providerId: string): void {
     const version = ++this.version;
     this.pending = this.pending.then(async () => {
       // Coalesce bursts: only the newest update compiles.

@@ -111,6 +111,8 @@ interface Shard {
 export class PatternSet {
   size!: number;
   private exact!: Map<string, number[]>;
+  /** Patterns every value matches (an empty prefix, suffix or substring). */
+  private everyValue!: Int32Array;
   private cs!: LiteralScanner | null;
   private ci!: LiteralScanner | null;
   /** Prefiltered regexes: pattern id and compiled regex. */
@@ -177,6 +179,7 @@ export class PatternSet {
     const regexIds: number[] = [];
     const regexes: RE2JS[] = [];
     const always: { id: number; source: string; ci: boolean }[] = [];
+    const everyValue: number[] = [];
 
     patterns.forEach((p, id) => {
       if (p.kind !== 'regex' && literalsToBackend && (p.ci || p.kind !== 'exact')) {
@@ -184,15 +187,20 @@ export class PatternSet {
         return;
       }
       if (p.kind !== 'regex') {
+        if (p.kind === 'exact' && (!p.ci || p.value === '')) {
+          // Only "" equals "", whatever the case.
+          const ids = this.exact.get(p.value);
+          if (ids) ids.push(id);
+          else this.exact.set(p.value, [id]);
+          return;
+        }
+        if (p.value === '') {
+          // Every string starts with, ends with and contains "": no matcher needed (nor the regex engine).
+          everyValue.push(id);
+          return;
+        }
         if (!p.ci) {
-          if (p.kind === 'exact') {
-            const ids = this.exact.get(p.value);
-            if (ids) ids.push(id);
-            else this.exact.set(p.value, [id]);
-          } else if (p.value === '') {
-            // Every string starts with, ends with and contains "".
-            always.push({ id, source: '', ci: false });
-          } else csTable.add(p.value, p.kind === 'prefix' ? PREFIX : p.kind === 'suffix' ? SUFFIX : CONTAINS, id);
+          csTable.add(p.value, p.kind === 'prefix' ? PREFIX : p.kind === 'suffix' ? SUFFIX : CONTAINS, id);
           return;
         }
         const folded = foldLiteral(p.value);
@@ -245,6 +253,7 @@ export class PatternSet {
     }
     this.cs = scannerOf(csTable, false);
     this.ci = scannerOf(ciTable, true);
+    this.everyValue = Int32Array.from(everyValue);
     this.regexIds = Int32Array.from(regexIds);
     this.regexes = regexes;
     this.seen = new Uint32Array(Math.max(1, patterns.length));
@@ -329,6 +338,7 @@ export class PatternSet {
     this.offset = offset;
     this.nCands = 0;
     this.lastIndex = value.length - 1;
+    for (let i = 0; i < this.everyValue.length; i++) this.emit(this.everyValue[i]);
     if (this.exact.size !== 0) {
       const ids = this.exact.get(value);
       if (ids !== undefined) for (let i = 0; i < ids.length; i++) this.emit(ids[i]);

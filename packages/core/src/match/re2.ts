@@ -26,7 +26,8 @@
  * instructions where Go allows 3,355,443 ("expression too large"); only
  * patterns far beyond any realistic policy are affected.
  */
-import { RE2JS, RE2JSSyntaxException } from 're2js';
+import type { RE2JS } from 're2js';
+import { re2js } from './re2js-module.js';
 
 /** Result of compiling one policy pattern. */
 export type Re2Compiled = { ok: true; re: RE2JS } | { ok: false; reason: string };
@@ -38,7 +39,7 @@ const GO_ERROR_PREFIX = 'error parsing regexp: ';
 
 /** A short human message from whatever re2js threw, in Go's `code: \`expr\`` form. */
 function errorReason(err: unknown): string {
-  if (err instanceof RE2JSSyntaxException) {
+  if (err instanceof re2js().RE2JSSyntaxException) {
     const code = err.error;
     const input = err.input;
     if (typeof code === 'string' && code !== '') {
@@ -53,7 +54,7 @@ function errorReason(err: unknown): string {
 }
 
 function isDuplicateNameError(err: unknown): boolean {
-  return err instanceof RE2JSSyntaxException && err.error === 'duplicate capture group name';
+  return err instanceof re2js().RE2JSSyntaxException && err.error === 'duplicate capture group name';
 }
 
 interface CaptureScan {
@@ -146,6 +147,7 @@ function scanCaptures(pattern: string): CaptureScan {
 /** Compile a policy regex with Go-RE2 semantics. caseInsensitive adds the case-insensitive flag. Never throws. */
 export function compileRe2(pattern: string, caseInsensitive?: boolean): Re2Compiled {
   if (typeof pattern !== 'string') return { ok: false, reason: 'pattern is not a string' };
+  const { RE2JS, RE2JSSyntaxException } = re2js();
   const flags = caseInsensitive ? RE2JS.CASE_INSENSITIVE : 0;
   try {
     return { ok: true, re: RE2JS.compile(pattern, flags) };

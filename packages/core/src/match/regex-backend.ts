@@ -1,4 +1,5 @@
-import { RE2JS, RE2Set } from 're2js';
+import type { RE2JS, RE2Set } from 're2js';
+import { re2js } from './re2js-module.js';
 import { compileRe2 } from './re2.js';
 
 /**
@@ -113,6 +114,7 @@ export class Re2jsBackend implements RegexBackend {
     };
     if (patterns.length === 1) return new SingleRegexMatcher(single(patterns[0]));
     try {
+      const { RE2JS, RE2Set } = re2js();
       const set = new RE2Set(RE2Set.UNANCHORED, caseInsensitive ? RE2JS.CASE_INSENSITIVE : 0, this.maxDfaMemory);
       for (const p of patterns) set.add(p);
       set.compile();

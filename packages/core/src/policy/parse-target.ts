@@ -4,6 +4,7 @@
  */
 import type { LogAdd, LogRedact, LogRemove, LogRename, LogTarget, LogTransform, MetricTarget, TraceSamplingConfig, TraceTarget } from './types.js';
 import { parseMatcher, parseSelector } from './parse-matcher.js';
+import { SAMPLING_MODES, resolveEnum } from './enums.js';
 import { get, has, isObj, list, toBool, toNumber, toStr, type Obj } from './raw.js';
 
 export function parseLogTarget(raw: unknown, problems: string[]): LogTarget {
@@ -65,7 +66,7 @@ function parseSamplingConfig(raw: unknown): TraceSamplingConfig | undefined {
   const failClosed = get(raw, 'fail_closed');
   return {
     percentage: toNumber(get(raw, 'percentage')) ?? (has(raw, 'percentage') ? Number.NaN : 0),
-    mode: mode === undefined || mode === null ? undefined : typeof mode === 'string' ? mode : String(mode),
+    mode: mode === undefined || mode === null ? undefined : typeof mode === 'string' ? mode : modeName(mode),
     samplingPrecision: opt('sampling_precision'),
     hashSeed: opt('hash_seed'),
     failClosed: typeof failClosed === 'boolean' ? failClosed : undefined,
@@ -98,4 +99,10 @@ function parseTransform(raw: unknown): LogTransform | undefined {
     upsert: toBool(get(o, 'upsert'), false),
   }));
   return { remove, redact, rename, add };
+}
+
+/** A sampling mode given by number (proto3 JSON allows it) by its proto name, as a schema decoder names it; an unknown number stays as written, for the compiler to report. */
+function modeName(mode: unknown): string {
+  const short = resolveEnum(SAMPLING_MODES, mode);
+  return short === undefined ? String(mode) : `${SAMPLING_MODES.prefix}${short.toUpperCase()}`;
 }

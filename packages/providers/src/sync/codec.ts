@@ -4,9 +4,13 @@
  * plain-object form, with proto3 JSON's rules that protobufjs leaves out.
  */
 import protobuf from 'protobufjs';
-import { camelKeys, mediaTypeOf, syncSchema } from '@otel-policy/proto';
+import { camelKeys, syncSchema } from '@otel-policy/proto';
 import { SyncDecodeError, type SyncRequestObject, type SyncResponseObject } from './messages.js';
 import { checkBinaryLimits, checkJsonLimits, type DecodeLimits } from './decode-limits.js';
+import type { SyncEncoding } from './encoding.js';
+
+export { encodingOf, type SyncEncoding } from './encoding.js';
+export { int64ToNumber, nowUnixNano } from './int64.js';
 
 // ---------------------------------------------------------------------------
 // Encodings
@@ -20,16 +24,6 @@ const OBJECT_OPTIONS: protobuf.IConversionOptions = {
   defaults: false,
   json: true,
 };
-
-export type SyncEncoding = 'json' | 'protobuf';
-
-/** The encoding a Content-Type names (`application/json`, `application/x-protobuf`, `application/protobuf`), or undefined. */
-export function encodingOf(contentType: string | null | undefined): SyncEncoding | undefined {
-  const media = mediaTypeOf(contentType);
-  if (media === 'application/json' || media.endsWith('+json')) return 'json';
-  if (media === 'application/x-protobuf' || media === 'application/protobuf' || media === 'application/vnd.google.protobuf') return 'protobuf';
-  return undefined;
-}
 
 function toBinary(type: protobuf.Type, obj: object): Uint8Array {
   return type.encode(type.fromObject(obj as Record<string, unknown>)).finish();
@@ -130,17 +124,4 @@ export function encodeSyncResponse(res: SyncResponseObject, encoding: SyncEncodi
 /** Decode a SyncResponse in either encoding. @throws SyncDecodeError */
 export function decodeSyncResponse(body: Uint8Array, encoding: SyncEncoding): SyncResponseObject {
   return encoding === 'json' ? decodeSyncResponseJson(body) : decodeSyncResponseBinary(body);
-}
-
-/** An int64 of a decoded message (a string, or a number) as a number; 0 when absent or malformed. */
-export function int64ToNumber(v: unknown): number {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : 0;
-  if (typeof v === 'string' && /^-?\d+$/.test(v)) return Number(v);
-  if (typeof v === 'bigint') return Number(v);
-  return 0;
-}
-
-/** The current time as a fixed64 nanosecond timestamp string. */
-export function nowUnixNano(now: number = Date.now()): string {
-  return (BigInt(Math.floor(now)) * 1_000_000n).toString();
 }

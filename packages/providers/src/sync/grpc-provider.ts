@@ -2,7 +2,9 @@ import type * as Grpc from '@grpc/grpc-js';
 import { decodeSyncResponseBinary, encodeSyncRequestBinary } from './codec.js';
 import { SYNC_METHOD_PATH } from '@otel-policy/proto';
 import { type SyncRequestObject, type SyncResponseObject } from './messages.js';
-import { SyncError, SyncPolicyProvider, type SyncProviderOptions } from './sync-provider.js';
+import { SyncError } from './sync-error.js';
+import { SyncPolicyProvider } from './sync-provider-node.js';
+import type { SyncProviderOptions } from './sync-options.js';
 
 /** Options for a {@link GrpcPolicyProvider}. */
 export interface GrpcProviderOptions extends SyncProviderOptions {

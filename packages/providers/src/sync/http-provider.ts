@@ -1,22 +1,20 @@
-import { decodeSyncResponse, encodeSyncRequest, encodingOf, type SyncEncoding } from './codec.js';
+/**
+ * The HTTP sync provider of the Node entry: the shared HTTP exchange
+ * (http-exchange.ts) with the schema codec (codec.ts: proto3 JSON or binary
+ * protobuf, protobufjs) and the optional file cache (`cachePath`). The
+ * browser entry has its own, JSON only (http-provider-browser.ts).
+ */
+import { decodeSyncResponse, encodeSyncRequest, type SyncEncoding } from './codec.js';
 import { JSON_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE } from '@otel-policy/proto';
 import { type SyncRequestObject, type SyncResponseObject } from './messages.js';
-import { SyncError, SyncPolicyProvider, type SyncProviderOptions } from './sync-provider.js';
+import { exchangeOverHttp, type HttpExchangeOptions, type HttpSyncCodec } from './http-exchange.js';
+import { SyncPolicyProvider } from './sync-provider-node.js';
+import type { SyncProviderOptions } from './sync-options.js';
 
 /** Options for an {@link HttpPolicyProvider}. */
-export interface HttpProviderOptions extends SyncProviderOptions {
-  /** The full sync URL (by convention ending in `/v1/policy/sync`). */
-  url: string;
-  /** Extra request headers (e.g. `authorization`). */
-  headers?: Record<string, string>;
-  /** A bearer token, sent as `authorization: Bearer <token>`. */
-  bearerToken?: string;
+export interface HttpProviderOptions extends SyncProviderOptions, HttpExchangeOptions {
   /** Request encoding (default JSON). Responses are decoded by their own Content-Type. */
   contentType?: typeof JSON_CONTENT_TYPE | typeof PROTOBUF_CONTENT_TYPE;
-  /** Largest response body accepted, in bytes (default 64 MiB). */
-  maxResponseBytes?: number;
-  /** The fetch function (default: the global one). */
-  fetch?: typeof fetch;
 }
 
 /**
@@ -31,74 +29,28 @@ export interface HttpProviderOptions extends SyncProviderOptions {
  */
 export class HttpPolicyProvider extends SyncPolicyProvider {
   private readonly options: HttpProviderOptions;
-  private readonly encoding: SyncEncoding;
+  private readonly codec: HttpSyncCodec;
 
   constructor(options: HttpProviderOptions) {
     super(options.url, options);
     this.options = options;
-    this.encoding = options.contentType === PROTOBUF_CONTENT_TYPE ? 'protobuf' : 'json';
+    this.codec = schemaCodec(options.contentType === PROTOBUF_CONTENT_TYPE ? 'protobuf' : 'json');
     // Fail early on a malformed URL.
     new URL(options.url);
   }
 
-  protected async send(request: SyncRequestObject, signal: AbortSignal): Promise<SyncResponseObject> {
-    const mime = this.encoding === 'json' ? JSON_CONTENT_TYPE : PROTOBUF_CONTENT_TYPE;
-    const other = this.encoding === 'json' ? PROTOBUF_CONTENT_TYPE : JSON_CONTENT_TYPE;
-    const headers: Record<string, string> = { 'content-type': mime, accept: `${mime}, ${other}` };
-    if (this.options.bearerToken) headers.authorization = `Bearer ${this.options.bearerToken}`;
-    Object.assign(headers, this.options.headers);
-    const doFetch = this.options.fetch ?? fetch;
-    let res: Response;
-    try {
-      res = await doFetch(this.options.url, { method: 'POST', headers, body: encodeSyncRequest(request, this.encoding), signal });
-    } catch (err) {
-      throw new SyncError(`sync request to ${this.options.url} failed: ${describe(err)}`, false, { cause: err });
-    }
-    if (!res.ok) {
-      const text = await res.text().catch(() => '');
-      throw new SyncError(`sync request to ${this.options.url} failed: HTTP ${res.status}${text ? `: ${text.slice(0, 200).trim()}` : ''}`);
-    }
-    // From here on the server has accepted the report.
-    let body: Uint8Array;
-    try {
-      body = await readBody(res, this.options.maxResponseBytes ?? 64 * 1024 * 1024);
-    } catch (err) {
-      throw new SyncError(`cannot read the sync response from ${this.options.url}: ${describe(err)}`, true, { cause: err });
-    }
-    const type = res.headers.get('content-type');
-    // Decode by what the server says it sent; with no Content-Type, assume it mirrored the request.
-    const encoding = type ? encodingOf(type) : this.encoding;
-    if (encoding === undefined) throw new SyncError(`unsupported sync response Content-Type ${JSON.stringify(type)} from ${this.options.url}`, true);
-    try {
-      return decodeSyncResponse(body, encoding);
-    } catch (err) {
-      throw new SyncError(`bad sync response from ${this.options.url}: ${describe(err)}`, true, { cause: err });
-    }
+  protected send(request: SyncRequestObject, signal: AbortSignal): Promise<SyncResponseObject> {
+    return exchangeOverHttp(this.options, this.codec, request, signal);
   }
 }
 
-async function readBody(res: Response, max: number): Promise<Uint8Array> {
-  const declared = Number(res.headers.get('content-length') ?? NaN);
-  if (declared > max) throw new Error(`response of ${declared} bytes exceeds ${max}`);
-  if (!res.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => undefined);
-      throw new Error(`response exceeds ${max} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
-}
-
-function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = (err as { cause?: unknown }).cause;
-  return cause instanceof Error && cause.message && !err.message.includes(cause.message) ? `${err.message} (${cause.message})` : err.message;
+/** Requests in `encoding`; answers in either encoding, through the schema (protobufjs). */
+function schemaCodec(encoding: SyncEncoding): HttpSyncCodec {
+  return {
+    requestEncoding: encoding,
+    responseEncodings: encoding === 'json' ? ['json', 'protobuf'] : ['protobuf', 'json'],
+    encodeRequest: (request) => encodeSyncRequest(request, encoding),
+    // A Buffer view of the bytes (no copy): what the decoders were always given.
+    decodeResponse: (body, enc) => decodeSyncResponse(Buffer.from(body.buffer, body.byteOffset, body.byteLength), enc),
+  };
 }

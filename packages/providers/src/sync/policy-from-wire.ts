@@ -34,10 +34,47 @@ export function policyDocumentOf(p: PolicyObject): Record<string, unknown> {
 function decodeExtensionConfig(b64: string): unknown {
   if (b64 === '') return undefined;
   try {
-    return JSON.parse(Buffer.from(b64, 'base64').toString('utf8'));
+    // The BOM is kept (so JSON.parse refuses it), as Buffer's utf8 decoding does.
+    return JSON.parse(new TextDecoder('utf-8', { ignoreBOM: true }).decode(base64Bytes(b64)));
   } catch {
     return b64;
   }
+}
+
+const B64_VALUES = (() => {
+  const t = new Int8Array(128).fill(-1);
+  const std = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  for (let i = 0; i < 64; i++) t[std.charCodeAt(i)] = i;
+  // The URL-safe alphabet too.
+  t[0x2d] = 62;
+  t[0x5f] = 63;
+  return t;
+})();
+
+/**
+ * Base64 (standard or URL-safe) to bytes, as leniently as Node's
+ * `Buffer.from(text, 'base64')`, which this replaces so that the module runs
+ * in browsers: characters outside the alphabet (whitespace, ...) are skipped,
+ * decoding stops at the first `=`, and bits short of a byte are dropped.
+ */
+function base64Bytes(text: string): Uint8Array {
+  const out = new Uint8Array(Math.floor((text.length * 3) / 4));
+  let n = 0;
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x3d) break;
+    const v = c < 128 ? B64_VALUES[c] : -1;
+    if (v < 0) continue;
+    acc = ((acc << 6) | v) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[n++] = (acc >> bits) & 0xff;
+    }
+  }
+  return out.subarray(0, n);
 }
 
 /**

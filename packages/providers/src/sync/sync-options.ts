@@ -39,18 +39,24 @@ export interface SyncProviderOptions {
    * each change. When given, `loadSync()` reads it, so that a process that
    * restarts while the server is down starts with these policies rather
    * than none. Off by default. A corrupt cache is reported once (through
-   * the listener's `onError`, at start) and ignored.
+   * the listener's `onError`, at start) and ignored. Node only: the providers
+   * of the browser entry have no file system and ignore it.
    */
   cachePath?: string;
 }
 
+/**
+ * The global timers. On Node a timer is unref'd, so that a pending sync never
+ * keeps the process alive; in a browser `setTimeout` returns a number, which
+ * has nothing to unref.
+ */
 export const defaultTimers: SyncTimers = {
   setTimeout(fn, ms) {
-    const t = setTimeout(fn, ms);
-    t.unref();
+    const t: unknown = setTimeout(fn, ms);
+    (t as { unref?: () => unknown }).unref?.();
     return t;
   },
   clearTimeout(handle) {
-    clearTimeout(handle as NodeJS.Timeout);
+    clearTimeout(handle as Parameters<typeof clearTimeout>[0]);
   },
 };

@@ -1,14 +1,17 @@
 /**
  * What the HTTP and gRPC sync providers share: the sync loop (poll at the
  * server's recommended interval, back off with jitter on failure), change
- * detection by hash, and delta reporting of the registry's counters.
+ * detection by hash, delta reporting of the registry's counters, and the
+ * format of the last-known-good cache.
+ *
+ * Platform-neutral (no `node:` module, no Buffer, no protobufjs): the browser
+ * entry uses this class as it is. Where the cache is kept is a
+ * {@link SyncCacheStore} given by the subclass: on Node a file
+ * (file-cache.ts, wired by sync-provider-node.ts from `cachePath`); in a
+ * browser there is none.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { PolicyProvider, PolicyProviderListener, PolicySet, PolicyStatusReport } from '@otel-policy/core';
-import { int64ToNumber, nowUnixNano } from './codec.js';
+import { int64ToNumber, nowUnixNano } from './int64.js';
 import { policySetFromSyncResponse } from './policy-from-wire.js';
 import { SyncError } from './sync-error.js';
 import { clientMetadataOf } from './client-metadata.js';
@@ -31,6 +34,25 @@ export interface SyncResult {
 }
 
 /**
+ * Where a sync provider keeps its last-known-good policies between runs (on
+ * Node, a file: `FileSyncCache`). The provider owns what is kept (the
+ * policies as received and what identifies them, as JSON text); the store
+ * only reads and replaces that text.
+ */
+export interface SyncCacheStore {
+  /** Names the store in messages (a file path). */
+  readonly location: string;
+  /**
+   * The text kept, or undefined when nothing is kept yet. Synchronous: it
+   * serves `loadSync()`, before the first sync.
+   * @throws Error when the store exists but cannot be read.
+   */
+  read(): string | undefined;
+  /** Replace the text kept, atomically (a later read sees the old text or the new, never a mix). */
+  write(text: string): Promise<void>;
+}
+
+/**
  * Base of the sync providers. Subclasses implement {@link send} (one
  * request/response exchange over their transport).
  */
@@ -38,6 +60,8 @@ export abstract class SyncPolicyProvider implements PolicyProvider {
   readonly id: string;
   protected readonly syncOptions: SyncProviderOptions;
   private readonly timers: SyncTimers;
+  /** Where the last-known-good set is kept, if anywhere. */
+  private readonly cache: SyncCacheStore | undefined;
   private listener: PolicyProviderListener | undefined;
   private statsSource: (() => PolicyStatusReport[]) | undefined;
   /** Counters as last reported successfully, per policy (with their epoch). */
@@ -66,11 +90,17 @@ export abstract class SyncPolicyProvider implements PolicyProvider {
   private cacheProblem: Error | undefined;
   /** Cache writes that failed (the first one is reported). */
   cacheWriteFailures = 0;
-  private cacheWrites = 0;
 
-  constructor(id: string, options: SyncProviderOptions) {
+  /**
+   * @param id The provider id unless `options.id` is given.
+   * @param cache Where to keep the last-known-good set (none by default).
+   * This class does not read `options.cachePath`: the Node entry's
+   * `SyncPolicyProvider` turns it into a file store.
+   */
+  constructor(id: string, options: SyncProviderOptions, cache?: SyncCacheStore) {
     this.id = options.id ?? id;
     this.syncOptions = options;
+    this.cache = cache;
     this.timers = options.timers ?? defaultTimers;
     this.intervalMs = (options.pollIntervalSecs ?? 60) * 1000;
   }
@@ -84,6 +114,7 @@ export abstract class SyncPolicyProvider implements PolicyProvider {
   /** Release the transport (called once at the end of shutdown()). */
   protected async close(): Promise<void> {}
 
+  /** Where the counters and errors to report come from (the registry's `statusReports`). */
   setStatsSource(source: () => PolicyStatusReport[]): void {
     this.statsSource = source;
   }
@@ -95,15 +126,17 @@ export abstract class SyncPolicyProvider implements PolicyProvider {
    * `start` while the server sends the same policies.
    */
   loadSync(): PolicySet | undefined {
-    const file = this.syncOptions.cachePath;
-    if (file === undefined || this.started) return undefined;
-    let text: string;
+    const store = this.cache;
+    if (store === undefined || this.started) return undefined;
+    const file = store.location;
+    let text: string | undefined;
     try {
-      text = readFileSync(file, 'utf8');
+      text = store.read();
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.cacheProblem = new SyncError(`cannot read the policy cache ${file}: ${asError(err).message}`);
+      this.cacheProblem = new SyncError(`cannot read the policy cache ${file}: ${asError(err).message}`);
       return undefined;
     }
+    if (text === undefined) return undefined;
     try {
       const cache = JSON.parse(text) as Partial<PolicyCache> | null;
       if (cache === null || typeof cache !== 'object' || cache.format !== CACHE_FORMAT || typeof cache.key !== 'string' || !Array.isArray(cache.policies)) {
@@ -319,20 +352,16 @@ export abstract class SyncPolicyProvider implements PolicyProvider {
     }
   }
 
-  /** Keep `response`'s policies as the last known good set: write a temporary file, then rename it over the cache. */
+  /** Keep `response`'s policies as the last known good set (the store replaces it atomically). */
   private async writeCache(key: string, response: SyncResponseObject): Promise<void> {
-    const file = this.syncOptions.cachePath;
-    if (file === undefined) return;
+    const store = this.cache;
+    if (store === undefined) return;
     const cache: PolicyCache = { format: CACHE_FORMAT, provider: this.id, key, savedAt: new Date().toISOString(), policies: response.policies ?? [] };
-    const tmp = `${file}.${process.pid}.${++this.cacheWrites}.tmp`;
     try {
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(tmp, JSON.stringify(cache));
-      await rename(tmp, file);
+      await store.write(JSON.stringify(cache));
     } catch (err) {
-      await rm(tmp, { force: true }).catch(() => undefined);
       // Reported once: the policies themselves are fine and in force.
-      if (++this.cacheWriteFailures === 1) this.listener?.onError?.(new SyncError(`cannot write the policy cache ${file}: ${asError(err).message}`));
+      if (++this.cacheWriteFailures === 1) this.listener?.onError?.(new SyncError(`cannot write the policy cache ${store.location}: ${asError(err).message}`));
     }
   }
 
@@ -360,9 +389,32 @@ function asError(e: unknown): Error {
   return e instanceof Error ? e : new SyncError(String(e));
 }
 
-/** A digest of a response's policies, for servers that send no hash. */
+/**
+ * A digest of a response's policies, for servers that send no hash: only a
+ * change key (is this the set delivered last?), so a 64-bit hash of the JSON
+ * text is enough, and pure JavaScript runs anywhere (no node:crypto; Web
+ * Crypto is asynchronous).
+ */
 function digestPolicies(res: SyncResponseObject): string {
-  return createHash('sha256')
-    .update(JSON.stringify(res.policies ?? []))
-    .digest('hex');
+  return hash64(JSON.stringify(res.policies ?? []));
+}
+
+/**
+ * A 64-bit non-cryptographic hash of a string's UTF-16 code units, as 16 hex
+ * digits: two 32-bit multiply-xorshift lanes seeded differently, each mixed
+ * into the other at the end (the cyrb53 construction, both lanes kept).
+ */
+function hash64(text: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x9e3779b1);
+    h2 = Math.imul(h2 ^ c, 0x5f356495);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 0x85ebca6b);
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 0xc2b2ae35);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 0x85ebca6b);
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 0xc2b2ae35);
+  return (h2 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0');
 }
