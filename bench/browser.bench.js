@@ -7,16 +7,15 @@
 // health pings. Rounds interleave the variants; medians are reported, and
 // what the processor adds per span. Skipped, with a notice, where there is
 // no Chromium (/usr/bin/chromium, or OTEL_POLICY_CHROMIUM).
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { environment, printTable, quick, writeResults } from './support.js';
+import { CHROMIUM_ARGS, NO_CHROMIUM, chromiumPath } from '../test/browser/chromium.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SPANS = quick ? 5_000 : 20_000;
 const ROUNDS = quick ? 3 : 9;
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const PAGE = `
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -79,9 +78,9 @@ globalThis.round = async (variant, n) => {
 `;
 
 export async function run() {
-  const chromiumPath = process.env.OTEL_POLICY_CHROMIUM ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-  if (!chromiumPath) {
-    console.log('\nbrowser: skipped: no Chromium at /usr/bin/chromium (install the Debian package chromium, or set OTEL_POLICY_CHROMIUM)');
+  const executablePath = chromiumPath();
+  if (!executablePath) {
+    console.log(`\nbrowser: skipped: ${NO_CHROMIUM}`);
     return { benchmark: 'browser', skipped: true };
   }
   const { chromium } = await import('playwright-core');
@@ -94,7 +93,7 @@ export async function run() {
     write: false,
     logLevel: 'silent',
   });
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
   const version = browser.version();
   try {
     const page = await browser.newPage();

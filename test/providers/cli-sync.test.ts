@@ -99,6 +99,24 @@ describe('CLI sync commands', () => {
     }
   });
 
+  it("serve-policies --cors-origin: a page's preflight answered, others refused; a value that is not an origin is a usage error", async () => {
+    const server = await serve(['--policies', policies, '--grpc-port', 'off', '--cors-origin', 'https://shop.example.com', '--cors-origin', 'http://localhost:*']);
+    try {
+      const preflight = (origin: string) => fetch(`http://127.0.0.1:${server.http}/v1/policy/sync`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+      for (const origin of ['https://shop.example.com', 'http://localhost:5173']) {
+        const ok = await preflight(origin);
+        expect([origin, ok.status, ok.headers.get('access-control-allow-origin')]).toEqual([origin, 204, origin]);
+      }
+      expect((await preflight('https://evil.example.net')).status).toBe(403);
+    } finally {
+      server.child.kill('SIGTERM');
+      expect(await exitOf(server.child)).toBe(0);
+    }
+    const bad = await cli(['serve-policies', '--policies', policies, '--cors-origin', 'https://shop.example.com/']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^otel-policy: --cors-origin "https:\/\/shop.example.com\/" is not an origin: give a scheme and host without a path/);
+  });
+
   it('serve-policies over mutual TLS (--tls-cert, --tls-key, --tls-client-ca) with --token-file', async () => {
     const certs = makeCerts();
     const tokenFile = path.join(work, 'token');

@@ -20,7 +20,7 @@ export {
 } from './compile/compile.js';
 export { KeepKind } from './actions/keep.js';
 export { Re2jsBackend, DEFAULT_ROUTING, type RegexBackend, type RegexMatcher, type BackendRouting, type AsyncCompileStep, type CompileYield } from './match/regex-backend.js';
-export { loadRegexEngine, RegexEngineNotLoadedError } from './match/re2js-module.js';
+export { loadRegexEngine, RegexEngineNotLoadedError, RegexEngineLoadError } from './match/re2js-module.js';
 export { needsRegexEngine } from './compile/regex-need.js';
 export { NodeRe2Backend, loadNodeRe2Backend } from './match/node-re2-backend.js';
 export { PatternSet, type Pattern, type PatternKind, type PatternSetOptions } from './match/pattern-set.js';

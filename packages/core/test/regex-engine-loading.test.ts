@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parsePolicyDocument, parsePolicyText } from '../src/index.js';
+import { compilePolicies as compileEagerly, parsePolicyDocument, parsePolicyText } from '../src/index.js';
 import type { PolicySet } from '../src/index.js';
 import { listCases } from '../../../test/support/conformance.js';
 
@@ -126,17 +126,44 @@ describe('regex engine loaded on first need', () => {
     expect(loads).toBe(1);
   });
 
-  it('conformance corpus: every set said not to need it compiles without it; every other set refuses to compile synchronously', () => {
+  it('a registry retries a set whose regex engine failed to load, reports the failure once, and keeps its first set awaited meanwhile', async () => {
+    let failures = 1;
+    holder.useRe2jsLoader(async () => {
+      loads++;
+      if (failures-- > 0) throw new Error('chunk request failed');
+      return import('re2js');
+    });
+    const s = set([logPolicy('r', [body({ regex: 'secret' })]), logPolicy('lit', [body({ exact: 'x' })])]);
+    const engine = new core.PolicyEngine();
+    const errors: string[] = [];
+    const provider = { id: 'remote', start: async (l: { onPolicies(set: PolicySet): void }) => l.onPolicies(s), shutdown: async () => {} };
+    const registry = new core.PolicyRegistry(engine, [provider], {}, (_id, err) => errors.push(err.message));
+    await registry.start();
+    expect(errors).toEqual(['cannot load the regex engine (re2js): chunk request failed']);
+    expect(registry.hasFirstSet).toBe(false);
+    expect(engine.snapshot.log.compiled.policies).toHaveLength(0);
+    // The retry, a second later, installs the whole set.
+    await registry.firstSet;
+    expect(engine.snapshot.log.compiled.policies.map((p) => p.id)).toEqual(['lit', 'r']);
+    expect(loads).toBe(2);
+    expect(errors).toHaveLength(1);
+    await registry.shutdown();
+  });
+
+  it('conformance corpus: every set said not to need the regex engine compiles without it as it does with it', () => {
     let literalOnly = 0;
     let withRegex = 0;
     for (const c of listCases()) {
       const parsed = parsePolicyText(readFileSync(c.policiesFile, 'utf8'), { source: c.policiesFile });
       if (core.needsRegexEngine(parsed.policies)) {
         withRegex++;
-        expect(() => core.compilePolicies(parsed), c.name).toThrow(core.RegexEngineNotLoadedError);
       } else {
         literalOnly++;
-        expect(() => core.compilePolicies(parsed), c.name).not.toThrow();
+        // Compiled without the regex engine, exactly as with it: no policy left out.
+        const lazy = core.compilePolicies(parsed);
+        const eager = compileEagerly(parsed);
+        expect([c.name, [...lazy.errors]], c.name).toEqual([c.name, [...eager.errors]]);
+        expect(lazy.log.policies.length + lazy.metric.policies.length + lazy.trace.policies.length).toBe(eager.log.policies.length + eager.metric.policies.length + eager.trace.policies.length);
       }
     }
     expect(loads).toBe(0);

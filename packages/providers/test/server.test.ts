@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { decodeSyncResponseBinary, encodeSyncRequestBinary, PolicySyncServer, policySetFromSyncResponse, type PolicySyncServerOptions } from '@otel-policy/providers';
 import { logPolicies, waitFor } from './helpers.js';
+import { originAllowed } from '../src/sync/server-http.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'otel-policy-server-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -136,5 +137,60 @@ describe('PolicySyncServer', () => {
     expect(server.httpPort).toBeGreaterThan(0);
     expect(server.grpcPort).toBeGreaterThan(0);
     expect(server.grpcPort).not.toBe(server.httpPort);
+  });
+});
+
+describe('PolicySyncServer: web pages (CORS)', () => {
+  const preflight = (base: string, origin: string) =>
+    fetch(`${base}/v1/policy/sync`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, authorization' } });
+
+  it("answers an allowed page's preflight and lets it read the answers, errors included; others get no CORS headers", async () => {
+    const { base } = await serve({ corsAllowedOrigins: ['https://shop.example.com'], token: 's3cret' });
+    const ok = await preflight(base, 'https://shop.example.com');
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get('access-control-allow-origin')).toBe('https://shop.example.com');
+    expect(ok.headers.get('access-control-allow-methods')).toBe('POST');
+    expect(ok.headers.get('access-control-allow-headers')).toBe('authorization, content-type');
+    expect(ok.headers.get('vary')).toBe('Origin');
+    const refused = await preflight(base, 'https://evil.example.net');
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+    expect(await refused.text()).toBe('origin https://evil.example.net is not allowed to sync (CORS; see the allowed origins)\n');
+    const sync = (origin: string, token?: string) =>
+      fetch(`${base}/v1/policy/sync`, {
+        method: 'POST',
+        headers: { origin, 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ fullSync: true }),
+      });
+    const answered = await sync('https://shop.example.com', 's3cret');
+    expect(answered.status).toBe(200);
+    expect(answered.headers.get('access-control-allow-origin')).toBe('https://shop.example.com');
+    expect((await answered.json()).policies).toHaveLength(2);
+    const unauthorized = await sync('https://shop.example.com');
+    expect(unauthorized.status).toBe(401);
+    expect(unauthorized.headers.get('access-control-allow-origin')).toBe('https://shop.example.com');
+    const other = await sync('https://evil.example.net', 's3cret');
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('allows no page by default', async () => {
+    const { base } = await serve();
+    const res = await preflight(base, 'https://shop.example.com');
+    expect(res.status).toBe(403);
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('matches origins with * as any run of characters, case-insensitively', () => {
+    expect(originAllowed('https://shop.example.com', ['https://*.example.com'])).toBe(true);
+    expect(originAllowed('https://a.b.example.com', ['https://*.example.com'])).toBe(true);
+    expect(originAllowed('https://example.com', ['https://*.example.com'])).toBe(false);
+    expect(originAllowed('https://shop.example.com.evil.net', ['https://*.example.com'])).toBe(false);
+    expect(originAllowed('http://shop.example.com', ['https://*.example.com'])).toBe(false);
+    expect(originAllowed('HTTPS://Shop.Example.com', ['https://shop.example.com'])).toBe(true);
+    expect(originAllowed('http://localhost:5173', ['http://localhost:*'])).toBe(true);
+    expect(originAllowed('anything', ['*'])).toBe(true);
+    expect(originAllowed('https://ab.example.com', ['https://a*b*.example.com'])).toBe(true);
+    expect(originAllowed('https://a.example.com', ['https://a*b*.example.com'])).toBe(false);
+    expect(originAllowed('https://x.com', [])).toBe(false);
   });
 });

@@ -130,14 +130,20 @@ export class PolicyHandle {
       else pending = this.engine.loadAsync(set).then(() => undefined);
     }
     if (providers.length) {
-      const registry = new PolicyRegistry(this.engine, providers, {}, (id, err) => logger.warn(`policy provider ${JSON.stringify(id)} failed; keeping the last good policies: ${err.message}`));
+      const registry = new PolicyRegistry(this.engine, providers, {}, (id, err) =>
+        logger.warn(`policy provider ${JSON.stringify(id)} failed; ${this.gate.loaded ? 'keeping the last good policies' : 'no policies installed yet'}: ${err.message}`),
+      );
       this.registry = registry;
       // start() installs what can be read synchronously before it returns.
       this.ready = registry.start().catch((err: Error) => logger.error(`policy providers failed to start: ${err.message}`));
       if (registry.hasFirstSet) this.gate.markLoaded();
       else this.gate.wait(registry.firstSet);
     } else if (pending) {
-      this.ready = pending.catch((err: Error) => logger.error(`policies could not be loaded: ${err.message}`));
+      // A failure is reported once, by the gate giving up (with what held records became).
+      this.ready = pending.then(
+        () => undefined,
+        () => undefined,
+      );
       this.gate.wait(pending);
     } else {
       this.ready = Promise.resolve();

@@ -3,8 +3,8 @@
 // XMLHttpRequest instrumentations; OTLP/HTTP exporters to its own origin),
 // with otel-policy's processors between the SDK and the exporters. Span
 // policies are given inline (literal matches only: installed at once);
-// log policies come from a policy sync server (fetched with the browser
-// HttpPolicyProvider), and one of them redacts with a regex, so the regex
+// log policies come from a policy sync server on another origin (fetched
+// with the browser HttpPolicyProvider), and one of them redacts with a regex, so the regex
 // engine's chunk is loaded on first need. The page emits its logs before
 // either has arrived: they are held, then filtered.
 import { logs, SeverityNumber } from '@opentelemetry/api-logs';
@@ -46,7 +46,10 @@ tracerProvider.register();
 const loggerProvider = new LoggerProvider({
   processors: [
     new PolicyLogRecordProcessor(new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `${origin}/v1/logs` }) }), {
-      policies: new HttpPolicyProvider({ url: `${origin}/v1/policy/sync`, clientMetadata: { serviceName: 'shop-frontend' } }),
+      // A policy sync server on another origin, which allows this page (CORS).
+      policies: new HttpPolicyProvider({ url: params.get('sync'), clientMetadata: { serviceName: 'shop-frontend' } }),
+      // Hold logs up to 30 s for the first set (default 5 s), so that a slow CI machine does not let them through.
+      holdTimeoutMs: 30_000,
     }),
   ],
 });

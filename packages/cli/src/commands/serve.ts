@@ -3,12 +3,13 @@ import { readFileSync } from 'node:fs';
 import { checkPolicyPath, policyInputError } from '../input.js';
 
 /** The options `serve-policies` takes. */
-export const SERVE_FLAGS = new Set(['policies', 'http-port', 'grpc-port', 'host', 'token', 'sync-interval', 'max-body-bytes', 'token-file', 'tls-cert', 'tls-key', 'tls-client-ca']);
+export const SERVE_FLAGS = new Set(['policies', 'http-port', 'grpc-port', 'host', 'token', 'sync-interval', 'max-body-bytes', 'token-file', 'tls-cert', 'tls-key', 'tls-client-ca', 'cors-origin']);
 
 export const SERVE_USAGE = `otel-policy serve-policies --policies PATH [--http-port N] [--grpc-port N]
                           [--host HOST] [--token TOKEN | --token-file FILE]
                           [--sync-interval SECONDS] [--max-body-bytes N]
                           [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
+                          [--cors-origin ORIGIN ...]
 
 Serve a policy file or directory (reloaded when it changes) to sync clients:
 HTTP POST /v1/policy/sync (proto JSON or protobuf) and gRPC
@@ -27,7 +28,11 @@ largest request accepted (default 4194304, 4 MiB; a larger one gets HTTP 413,
 gRPC RESOURCE_EXHAUSTED). --token-file reads the token from a file (first
 line), so it stays out of the process list.
 --tls-cert and --tls-key (PEM) serve HTTPS and gRPC over TLS; --tls-client-ca
-also requires clients to present a certificate signed by that CA (mutual TLS).`;
+also requires clients to present a certificate signed by that CA (mutual TLS).
+--cors-origin (repeatable) lets web pages of that origin sync from a browser
+(https://shop.example.com; "*" stands for any run of characters, as in
+https://*.example.com): their CORS preflight is answered and the sync answers
+are readable by them. None by default.`;
 
 /** The contents of the file a flag names; a file that cannot be read is a usage error (exit 2). */
 function fileFlag(args: ParsedArgs, name: string): Buffer | undefined {
@@ -62,6 +67,16 @@ function tlsOf(args: ParsedArgs): { cert: Buffer; key: Buffer; clientCa?: Buffer
     return undefined;
   }
   return { cert, key, ...(clientCa ? { clientCa } : {}) };
+}
+
+/** --cors-origin values: "*", or a scheme and host (and port), with no path: what a browser sends as Origin. */
+function corsOriginsOf(args: ParsedArgs): string[] | undefined {
+  const origins = args.flags.get('cors-origin');
+  for (const o of origins ?? []) {
+    const m = /^(https?:\/\/)([^/\s]+)$/.exec(o);
+    if (o !== '*' && m === null) throw new UsageError(`--cors-origin ${JSON.stringify(o)} is not an origin: give a scheme and host without a path (https://shop.example.com), or "*"`);
+  }
+  return origins;
 }
 
 function portFlag(args: ParsedArgs, name: string): number | false {
@@ -99,6 +114,7 @@ export async function runServe(args: ParsedArgs): Promise<number> {
     tls,
     syncIntervalSecs,
     maxBodyBytes,
+    corsAllowedOrigins: corsOriginsOf(args),
     onShutdownRequest: () => stopRequested(),
   });
   try {

@@ -6,7 +6,7 @@
 import type { Policy, PolicySet, Signal } from '../policy/types.js';
 import { FieldRefTable } from '../match/field-ref.js';
 import { Re2jsBackend, type AsyncCompileStep, type CompileYield } from '../match/regex-backend.js';
-import { RegexEngineNotLoadedError, loadRegexEngine, regexEngineLoaded } from '../match/re2js-module.js';
+import { RegexEngineLoadError, RegexEngineNotLoadedError, loadRegexEngine, regexEngineLoaded } from '../match/re2js-module.js';
 import { needsRegexEngine } from './regex-need.js';
 import { PolicyStats } from '../actions/stats.js';
 import type { CompileOptions, CompiledPolicy, CompiledPolicySet, PolicyInfo } from './types.js';
@@ -19,6 +19,8 @@ export { numericComparator } from './lower.js';
 /**
  * Compile a parsed policy set. Never throws for a bad policy: it is left out
  * (inert) and its errors are listed; every other policy still compiles.
+ * @throws RegexEngineNotLoadedError in a browser, for a set with regexes
+ * before the regex engine is loaded (use {@link compilePoliciesAsync}).
  */
 export function compilePolicies(set: PolicySet, options: CompileOptions = {}): CompiledPolicySet {
   const steps = compileSteps(set, options);
@@ -30,7 +32,9 @@ export function compilePolicies(set: PolicySet, options: CompileOptions = {}): C
 /**
  * Compile without blocking the event loop for more than about `sliceMs` at a
  * time: the work is done in steps, yielding to the loop between slices.
- * Records keep flowing on the previous snapshot meanwhile.
+ * Records keep flowing on the previous snapshot meanwhile. In a browser, a
+ * set with regexes first loads the regex engine.
+ * @throws RegexEngineLoadError (rejects) when it cannot be loaded.
  */
 export async function compilePoliciesAsync(set: PolicySet, options: CompileOptions & { sliceMs?: number } = {}): Promise<CompiledPolicySet> {
   const sliceMs = options.sliceMs ?? 10;
@@ -73,7 +77,7 @@ export function* compileSteps(set: PolicySet, options: CompileOptions = {}): Gen
         ),
     };
     const failure = yield load;
-    if (failure !== undefined) throw new Error(`cannot load the regex engine (re2js): ${failure instanceof Error ? failure.message : String(failure)}`, { cause: failure });
+    if (failure !== undefined) throw new RegexEngineLoadError(failure);
     if (!regexEngineLoaded()) throw new RegexEngineNotLoadedError();
   }
   const backend = options.regexBackend ?? new Re2jsBackend();

@@ -20,7 +20,7 @@ export interface EngineLogger {
 
 /** Options for a {@link PolicyEngine}. */
 export interface PolicyEngineOptions {
-  /** Initial policies: a parsed set, or policy file text (JSON or YAML). */
+  /** Initial policies: a parsed set, or policy file text (JSON or YAML); loaded as {@link PolicyEngine.load} does (in a browser, a set with regexes throws there: load it with `loadAsync`). */
   policies?: PolicySet | string;
   /**
    * The regex engine for pattern sets (default re2js). A backend that stands
@@ -82,6 +82,8 @@ export class PolicyEngine {
    * Compile and install a policy set (atomically replacing the previous one).
    * Invalid policies are reported and inert; stats and rate limiters of
    * unchanged policies carry over.
+   * @throws RegexEngineNotLoadedError in a browser, for a set with regexes
+   * before the regex engine is loaded ({@link canLoadSync}; use {@link loadAsync}).
    */
   load(policies: PolicySet | string): LoadResult {
     const set = typeof policies === 'string' ? parsePolicyText(policies) : policies;

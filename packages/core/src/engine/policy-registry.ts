@@ -1,5 +1,6 @@
 import type { PolicySet } from '../policy/types.js';
 import type { PolicyEngine } from './policy-engine.js';
+import { RegexEngineLoadError } from '../match/re2js-module.js';
 import type { PolicyProvider, PolicyStatusReport } from './provider.js';
 
 /** Options for a {@link PolicyRegistry}. */
@@ -38,6 +39,10 @@ export class PolicyRegistry {
   private readonly awaiting = new Set<string>();
   private resolveFirstSet!: () => void;
   private firstSetInstalled = false;
+  /** Consecutive reloads that failed because the regex engine could not be loaded (drives the retry back-off). */
+  private regexRetries = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
   /** Reloads completed (for tests and diagnostics). */
   reloads = 0;
   /**
@@ -164,16 +169,34 @@ export class PolicyRegistry {
         const nextOwners = this.ownersOf();
         await this.engine.loadAsync(union, this.options.sliceMs ?? 10);
         this.reloads++;
+        this.regexRetries = 0;
         this.retire(before, this.owners);
         this.owners = nextOwners;
       } catch (err) {
-        // The previous snapshot stays installed.
-        this.onError(providerId, err as Error);
+        // The previous snapshot stays installed. A failing regex engine load is reported once until it succeeds.
+        if (!(err instanceof RegexEngineLoadError && this.regexRetries > 0)) this.onError(providerId, err as Error);
+        if (err instanceof RegexEngineLoadError) {
+          // A browser could not fetch the regex engine: try again later. Its providers stay awaited, so a first set is not taken for installed.
+          this.retryLater(providerId);
+          return;
+        }
       }
       // Installed (or failed to compile, which waiting longer would not fix): these providers are no longer awaited.
       for (const id of included) this.awaiting.delete(id);
       this.checkFirstSet();
     });
+  }
+
+  /** Reload again after a back-off (1 s doubling to 60 s), until it installs or the registry shuts down. */
+  private retryLater(providerId: string): void {
+    if (this.closed) return;
+    const delay = Math.min(60_000, 1000 * 2 ** Math.min(this.regexRetries++, 6));
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.closed) this.reload(providerId);
+    }, delay);
+    (this.retryTimer as { unref?: () => void }).unref?.();
   }
 
   private retire(before: Map<string, PolicyStatusReport>, owners: Map<string, string>): void {
@@ -224,6 +247,8 @@ export class PolicyRegistry {
   }
 
   async shutdown(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     await Promise.all(this.providers.map((p) => p.shutdown()));
   }
 }

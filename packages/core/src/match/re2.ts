@@ -144,7 +144,11 @@ function scanCaptures(pattern: string): CaptureScan {
   return { names, rewritten: out };
 }
 
-/** Compile a policy regex with Go-RE2 semantics. caseInsensitive adds the case-insensitive flag. Never throws. */
+/**
+ * Compile a policy regex with Go-RE2 semantics. caseInsensitive adds the
+ * case-insensitive flag. A bad pattern is a result, not an exception.
+ * @throws RegexEngineNotLoadedError before the regex engine is loaded (a browser; see re2js-module.ts).
+ */
 export function compileRe2(pattern: string, caseInsensitive?: boolean): Re2Compiled {
   if (typeof pattern !== 'string') return { ok: false, reason: 'pattern is not a string' };
   const { RE2JS, RE2JSSyntaxException } = re2js();

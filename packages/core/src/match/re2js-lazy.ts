@@ -3,6 +3,9 @@
  * dynamic import in a chunk of its own, fetched only when a policy set has a
  * regex. See re2js-module.ts.
  */
-import { useRe2jsLoader } from './re2js-module.js';
+import { useRe2jsLoader, type Re2jsModule } from './re2js-module.js';
 
-useRe2jsLoader(() => import('re2js'));
+/** The dynamic import of re2js, resolved from this package. */
+export const importRe2js = (): Promise<Re2jsModule> => import('re2js');
+
+useRe2jsLoader(importRe2js);

@@ -30,6 +30,18 @@ export class RegexEngineNotLoadedError extends Error {
   }
 }
 
+/**
+ * The regex engine could not be loaded (a browser's chunk request failed):
+ * a set that needs it is not installed. The registry retries with back-off;
+ * {@link loadRegexEngine} can be called again.
+ */
+export class RegexEngineLoadError extends Error {
+  constructor(cause: unknown) {
+    super(`cannot load the regex engine (re2js): ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'RegexEngineLoadError';
+  }
+}
+
 /** @internal The Node entry's registration: re2js imported statically. */
 export function useRe2js(mod: Re2jsModule): void {
   loaded = mod;

@@ -8,10 +8,10 @@
  * timestamp as a decimal string, enums by name), so `JSON.stringify` is the
  * encoding. Responses are parsed, their keys put in lowerCamelCase (servers
  * may send the proto names), and their top level checked: the policies go on
- * to the core's policy parser (through policyDocumentOf, which names the one
- * enum the parser reads by name only), which reads either spelling of every
- * field, enums by name or number and int64 values as strings or numbers, and
- * keeps what it cannot read as a problem of that one policy. The tests hold
+ * to the core's policy parser (through policyDocumentOf), which reads
+ * either spelling of every field, enums by name or number and int64 values
+ * as strings or numbers, and keeps what it cannot read as a problem of that
+ * one policy. The tests hold
  * this decoder to the schema decoder's results on every conformance case.
  *
  * Where the two differ (input outside the schema): the schema decoder (codec.ts)

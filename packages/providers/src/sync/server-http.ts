@@ -84,3 +84,53 @@ export function shutdownRefusal(req: IncomingMessage, withToken: boolean): strin
   if (req.headers['x-otel-policy-shutdown'] !== '1') return 'shutdown needs the header x-otel-policy-shutdown: 1';
   return undefined;
 }
+
+/**
+ * Whether a page's Origin is one of `allowed` (see
+ * `PolicySyncServerOptions.corsAllowedOrigins`): `*` matches any run of
+ * characters, everything else itself (ASCII case-insensitively, as origins
+ * compare). Matched piece by piece, without a regular expression.
+ */
+export function originAllowed(origin: string, allowed: readonly string[]): boolean {
+  const o = origin.toLowerCase();
+  return allowed.some((pattern) => {
+    const parts = pattern.toLowerCase().split('*');
+    if (parts.length === 1) return parts[0] === o;
+    if (!o.startsWith(parts[0]) || !o.endsWith(parts[parts.length - 1])) return false;
+    let at = parts[0].length;
+    const end = o.length - parts[parts.length - 1].length;
+    for (let i = 1; i < parts.length - 1; i++) {
+      const found = o.indexOf(parts[i], at);
+      if (found < 0 || found + parts[i].length > end) return false;
+      at = found + parts[i].length;
+    }
+    return at <= end;
+  });
+}
+
+/**
+ * CORS for the sync endpoint: the allow header on every answer to an
+ * allowed page (errors too, so that the page can read the reason), and the
+ * answer to its preflight. Returns true when the request was a preflight,
+ * answered here.
+ */
+export function answerCors(req: IncomingMessage, res: ServerResponse, allowed: readonly string[]): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return false;
+  const ok = allowed.length > 0 && originAllowed(origin, allowed);
+  if (ok) {
+    res.setHeader('access-control-allow-origin', origin);
+    res.setHeader('vary', 'Origin');
+  }
+  if (req.method !== 'OPTIONS' || req.headers['access-control-request-method'] === undefined) return false;
+  if (!ok) {
+    refuse(req, res, 403, `origin ${oneLine(origin)} is not allowed to sync (CORS; see the allowed origins)`);
+    return true;
+  }
+  res.setHeader('access-control-allow-methods', 'POST');
+  res.setHeader('access-control-allow-headers', 'authorization, content-type');
+  res.setHeader('access-control-max-age', '600');
+  req.resume();
+  res.writeHead(204).end();
+  return true;
+}

@@ -17,6 +17,15 @@ export interface PolicySyncServerOptions {
    * `clientCa`, clients must present a certificate signed by it (mutual TLS).
    */
   tls?: { cert: string | Buffer; key: string | Buffer; clientCa?: string | Buffer };
+  /**
+   * Web pages allowed to sync from a browser (CORS), by origin
+   * (`https://shop.example.com`): the server answers their preflight for
+   * `/v1/policy/sync` and lets them read its answers. A `*` in an entry
+   * stands for any run of characters (`https://*.example.com`, as the
+   * Collector's `cors.allowed_origins`); `*` alone allows every page. None
+   * by default: a page on another origin cannot sync.
+   */
+  corsAllowedOrigins?: readonly string[];
   /** Require `authorization: Bearer <token>` on every request (HTTP and gRPC). */
   token?: string;
   /** `recommended_sync_interval_seconds` sent to clients (default 60). */

@@ -26,7 +26,7 @@ import {
   type ReceivedPolicyStats,
   type ReceivedStats,
 } from './server-options.js';
-import { BodyTooLarge, methodNotAllowed, oneLine, readBody, refuse, reply, shutdownRefusal } from './server-http.js';
+import { BodyTooLarge, answerCors, methodNotAllowed, oneLine, readBody, refuse, reply, shutdownRefusal } from './server-http.js';
 
 export { DEFAULT_MAX_BODY_BYTES, MAX_ERRORS_PER_POLICY, MAX_ERROR_BYTES, type PolicySyncServerOptions, type ReceivedPolicyStats, type ReceivedStats } from './server-options.js';
 
@@ -231,6 +231,8 @@ export class PolicySyncServer {
     } catch {
       return refuse(req, res, 400, 'bad request target');
     }
+    // A browser's preflight carries no credentials: answered before the token is checked.
+    if (pathname === '/v1/policy/sync' && answerCors(req, res, this.options.corsAllowedOrigins ?? [])) return;
     if (!this.authorized(req.headers.authorization)) {
       res.setHeader('www-authenticate', 'Bearer');
       return refuse(req, res, 401, 'unauthorized');
