@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import * as esbuild from 'esbuild';
+import { bundlePage } from '../../../test/support/browser-bundle.js';
 import { describe, expect, it } from 'vitest';
 import { decodeSyncRequestJson, encodeSyncResponseJson, policySetToProto, type SyncRequestObject } from '@otel-policy/providers';
 import { logPolicies } from './helpers.js';
@@ -80,15 +81,7 @@ describe.skipIf(!built)('the browser entry', () => {
   });
 
   it('syncs policies with a stub fetch in a context without Node globals', async () => {
-    const r = await esbuild.build({
-      stdin: { contents: PAGE, resolveDir: PKG, loader: 'js' },
-      bundle: true,
-      format: 'iife',
-      globalName: 'page',
-      platform: 'browser',
-      write: false,
-      logLevel: 'silent',
-    });
+    const code = await bundlePage(PAGE, PKG);
     const requests: { url: string; headers: Record<string, string>; body: SyncRequestObject }[] = [];
     const answers = [
       () =>
@@ -115,7 +108,7 @@ describe.skipIf(!built)('the browser entry', () => {
       setTimeout: (fn: () => void, ms: number) => Number(setTimeout(fn, ms)),
       clearTimeout: (id: number) => clearTimeout(id),
     });
-    vm.runInContext(r.outputFiles[0].text, context);
+    vm.runInContext(code, context);
     expect(vm.runInContext('typeof process + typeof require + typeof Buffer', context)).toBe('undefinedundefinedundefined');
     const result = (await vm.runInContext('page.run()', context)) as { sets: string[][]; errors: string[]; syncs: number; again: boolean };
     expect(result.sets).toEqual([['a', 'b']]);

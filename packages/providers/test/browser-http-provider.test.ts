@@ -11,11 +11,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parsePolicyText, PolicyEngine, PolicyRegistry } from '@otel-policy/core';
-import { applyToLogs } from '@otel-policy/adapters';
 import { encodeSyncResponseJson, PolicySyncServer, policySetToProto } from '@otel-policy/providers';
 import { HttpPolicyProvider, SyncPolicyProvider, type HttpProviderOptions } from '../src/browser.js';
-import { FakeStats, FlakyHttpServer, RecordingListener, logPolicies, waitFor, type Behaviour } from './helpers.js';
+import { DEBUG_AND_BROKEN, FakeStats, FlakyHttpServer, RecordingListener, expectReportsThroughRegistry, logPolicies, waitFor, type Behaviour } from './helpers.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -97,28 +95,8 @@ describe('HttpPolicyProvider (browser entry) against a PolicySyncServer', () => 
 
   it("reports through a registry: the final report carries the engine's hits and compile errors", async () => {
     const { server, url } = await serve();
-    server.setPolicies(
-      parsePolicyText(
-        JSON.stringify({
-          policies: [
-            { id: 'drop-debug', log: { match: [{ log_field: 'severity_text', exact: 'DEBUG' }], keep: 'none' } },
-            { id: 'broken', log: { match: [{ log_field: 'body', regex: '([bad' }], keep: 'none' } },
-          ],
-        }),
-      ),
-    );
-    const engine = new PolicyEngine();
-    const registry = new PolicyRegistry(engine, [provider({ url })]);
-    await registry.start();
-    const logs = {
-      resourceLogs: [{ scopeLogs: [{ logRecords: [{ severityText: 'DEBUG', body: { stringValue: 'x' } }, { severityText: 'DEBUG' }, { severityText: 'INFO' }] }] }],
-    };
-    applyToLogs(engine, logs as never);
-    expect(logs.resourceLogs[0].scopeLogs[0].logRecords.map((r) => r.severityText)).toEqual(['INFO']);
-    await registry.shutdown();
-    const got = server.stats().policies;
-    expect(got.find((x) => x.policy_id === 'drop-debug')).toMatchObject({ hits: 2 });
-    expect(got.find((x) => x.policy_id === 'broken')?.errors).toEqual(['log: match[0]: invalid regex "([bad"']);
+    server.setPolicies(DEBUG_AND_BROKEN);
+    await expectReportsThroughRegistry(server, provider({ url }));
   });
 
   it('follows a change on the server; an unchanged set is not delivered again', async () => {

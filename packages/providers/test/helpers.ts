@@ -1,7 +1,9 @@
 /** Shared helpers of the provider tests: listeners, stats sources and a sync server that can misbehave on demand. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parsePolicyText, type PolicyProviderListener, type PolicySet, type PolicyStatusReport } from '@otel-policy/core';
+import { expect } from 'vitest';
+import { PolicyEngine, PolicyRegistry, parsePolicyText, type PolicyProvider, type PolicyProviderListener, type PolicySet, type PolicyStatusReport } from '@otel-policy/core';
+import { applyToLogs } from '@otel-policy/adapters';
 import {
   decodeSyncRequest,
   encodeSyncResponse,
@@ -202,4 +204,35 @@ export class FlakyGrpcServer {
     this.server = undefined;
     await this.logic.stop();
   }
+}
+
+/** A served set with one policy that drops DEBUG logs and one that cannot compile. */
+export const DEBUG_AND_BROKEN: PolicySet = parsePolicyText(
+  JSON.stringify({
+    policies: [
+      { id: 'drop-debug', log: { match: [{ log_field: 'severity_text', exact: 'DEBUG' }], keep: 'none' } },
+      { id: 'broken', log: { match: [{ log_field: 'body', regex: '([bad' }], keep: 'none' } },
+    ],
+  }),
+);
+
+/**
+ * Any HTTP sync provider, through a registry, against a server serving
+ * {@link DEBUG_AND_BROKEN}: the set is installed (two DEBUG records
+ * dropped) and the final report on shutdown carries the engine's hits and
+ * the compile error.
+ */
+export async function expectReportsThroughRegistry(server: PolicySyncServer, provider: PolicyProvider): Promise<void> {
+  const engine = new PolicyEngine();
+  const registry = new PolicyRegistry(engine, [provider]);
+  await registry.start();
+  const logs = {
+    resourceLogs: [{ scopeLogs: [{ logRecords: [{ severityText: 'DEBUG', body: { stringValue: 'x' } }, { severityText: 'DEBUG' }, { severityText: 'INFO' }] }] }],
+  };
+  applyToLogs(engine, logs as never);
+  expect(logs.resourceLogs[0].scopeLogs[0].logRecords.map((r) => r.severityText)).toEqual(['INFO']);
+  await registry.shutdown();
+  const got = server.stats().policies;
+  expect(got.find((x) => x.policy_id === 'drop-debug')).toMatchObject({ hits: 2 });
+  expect(got.find((x) => x.policy_id === 'broken')?.errors).toEqual(['log: match[0]: invalid regex "([bad"']);
 }

@@ -8,10 +8,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parsePolicyText, PolicyEngine, PolicyRegistry } from '@otel-policy/core';
-import { applyToLogs } from '@otel-policy/adapters';
+import { PolicyEngine, PolicyRegistry } from '@otel-policy/core';
 import { HttpPolicyProvider, PolicySyncServer, type HttpProviderOptions, type SyncTimers } from '@otel-policy/providers';
-import { FakeStats, FlakyHttpServer, RecordingListener, logPolicies, waitFor, type Behaviour } from './helpers.js';
+import { DEBUG_AND_BROKEN, FakeStats, FlakyHttpServer, RecordingListener, expectReportsThroughRegistry, logPolicies, waitFor, type Behaviour } from './helpers.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -283,32 +282,10 @@ describe('HttpPolicyProvider', () => {
   });
 
   it('reports through a registry: the final report carries the last hits and errors', async () => {
-    const server = new PolicySyncServer({
-      policies: parsePolicyText(
-        JSON.stringify({
-          policies: [
-            { id: 'drop-debug', log: { match: [{ log_field: 'severity_text', exact: 'DEBUG' }], keep: 'none' } },
-            { id: 'broken', log: { match: [{ log_field: 'body', regex: '([bad' }], keep: 'none' } },
-          ],
-        }),
-      ),
-    });
+    const server = new PolicySyncServer({ policies: DEBUG_AND_BROKEN });
     await server.start();
     cleanup.push(() => server.stop());
-    const engine = new PolicyEngine();
-    const p = provider({ url: `http://127.0.0.1:${server.httpPort}/v1/policy/sync` });
-    const registry = new PolicyRegistry(engine, [p]);
-    await registry.start();
-    // Two DEBUG records dropped.
-    const logs = {
-      resourceLogs: [{ scopeLogs: [{ logRecords: [{ severityText: 'DEBUG', body: { stringValue: 'x' } }, { severityText: 'DEBUG' }, { severityText: 'INFO' }] }] }],
-    };
-    applyToLogs(engine, logs as never);
-    expect(logs.resourceLogs[0].scopeLogs[0].logRecords.map((r) => r.severityText)).toEqual(['INFO']);
-    await registry.shutdown();
-    const got = server.stats().policies;
-    expect(got.find((x) => x.policy_id === 'drop-debug')).toMatchObject({ hits: 2 });
-    expect(got.find((x) => x.policy_id === 'broken')?.errors).toEqual(['log: match[0]: invalid regex "([bad"']);
+    await expectReportsThroughRegistry(server, provider({ url: `http://127.0.0.1:${server.httpPort}/v1/policy/sync` }));
   });
 
   it('sends a bearer token; a server with a token refuses requests without it (401)', async () => {

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import * as esbuild from 'esbuild';
+import { bundlePage } from '../../../test/support/browser-bundle.js';
 import { describe, expect, it } from 'vitest';
 
 const PKG = fileURLToPath(new URL('..', import.meta.url));
@@ -80,18 +81,10 @@ describe.skipIf(!built)('the browser entry', () => {
   });
 
   it('filters spans of the web SDK in a context without Node globals', async () => {
-    const r = await esbuild.build({
-      stdin: { contents: PAGE, resolveDir: PKG, loader: 'js' },
-      bundle: true,
-      format: 'iife',
-      globalName: 'page',
-      platform: 'browser',
-      write: false,
-      logLevel: 'silent',
-    });
+    const code = await bundlePage(PAGE, PKG);
     // Only what a browser has (and the test reads): no process, require, Buffer or module.
     const context = vm.createContext({ TextEncoder, TextDecoder, console, setTimeout, clearTimeout, queueMicrotask, performance, crypto });
-    vm.runInContext(r.outputFiles[0].text, context);
+    vm.runInContext(code, context);
     expect(vm.runInContext('typeof process + typeof require + typeof Buffer', context)).toBe('undefinedundefinedundefined');
     const result = (await vm.runInContext('page.run()', context)) as { literalAtOnce: string[]; heldAtFirst: number; exported: string[]; refused: string; yaml: string; json: number };
     expect(result.literalAtOnce).toEqual(['GET /orders', 'POST /cart']);
