@@ -8,8 +8,10 @@
  * API routes; the log policies come from a policy sync server on another
  * origin that allows the page (CORS). The test checks what the
  * exporters delivered: health pings dropped, the noisy route sampled, debug
- * logs dropped, e-mail addresses redacted, the rest untouched; and that the
- * regex engine's chunk was fetched once, when the log policies needed it.
+ * logs dropped, e-mail addresses redacted, the rest untouched; that the
+ * regex engine's chunk was fetched once, when the log policies needed it; a
+ * policy change followed; and, loaded again with the sync server down, the
+ * last set received (kept in localStorage) applied from the first record.
  *
  * Chromium is looked for at /usr/bin/chromium (or OTEL_POLICY_CHROMIUM).
  * Without it the suite is skipped with a notice, unless
@@ -156,11 +158,12 @@ describe.skipIf((!CHROMIUM && !REQUIRED) || !built)('the processors in headless 
     await sync?.stop();
   });
 
-  it('drops, samples and redacts what the web SDK exports, and follows a policy change', async () => {
+  it('drops, samples and redacts what the web SDK exports, follows a policy change, and keeps the last set across page loads', async () => {
     const tab = await browser.newPage();
     const errors: string[] = [];
     tab.on('pageerror', (err) => errors.push(err.message));
-    await tab.goto(`${origin}/?noisy=${NOISY}&sync=${encodeURIComponent(`http://127.0.0.1:${sync.httpPort}/v1/policy/sync`)}`);
+    const syncUrl = `http://127.0.0.1:${sync.httpPort}/v1/policy/sync`;
+    await tab.goto(`${origin}/?noisy=${NOISY}&sync=${encodeURIComponent(syncUrl)}`);
     const done = await tab.waitForFunction(() => (window as unknown as { __done?: unknown }).__done, undefined, { timeout: 60_000 });
     expect(await done.jsonValue()).toEqual({ ok: true });
     expect(errors).toEqual([]);
@@ -209,6 +212,17 @@ describe.skipIf((!CHROMIUM && !REQUIRED) || !built)('the processors in headless 
       .toBe(0);
     await log('INFO', 'order placed by erin@example.com');
     await expect.poll(() => page.logs.map((l) => l.body?.stringValue), { timeout: 10_000 }).toEqual(['order placed by <email>']);
+
+    // Loaded again with the sync server down: the last set received (kept in localStorage) applies from the first record.
+    await sync.stop();
+    page.logs = [];
+    await tab.goto(`${origin}/?noisy=0&sync=${encodeURIComponent(syncUrl)}`);
+    const again = await tab.waitForFunction(() => (window as unknown as { __done?: unknown }).__done, undefined, { timeout: 60_000 });
+    expect(await again.jsonValue()).toEqual({ ok: true });
+    await expect
+      .poll(() => page.logs.map((l) => l.body?.stringValue), { timeout: 10_000 })
+      .toEqual(['checkout started by <email>', 'coupon rejected for <email> and <email>', 'receipt sent to <email> after 0 polls']);
+    expect(errors).toEqual([]);
     await tab.close();
   });
 });

@@ -76,6 +76,7 @@ describe.skipIf(!built)('the browser entry', () => {
         'sync/sync-error.js',
         'sync/sync-options.js',
         'sync/sync-provider.js',
+        'sync/web-storage-cache.js',
       ].map((f) => `dist/${f}`),
     );
   });

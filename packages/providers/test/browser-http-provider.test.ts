@@ -10,7 +10,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { encodeSyncResponseJson, PolicySyncServer, policySetToProto } from '@otel-policy/providers';
 import { HttpPolicyProvider, SyncPolicyProvider, type HttpProviderOptions } from '../src/browser.js';
 import { DEBUG_AND_BROKEN, FakeStats, FlakyHttpServer, RecordingListener, expectReportsThroughRegistry, logPolicies, waitFor, type Behaviour } from './helpers.js';
@@ -189,6 +189,69 @@ describe('HttpPolicyProvider (browser entry) against a PolicySyncServer', () => 
     await waitFor(() => p.syncs === 1);
     expect(existsSync(file)).toBe(false);
     expect(listener.errors).toEqual([]);
+  });
+
+  describe('cacheKey: the last set in localStorage', () => {
+    /** localStorage as a page has it, or one that throws (storage disabled, or full). */
+    function stubStorage(fail: { read?: string; write?: string } = {}): Map<string, string> {
+      const items = new Map<string, string>();
+      vi.stubGlobal('localStorage', {
+        getItem: (k: string) => {
+          if (fail.read) throw new Error(fail.read);
+          return items.get(k) ?? null;
+        },
+        setItem: (k: string, v: string) => {
+          if (fail.write) throw new Error(fail.write);
+          items.set(k, v);
+        },
+      });
+      cleanup.push(async () => vi.unstubAllGlobals());
+      return items;
+    }
+
+    it('a page loaded again starts with the last set, before any sync and with the server down', async () => {
+      const items = stubStorage();
+      const { server, url } = await serve(['a', 'b']);
+      const first = provider({ url, cacheKey: 'otel-policy' });
+      expect(first.loadSync()).toBeUndefined();
+      await first.start(new RecordingListener());
+      await waitFor(() => items.has('otel-policy'));
+      await first.shutdown();
+      await server.stop();
+      const again = provider({ url, cacheKey: 'otel-policy' });
+      expect(again.loadSync()?.policies.map((p) => p.id)).toEqual(['a', 'b']);
+      const listener = new RecordingListener();
+      await again.start(listener);
+      // The server is down: the cached set stays, and is not delivered twice.
+      expect(listener.sets).toEqual([]);
+      expect(listener.errors.map((e) => e.message)).toEqual([expect.stringMatching(/^sync request to .* failed/)]);
+    });
+
+    it('a corrupt entry is reported once and ignored', async () => {
+      const items = stubStorage();
+      items.set('k', '{"format": "something else"}');
+      const { url } = await serve(['a']);
+      const p = provider({ url, cacheKey: 'k' });
+      expect(p.loadSync()).toBeUndefined();
+      const listener = new RecordingListener();
+      await p.start(listener);
+      expect(listener.ids).toEqual(['a']);
+      expect(listener.errors.map((e) => e.message)).toEqual(['ignoring the corrupt policy cache localStorage["k"]: not a otel-policy-sync-cache/v1 file']);
+    });
+
+    it('storage that cannot be read or written is reported once; the policies still apply', async () => {
+      stubStorage({ read: 'SecurityError: storage is disabled', write: 'QuotaExceededError: storage is full' });
+      const { url } = await serve(['a']);
+      const p = provider({ url, cacheKey: 'k' });
+      expect(p.loadSync()).toBeUndefined();
+      const listener = new RecordingListener();
+      await p.start(listener);
+      expect(listener.ids).toEqual(['a']);
+      expect(listener.errors.map((e) => e.message)).toEqual([
+        'cannot read the policy cache localStorage["k"]: SecurityError: storage is disabled',
+        'cannot write the policy cache localStorage["k"]: QuotaExceededError: storage is full',
+      ]);
+    });
   });
 
   it('ignores a protobuf contentType: requests stay JSON', async () => {

@@ -47,7 +47,8 @@ const loggerProvider = new LoggerProvider({
   processors: [
     new PolicyLogRecordProcessor(new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `${origin}/v1/logs` }) }), {
       // A policy sync server on another origin, which allows this page (CORS).
-      policies: new HttpPolicyProvider({ url: params.get('sync'), clientMetadata: { serviceName: 'shop-frontend' } }),
+      // The last set received is kept in localStorage: a page loaded again applies it from its first record.
+      policies: new HttpPolicyProvider({ url: params.get('sync'), clientMetadata: { serviceName: 'shop-frontend' }, cacheKey: 'otel-policy:shop-frontend' }),
       // Hold logs up to 30 s for the first set (default 5 s), so that a slow CI machine does not let them through.
       holdTimeoutMs: 30_000,
     }),

@@ -2,8 +2,8 @@
  * The HTTP sync provider of the browser entry: the same sync loop and HTTP
  * exchange as the Node `HttpPolicyProvider` (sync-provider.ts,
  * http-exchange.ts), speaking proto3 JSON without a schema (json-codec.ts),
- * so that a page's bundle holds neither protobufjs nor the .proto files, and
- * keeping no cache (there is no file system).
+ * so that a page's bundle holds neither protobufjs nor the .proto files; its
+ * last-known-good cache, when asked for, is in `localStorage`.
  */
 import type { JSON_CONTENT_TYPE } from '@otel-policy/proto';
 import { exchangeOverHttp, type HttpExchangeOptions } from './http-exchange.js';
@@ -11,6 +11,7 @@ import { jsonCodec } from './json-codec.js';
 import type { SyncRequestObject, SyncResponseObject } from './messages.js';
 import type { SyncProviderOptions } from './sync-options.js';
 import { SyncPolicyProvider } from './sync-provider.js';
+import { WebStorageSyncCache } from './web-storage-cache.js';
 
 /**
  * Options for the browser {@link HttpPolicyProvider}: those of the Node
@@ -23,6 +24,15 @@ import { SyncPolicyProvider } from './sync-provider.js';
 export interface HttpProviderOptions extends Omit<SyncProviderOptions, 'cachePath'>, HttpExchangeOptions {
   /** Request encoding: proto3 JSON, the only one here (any other value is ignored). */
   contentType?: typeof JSON_CONTENT_TYPE;
+  /**
+   * Keep the last policy set received in the page's `localStorage` under
+   * this key (the browser's `cachePath`), and start with it when the page
+   * loads again: its policies then apply from the first record, without
+   * waiting for the server, and stay when the server cannot be reached.
+   * Off by default. A corrupt or unreadable entry is reported once and
+   * ignored; one that cannot be written (storage full or disabled) too.
+   */
+  cacheKey?: string;
 }
 
 /**
@@ -39,8 +49,8 @@ export class HttpPolicyProvider extends SyncPolicyProvider {
 
   /** @throws TypeError when `url` is not a URL (relative URLs are resolved against the page's). */
   constructor(options: HttpProviderOptions) {
-    // The neutral base keeps no cache: a `cachePath` given anyway (plain JavaScript, or typed against the Node entry) does nothing.
-    super(options.url, options);
+    // A `cachePath` given anyway (plain JavaScript, or typed against the Node entry) does nothing: `cacheKey` is the browser's.
+    super(options.url, options, options.cacheKey === undefined ? undefined : new WebStorageSyncCache(options.cacheKey));
     this.options = options;
     // Fail early on a malformed URL.
     new URL(options.url, pageUrl());

@@ -8,7 +8,7 @@
  * entry uses this class as it is. Where the cache is kept is a
  * {@link SyncCacheStore} given by the subclass: on Node a file
  * (file-cache.ts, wired by sync-provider-node.ts from `cachePath`); in a
- * browser there is none.
+ * browser `localStorage` (web-storage-cache.ts, from `cacheKey`).
  */
 import type { PolicyProvider, PolicyProviderListener, PolicySet, PolicyStatusReport } from '@otel-policy/core';
 import { int64ToNumber, nowUnixNano } from './int64.js';
