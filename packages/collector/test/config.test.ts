@@ -163,7 +163,7 @@ service: { pipelines: { logs: { receivers: [otlp], exporters: [otlphttp] } } }`,
 
   it('rejects unknown keys, naming the path and the valid keys', () => {
     expect(problems(minimal('').replace('http: }', 'http: { endpoint: "127.0.0.1:1", enpoint: x } }'))).toEqual([
-      'receivers.otlp.protocols.http.enpoint: unknown key (valid keys: endpoint, max_request_body_size, logs_url_path, traces_url_path, metrics_url_path, read_timeout, read_header_timeout, idle_timeout, tls, auth)',
+      'receivers.otlp.protocols.http.enpoint: unknown key (valid keys: endpoint, max_request_body_size, logs_url_path, traces_url_path, metrics_url_path, read_timeout, read_header_timeout, idle_timeout, tls, auth, cors)',
     ]);
     expect(problems(minimal('').replace('exporters: { debug: }', 'exporters: { debug: { verbosity: basic, colour: red } }'))).toEqual([
       'exporters.debug.colour: unknown key (valid keys: verbosity, sampling_initial, sampling_thereafter, use_internal_logger)',
@@ -172,10 +172,20 @@ service: { pipelines: { logs: { receivers: [otlp], exporters: [otlphttp] } } }`,
   });
 
   it('rejects Collector settings this service does not implement, saying so', () => {
-    expect(problems(minimal('').replace('http: }', 'http: { cors: { allowed_origins: [x] } } }'))).toEqual([
-      'receivers.otlp.protocols.http.cors: is a Collector setting this service does not support',
+    expect(problems(minimal('').replace('http: }', 'http: { include_metadata: true } }'))).toEqual([
+      'receivers.otlp.protocols.http.include_metadata: is a Collector setting this service does not support',
     ]);
     expect(problems(minimal('connectors: { forward: }'))).toEqual(['connectors: is a Collector setting this service does not support']);
+  });
+
+  it('reads receiver cors: origins without a path, headers, max_age', () => {
+    const c = parse(minimal('').replace('http: }', 'http: { cors: { allowed_origins: ["https://*.example.com", "*"], allowed_headers: [authorization], max_age: 600 } } }'));
+    expect(c.receivers.get('otlp')!.http!.cors).toEqual({ allowedOrigins: ['https://*.example.com', '*'], allowedHeaders: ['authorization'], maxAgeSecs: 600 });
+    expect(problems(minimal('').replace('http: }', 'http: { cors: { allowed_origins: ["https://shop.example.com/"], max_age: -1, origins: [] } } }'))).toEqual([
+      'receivers.otlp.protocols.http.cors.origins: unknown key (valid keys: allowed_origins, allowed_headers, max_age)',
+      'receivers.otlp.protocols.http.cors.allowed_origins[0]: "https://shop.example.com/" is not an origin: give a scheme and host without a path (https://shop.example.com), or "*"',
+      'receivers.otlp.protocols.http.cors.max_age: must be an integer >= 0, got -1',
+    ]);
   });
 
   it('reads receiver tls and auth, checking files, versions and the authenticator it names', () => {

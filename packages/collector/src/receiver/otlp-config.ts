@@ -28,6 +28,18 @@ export interface HttpReceiverConfig {
   tls: TlsServerConfig | undefined;
   /** `auth.authenticator`: the id of a bearertokenauth or basicauth extension. */
   authenticator: string | undefined;
+  /** `cors`: web pages allowed to send from a browser; undefined (or no origins) when none is. */
+  cors: CorsConfig | undefined;
+}
+
+/** The Collector's `cors` setting of an HTTP server. */
+export interface CorsConfig {
+  /** `allowed_origins`: origins, `*` standing for any run of characters (`https://*.example.com`), or `*` alone for every page. */
+  allowedOrigins: string[];
+  /** `allowed_headers`: request headers allowed besides Accept, Content-Type and X-Requested-With (`*`: any). */
+  allowedHeaders: string[];
+  /** `max_age`: how long a browser may keep a preflight's answer, seconds (undefined: the browser's default). */
+  maxAgeSecs: number | undefined;
 }
 
 /**
@@ -54,8 +66,8 @@ const GRPC_KEYS: { known: readonly string[]; unsupported: readonly string[] } = 
   unsupported: ['keepalive', 'read_buffer_size', 'write_buffer_size', 'include_metadata'],
 };
 const HTTP_KEYS: { known: readonly string[]; unsupported: readonly string[] } = {
-  known: ['endpoint', 'max_request_body_size', 'logs_url_path', 'traces_url_path', 'metrics_url_path', 'read_timeout', 'read_header_timeout', 'idle_timeout', 'tls', 'auth'],
-  unsupported: ['cors', 'include_metadata', 'compression_algorithms', 'write_timeout', 'response_headers'],
+  known: ['endpoint', 'max_request_body_size', 'logs_url_path', 'traces_url_path', 'metrics_url_path', 'read_timeout', 'read_header_timeout', 'idle_timeout', 'tls', 'auth', 'cors'],
+  unsupported: ['include_metadata', 'compression_algorithms', 'write_timeout', 'response_headers'],
 };
 
 /** `auth: { authenticator: <extension id> }` (checked against the extensions by the configuration). */
@@ -63,6 +75,20 @@ function authenticatorOf(c: Checker, v: unknown, p: string): string | undefined 
   if (v === undefined) return undefined;
   const o = c.object(v, p, ['authenticator'], ['request_params']);
   return o ? c.string(o.authenticator, at(p, 'authenticator'), { required: true }) : undefined;
+}
+
+/** `cors: { allowed_origins, allowed_headers, max_age }`; an origin is a scheme and host, with no path. */
+function corsOf(c: Checker, v: unknown, p: string): CorsConfig | undefined {
+  if (v === undefined || v === null) return undefined;
+  const o = c.object(v, p, ['allowed_origins', 'allowed_headers', 'max_age']);
+  if (!o) return undefined;
+  const allowedOrigins = c.stringList(o.allowed_origins, at(p, 'allowed_origins'));
+  allowedOrigins.forEach((origin, i) => {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin))
+      c.error(at(at(p, 'allowed_origins'), i), `${JSON.stringify(origin)} is not an origin: give a scheme and host without a path (https://shop.example.com), or "*"`);
+  });
+  const maxAge = o.max_age === undefined ? undefined : c.int(o.max_age, at(p, 'max_age'), 0, 0);
+  return { allowedOrigins, allowedHeaders: c.stringList(o.allowed_headers, at(p, 'allowed_headers')), maxAgeSecs: maxAge };
 }
 
 export function otlpReceiver(c: Checker, v: unknown, p: string, id: string, configDir: string): OtlpReceiverConfig | undefined {
@@ -115,6 +141,7 @@ export function otlpReceiver(c: Checker, v: unknown, p: string, id: string, conf
         idleTimeoutMs: c.duration(h.idle_timeout, at(hp, 'idle_timeout'), 30_000),
         tls: tlsServerConfig(c, h.tls, at(hp, 'tls'), configDir),
         authenticator: authenticatorOf(c, h.auth, at(hp, 'auth')),
+        cors: corsOf(c, h.cors, at(hp, 'cors')),
       };
       if (http.readHeaderTimeoutMs <= 0) c.error(at(hp, 'read_header_timeout'), 'must be greater than 0');
       else if (http.readTimeoutMs > 0 && http.readTimeoutMs < http.readHeaderTimeoutMs) c.error(at(hp, 'read_timeout'), 'must not be less than read_header_timeout (or 0 for no limit)');

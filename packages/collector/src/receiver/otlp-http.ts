@@ -32,6 +32,7 @@ import { admissionMessage, type AdmissionBudget, type AdmissionLease } from './a
 import type { ConsumeResult, ConsumerLookup } from './consumer.js';
 import type { ReceiverMetrics } from './metrics.js';
 import type { Authenticator } from '../extension/authenticator.js';
+import { Cors } from './cors.js';
 import { readTlsMaterial } from './tls-server-config.js';
 
 /** Over the per-request limit: 413. */
@@ -54,6 +55,7 @@ export class OtlpHttpReceiver {
   private readonly log: Logger;
   /** The bound address, once started. */
   address: AddressInfo | undefined;
+  private readonly cors: Cors | undefined;
 
   constructor(
     readonly id: string,
@@ -65,6 +67,7 @@ export class OtlpHttpReceiver {
     private readonly auth?: Authenticator,
   ) {
     this.log = logger.with({ kind: 'receiver', name: id, transport: 'http' });
+    this.cors = config.cors && config.cors.allowedOrigins.length > 0 ? new Cors(config.cors) : undefined;
     for (const s of SIGNALS) this.routes.set(config.paths[s], s);
   }
 
@@ -155,6 +158,8 @@ export class OtlpHttpReceiver {
 
   private async serve(req: http.IncomingMessage, res: http.ServerResponse, lease: AdmissionLease): Promise<void> {
     if (this.stopping) res.setHeader('connection', 'close');
+    // A browser's preflight carries no credentials: answered before authentication.
+    if (this.cors?.handle(req, res)) return;
     // Before anything of the request is routed or read.
     if (this.auth !== undefined && !this.auth.authenticate(headerValue(req.headers[this.auth.header]))) {
       this.metrics.refusedAuth(this.id, 'http');
