@@ -8,7 +8,7 @@ export { FilePolicyProvider, type FileProviderOptions } from './file-provider.js
 export { SyncPolicyProvider } from './sync/sync-provider-node.js';
 export { HttpPolicyProvider, type HttpProviderOptions } from './sync/http-provider.js';
 export { GrpcPolicyProvider, loadGrpc, type GrpcProviderOptions } from './sync/grpc-provider.js';
-export { originAllowed } from './sync/server-http.js';
+export { originAllowed, originProblem } from './sync/server-http.js';
 export { PolicySyncServer, type PolicySyncServerOptions, type ReceivedPolicyStats, type ReceivedStats } from './sync/server.js';
 export { syncSchema, PROTO_DIR, SYNC_METHOD_PATH, type SyncSchema } from '@otel-policy/proto';
 export {

@@ -53,11 +53,11 @@ export class LoadingGate {
 
   /**
    * Start waiting for `firstSet`; in `hold` mode, bounded by the hold
-   * timeout. A rejected `firstSet` gives up at once. Not called when everything loaded synchronously (then
-   * {@link markLoaded} is).
+   * timeout. A rejected `firstSet` (it cannot be installed at all: its
+   * regex engine failed to load) gives up at once. Not called when
+   * everything loaded synchronously (then {@link markLoaded} is).
    */
   wait(firstSet: Promise<void>): void {
-    // A first set that cannot be installed at all (its regex engine failed to load) is given up at once.
     void firstSet.then(
       () => this.markLoaded(),
       (err: Error) => this.giveUp(`could not be loaded (${err.message})`),

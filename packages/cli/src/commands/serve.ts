@@ -70,11 +70,11 @@ function tlsOf(args: ParsedArgs): { cert: Buffer; key: Buffer; clientCa?: Buffer
 }
 
 /** --cors-origin values: "*", or a scheme and host (and port), with no path: what a browser sends as Origin. */
-function corsOriginsOf(args: ParsedArgs): string[] | undefined {
+function corsOriginsOf(args: ParsedArgs, originProblem: (entry: string) => string | undefined): string[] | undefined {
   const origins = args.flags.get('cors-origin');
   for (const o of origins ?? []) {
-    const m = /^(https?:\/\/)([^/\s]+)$/.exec(o);
-    if (o !== '*' && m === null) throw new UsageError(`--cors-origin ${JSON.stringify(o)} is not an origin: give a scheme and host without a path (https://shop.example.com), or "*"`);
+    const problem = originProblem(o);
+    if (problem) throw new UsageError(`--cors-origin ${problem}`);
   }
   return origins;
 }
@@ -102,7 +102,7 @@ export async function runServe(args: ParsedArgs): Promise<number> {
   const tls = tlsOf(args);
   // Input errors first (exit 2): a missing path, a policy file that cannot be parsed.
   await checkPolicyPath(policies);
-  const { PolicySyncServer } = await import('@otel-policy/providers');
+  const { PolicySyncServer, originProblem } = await import('@otel-policy/providers');
   let stopRequested!: () => void;
   const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
   const server = new PolicySyncServer({
@@ -114,7 +114,7 @@ export async function runServe(args: ParsedArgs): Promise<number> {
     tls,
     syncIntervalSecs,
     maxBodyBytes,
-    corsAllowedOrigins: corsOriginsOf(args),
+    corsAllowedOrigins: corsOriginsOf(args, originProblem),
     onShutdownRequest: () => stopRequested(),
   });
   try {

@@ -3,6 +3,7 @@ import { at, Checker, MiB, endpoint } from '../config/values.js';
 import type { Endpoint } from '../config/values.js';
 import type { SignalType } from '@otel-policy/proto';
 import { tlsServerConfig, type TlsServerConfig } from './tls-server-config.js';
+import { originProblem } from '@otel-policy/providers';
 
 export interface GrpcReceiverConfig {
   endpoint: Endpoint;
@@ -84,8 +85,8 @@ function corsOf(c: Checker, v: unknown, p: string): CorsConfig | undefined {
   if (!o) return undefined;
   const allowedOrigins = c.stringList(o.allowed_origins, at(p, 'allowed_origins'));
   allowedOrigins.forEach((origin, i) => {
-    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin))
-      c.error(at(at(p, 'allowed_origins'), i), `${JSON.stringify(origin)} is not an origin: give a scheme and host without a path (https://shop.example.com), or "*"`);
+    const problem = originProblem(origin);
+    if (problem) c.error(at(at(p, 'allowed_origins'), i), problem);
   });
   const maxAge = o.max_age === undefined ? undefined : c.int(o.max_age, at(p, 'max_age'), 0, 0);
   return { allowedOrigins, allowedHeaders: c.stringList(o.allowed_headers, at(p, 'allowed_headers')), maxAgeSecs: maxAge };

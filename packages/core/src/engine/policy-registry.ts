@@ -94,14 +94,15 @@ export class PolicyRegistry {
       if (set === undefined) this.awaiting.add(p.id);
       else this.sets.set(p.id, set);
     }
-    if (this.sets.size > 0 && !this.engine.canLoadSync(this.union())) {
+    const union = this.union();
+    if (this.sets.size > 0 && !this.engine.canLoadSync(union)) {
       // A browser's regex engine loads asynchronously: these sets install on the asynchronous path and are waited for like a remote first set.
       const ids = [...this.sets.keys()];
       for (const id of ids) this.awaiting.add(id);
       this.reload(ids.join(', '));
     } else if (this.sets.size > 0) {
       try {
-        this.engine.load(this.union());
+        this.engine.load(union);
         this.reloads++;
         this.owners = this.ownersOf();
       } catch (err) {
@@ -174,8 +175,9 @@ export class PolicyRegistry {
         this.owners = nextOwners;
       } catch (err) {
         // The previous snapshot stays installed. A failing regex engine load is reported once until it succeeds.
-        if (!(err instanceof RegexEngineLoadError && this.regexRetries > 0)) this.onError(providerId, err as Error);
-        if (err instanceof RegexEngineLoadError) {
+        const regexEngine = err instanceof RegexEngineLoadError;
+        if (!regexEngine || this.regexRetries === 0) this.onError(providerId, err as Error);
+        if (regexEngine) {
           // A browser could not fetch the regex engine: try again later. Its providers stay awaited, so a first set is not taken for installed.
           this.retryLater(providerId);
           return;

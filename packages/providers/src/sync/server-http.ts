@@ -86,6 +86,16 @@ export function shutdownRefusal(req: IncomingMessage, withToken: boolean): strin
 }
 
 /**
+ * Why an allowed-origin entry can never match what a browser sends as
+ * Origin, or undefined when it can: an entry is `*`, or a scheme and host
+ * (and port) without a path, `*` standing for any run of characters.
+ */
+export function originProblem(entry: string): string | undefined {
+  if (entry === '*' || /^https?:\/\/[^/\s]+$/.test(entry)) return undefined;
+  return `${JSON.stringify(entry)} is not an origin: give a scheme and host without a path (https://shop.example.com), or "*"`;
+}
+
+/**
  * Whether a page's Origin is one of `allowed` (see
  * `PolicySyncServerOptions.corsAllowedOrigins`): `*` matches any run of
  * characters, everything else itself (ASCII case-insensitively, as origins
