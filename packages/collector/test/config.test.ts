@@ -243,6 +243,9 @@ service: { extensions: [${listed ? 'bearertokenauth/in' : ''}], pipelines: { log
       'receivers.otlp.protocols.http.read_timeout: must not be less than read_header_timeout (or 0 for no limit)',
     ]);
     expect(problems(minimal('').replace('service: {', 'service: { shutdown_timeout: soon,'))).toEqual(['service.shutdown_timeout: must be a duration such as "500ms", "5s" or "1m30s", got "soon"']);
+    // Past 2^31 - 1 ms a Node timer fires at once: refused rather than acting as no wait at all.
+    expect(problems(minimal('').replace('service: {', 'service: { shutdown_timeout: 600h,'))).toEqual(['service.shutdown_timeout: must be at most 596h (the longest a timer can wait), got "600h"']);
+    expect(parse(minimal('').replace('service: {', 'service: { shutdown_timeout: 596h,')).service.shutdownTimeoutMs).toBe(596 * 3_600_000);
     expect(problems(minimal('').replace('otlp: { protocols', 'otlp: { admission: { request_limit_mib: 0 }, protocols'))).toEqual([
       'receivers.otlp.admission.request_limit_mib: must be an integer >= 1, got 0',
     ]);

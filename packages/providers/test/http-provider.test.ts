@@ -149,6 +149,17 @@ describe('HttpPolicyProvider', () => {
     await waitFor(() => fast.requests.length >= 3, 10_000, 'periodic syncs');
   });
 
+  it('waits the longest a timer can for a recommended interval beyond it, instead of polling at once', async () => {
+    // 4,000,000 s is a valid uint32 but past the 2^31 - 1 ms a timer can wait: timers then fire at once.
+    const server = await flaky(['a'], 4_000_000);
+    const p = provider({ url: server.url });
+    await p.start(new RecordingListener());
+    expect(p.nextDelayMs).toBe(2 ** 31 - 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(server.requests.length).toBe(1);
+    await p.shutdown();
+  });
+
   it('backs off exponentially with jitter, bounded, and resets after a success', async () => {
     const server = await flaky(['a']);
     server.behaviour = 'status500';

@@ -7,6 +7,9 @@
  */
 import type { DiagLogger } from '@opentelemetry/api';
 
+/** The longest delay a timer can wait; Node and browsers fire longer ones at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * What processors do with records that arrive before the first policy set
  * of a remote source is installed: `hold` them (bounded) and evaluate them
@@ -65,7 +68,8 @@ export class LoadingGate {
     // Only holding is bounded: `drop` and `pass` are what the user chose until the set arrives.
     if (this.whileLoading !== 'hold' || this.state !== 'loading') return;
     const ms = this.options.holdTimeoutMs;
-    this.timer = setTimeout(() => this.giveUp(`were not loaded within ${ms} ms`), ms);
+    // A timer fires at once for a delay past 2^31 - 1 ms (about 24.8 days): longer bounds, Infinity included, wait that long.
+    this.timer = setTimeout(() => this.giveUp(`were not loaded within ${ms} ms`), Math.min(ms, MAX_TIMER_MS));
     this.timer.unref?.();
   }
 

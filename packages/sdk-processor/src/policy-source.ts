@@ -32,7 +32,8 @@ export interface PolicyConfig {
    * Longest wait for the first set in `hold` mode, in ms from the policies'
    * creation (default 5000). Then the held records, and later ones until the
    * set arrives, pass unfiltered (fail-open), with one diag warning. (`drop`
-   * and `pass` last until the set arrives.)
+   * and `pass` last until the set arrives.) Longer than 2^31 - 1 ms (about 24.8
+   * days, the longest a timer waits), `Infinity` included, holds that long.
    */
   holdTimeoutMs?: number;
   /** Most records held (all processors of the policies together) before giving up the same way (default 5000). */
@@ -109,7 +110,7 @@ export class PolicyHandle {
     const logger = diagEngineLogger(this.diag);
     this.gate = new LoadingGate({
       whileLoading: config.whileLoading ?? 'hold',
-      holdTimeoutMs: Math.max(0, config.holdTimeoutMs ?? DEFAULT_HOLD_TIMEOUT_MS),
+      holdTimeoutMs: Math.max(0, Number.isNaN(config.holdTimeoutMs) ? DEFAULT_HOLD_TIMEOUT_MS : (config.holdTimeoutMs ?? DEFAULT_HOLD_TIMEOUT_MS)),
       holdMaxRecords: Math.max(1, config.holdMaxRecords ?? DEFAULT_HOLD_MAX_RECORDS),
       diag: this.diag,
     });

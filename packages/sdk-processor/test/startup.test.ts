@@ -254,6 +254,19 @@ describe('a sync server: records wait for its first set', () => {
     expect(p.processor.policies.loadingStats()).toEqual({ loaded: false, gaveUp: true, held: 0, passedUnfiltered: 6, dropped: 0 });
   });
 
+  it.each([3_000_000_000, Infinity])('keeps holding for a hold timeout of %s ms, past what a timer can wait (it used to give up at once)', async (holdTimeoutMs) => {
+    const capture = captureDiag();
+    const handle = openPolicies(http(await silentServer()), { holdTimeoutMs });
+    const p = logs({ policies: handle });
+    p.emitProbes('-1');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(p.exported()).toEqual([]);
+    expect(p.processor.policies.loadingStats()).toMatchObject({ loaded: false, gaveUp: false, held: 3, passedUnfiltered: 0 });
+    expect(capture.find('warn', 'were not loaded').length).toBe(0);
+    // Only the handle's owner ends such a hold before the policies arrive.
+    await handle.shutdown();
+  });
+
   it('gives up holding at the count bound: everything held passes, with one warning', async () => {
     const capture = captureDiag();
     const url = await silentServer();

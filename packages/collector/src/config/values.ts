@@ -125,6 +125,11 @@ export class Checker {
       this.error(path, `must be a duration such as "500ms", "5s" or "1m30s", got ${describe(v)}`);
       return dfltMs;
     }
+    // Node fires a timer with a longer delay at once: a timeout or interval of weeks would act as none.
+    if (ms > MAX_TIMER_MS) {
+      this.error(path, `must be at most 596h (the longest a timer can wait), got ${describe(v)}`);
+      return dfltMs;
+    }
     return ms;
   }
 
@@ -167,6 +172,9 @@ export function describe(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
   return String(v);
 }
+
+/** The longest delay a Node timer can wait (2^31 - 1 ms, about 596 hours). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 

@@ -46,13 +46,24 @@ export interface SyncProviderOptions {
 }
 
 /**
+ * The longest delay a timer can wait (about 24.8 days). Node and browsers
+ * fire a timer with a longer delay at once (Node with a
+ * TimeoutOverflowWarning), so a server recommending a sync interval of
+ * weeks would otherwise be polled in a tight loop.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** `ms` bounded to what a timer can wait (see {@link MAX_TIMER_MS}). */
+export const timerDelay = (ms: number): number => Math.min(ms, MAX_TIMER_MS);
+
+/**
  * The global timers. On Node a timer is unref'd, so that a pending sync never
  * keeps the process alive; in a browser `setTimeout` returns a number, which
  * has nothing to unref.
  */
 export const defaultTimers: SyncTimers = {
   setTimeout(fn, ms) {
-    const t: unknown = setTimeout(fn, ms);
+    const t: unknown = setTimeout(fn, timerDelay(ms));
     (t as { unref?: () => unknown }).unref?.();
     return t;
   },

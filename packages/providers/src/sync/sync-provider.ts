@@ -15,7 +15,7 @@ import { int64ToNumber, nowUnixNano } from './int64.js';
 import { policySetFromSyncResponse } from './policy-from-wire.js';
 import { SyncError } from './sync-error.js';
 import { clientMetadataOf } from './client-metadata.js';
-import { defaultTimers, type SyncProviderOptions, type SyncTimers } from './sync-options.js';
+import { defaultTimers, timerDelay, type SyncProviderOptions, type SyncTimers } from './sync-options.js';
 import { type PolicyObject, type PolicySyncStatusObject, type SyncRequestObject, type SyncResponseObject } from './messages.js';
 
 type Counters = Omit<PolicyStatusReport, 'policyId' | 'errors'>;
@@ -228,6 +228,7 @@ export abstract class SyncPolicyProvider implements PolicyProvider {
     } else {
       delay = this.backoffDelay(this.failures);
     }
+    delay = timerDelay(delay);
     this.nextDelayMs = delay;
     this.timer = this.timers.setTimeout(() => {
       this.timer = undefined;
