@@ -268,6 +268,40 @@ policies:
     expect(() => parsePolicyText('just some text')).toThrow(PolicyParseError);
   });
 
+  it('an empty or comment-only file, or an empty policies key, is refused: a truncated file must not switch every policy off', () => {
+    for (const text of ['', '   \n', '# nothing yet\n', '---\n', 'policies:\n', '{"policies": null}']) {
+      expect(() => parsePolicyText(text), JSON.stringify(text)).toThrow(PolicyParseError);
+    }
+    expect(() => parsePolicyText('', { source: 'p.yaml' })).toThrow(/p\.yaml\): the file holds no policies list \(it is empty\); write "policies: \[\]" for none/);
+    const e = validEngine([logMatchPolicy({ log_field: 'body', contains: 'drop' })]);
+    expect(() => e.load('')).toThrow(PolicyParseError);
+    expect(runLogs(e, [body('drop me'), body('keep me')]).map((r) => r.body?.stringValue)).toEqual(['keep me']);
+    // None, said so, is a valid set.
+    expect(parsePolicyText('{}').policies).toEqual([]);
+  });
+
+  it('a flag that is no boolean makes its policy invalid (YAML 1.2 reads no/off/yes as strings)', () => {
+    const set = parsePolicyText(`policies:
+  - { id: neg, log: { match: [{ log_field: severity_text, exact: DEBUG, negate: no }], keep: none } }
+  - { id: ci, log: { match: [{ log_field: body, contains: x, case_insensitive: yes }], keep: none } }
+  - { id: off, enabled: off, log: { match: [{ log_field: body, exists: true }], keep: none } }
+  - { id: ups, log: { match: [{ log_field: body, exists: true }], transform: { add: [{ log_attribute: a, value: b, upsert: maybe }] } } }
+  - { id: fine, enabled: "true", log: { match: [{ log_field: body, contains: y, negate: false, case_insensitive: 1 }], keep: none } }
+`);
+    const errors = Object.fromEntries(compilePolicies(set).policies.map((p) => [p.id, p.errors]));
+    expect(errors).toEqual({
+      neg: ['log: match[0]: negate must be true or false, got "no"'],
+      ci: ['log: match[0]: case_insensitive must be true or false, got "yes"'],
+      off: ['enabled must be true or false, got "off"'],
+      ups: ['log: transform: add[0]: upsert must be true or false, got "maybe"'],
+      fine: [],
+    });
+    // Inert: the DEBUG record is kept, not everything else dropped.
+    const e = validEngine('{"policies": []}');
+    e.load(set);
+    expect(runLogs(e, [{ severityText: 'DEBUG', body: { stringValue: 'Y' } }, body('info')]).map((r) => r.body?.stringValue)).toEqual(['info']);
+  });
+
   it('PolicyEngine.load of a malformed file throws and leaves the running policies in place', () => {
     const e = validEngine([logMatchPolicy({ log_field: 'body', contains: 'drop' })]);
     expect(() => e.load('{"policies": [')).toThrow(PolicyParseError);

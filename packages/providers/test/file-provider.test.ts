@@ -271,6 +271,22 @@ describe('FilePolicyProvider: bad input', () => {
     atomicWrite(file, 'policies: [\n');
     await waitFor(() => rec.errors.length > 2, 3000, 'the error after the fix');
   });
+
+  it('keeps the last good set when the file is left empty (truncated in place, a writer that crashed)', async () => {
+    const file = fresh();
+    writeFileSync(file, plain('good'));
+    const rec = new Recorder();
+    await provider({ path: file, pollIntervalSecs: 0.05, settleMs: 50 }).start(rec.listener);
+    writeFileSync(file, '');
+    await waitFor(() => rec.errors.length > 0, 3000, 'the error');
+    expect(rec.errors[0].message).toMatch(/holds no policies list \(it is empty\)/);
+    writeFileSync(file, '# policies are coming\n');
+    await sleep(400);
+    expect(rec.sets.map((s) => s.ids)).toEqual([['good']]);
+    writeFileSync(file, 'policies: []\n');
+    await waitFor(() => rec.sets.length === 2, 3000, 'the explicit empty set');
+    expect(rec.last).toEqual([]);
+  });
 });
 
 describe('FilePolicyProvider.loadSync', () => {

@@ -5,7 +5,7 @@
  */
 import type { FieldSelector, MatchCondition, Matcher, NumericLiteral, Signal, ValueLiteral } from './types.js';
 import { AGGREGATION_TEMPORALITIES, LOG_FIELDS, METRIC_FIELDS, METRIC_TYPES, SPAN_KINDS, SPAN_STATUSES, TRACE_FIELDS, resolveEnum, type EnumTable } from './enums.js';
-import { get, has, isObj, toBool, toStr, type Obj } from './raw.js';
+import { get, has, isObj, notBool, toBool, toStr, type Obj } from './raw.js';
 
 const SELECTOR_KEYS: Record<Signal, string[]> = {
   log: ['log_field', 'log_attribute', 'resource_attribute', 'scope_attribute'],
@@ -70,11 +70,15 @@ export function parseMatcher(raw: unknown, signal: Signal): Matcher {
   if (!isObj(raw)) {
     return { field: { kind: 'invalid', reason: 'matcher must be an object' }, match: undefined, negate: false, caseInsensitive: false };
   }
+  const negate = toBool(get(raw, 'negate'), false);
+  const caseInsensitive = toBool(get(raw, 'case_insensitive'), false);
+  // A flag that is no boolean makes the matcher invalid (the policy inert), never a guess at what it meant.
+  const badFlag = negate === undefined ? notBool('negate', get(raw, 'negate')) : caseInsensitive === undefined ? notBool('case_insensitive', get(raw, 'case_insensitive')) : undefined;
   return {
-    field: parseSelector(raw, signal),
+    field: badFlag !== undefined ? { kind: 'invalid', reason: badFlag } : parseSelector(raw, signal),
     match: parseCondition(raw),
-    negate: toBool(get(raw, 'negate'), false),
-    caseInsensitive: toBool(get(raw, 'case_insensitive'), false),
+    negate: negate ?? false,
+    caseInsensitive: caseInsensitive ?? false,
   };
 }
 

@@ -5,7 +5,7 @@
 import type { LogAdd, LogRedact, LogRemove, LogRename, LogTarget, LogTransform, MetricTarget, TraceSamplingConfig, TraceTarget } from './types.js';
 import { parseMatcher, parseSelector } from './parse-matcher.js';
 import { SAMPLING_MODES, resolveEnum } from './enums.js';
-import { get, has, isObj, list, toBool, toNumber, toStr, type Obj } from './raw.js';
+import { get, has, isObj, list, notBool, toBool, toNumber, toStr, type Obj } from './raw.js';
 
 export function parseLogTarget(raw: unknown, problems: string[]): LogTarget {
   if (!isObj(raw)) {
@@ -23,7 +23,7 @@ export function parseLogTarget(raw: unknown, problems: string[]): LogTarget {
     match: list(get(raw, 'match')).map((m) => parseMatcher(m, 'log')),
     keep,
     sampleKey: sk === undefined || sk === null ? undefined : parseSelector(isObj(sk) ? sk : {}, 'log'),
-    transform: parseTransform(get(raw, 'transform')),
+    transform: parseTransform(get(raw, 'transform'), problems),
   };
 }
 
@@ -73,9 +73,10 @@ function parseSamplingConfig(raw: unknown): TraceSamplingConfig | undefined {
   };
 }
 
-function parseTransform(raw: unknown): LogTransform | undefined {
+function parseTransform(raw: unknown, problems: string[]): LogTransform | undefined {
   if (!isObj(raw)) return undefined;
   const objs = (k: string) => list(get(raw, k)).map((x) => (isObj(x) ? x : {}));
+  const upsert = (o: Obj, op: string, i: number): boolean => toBool(get(o, 'upsert'), false) ?? (problems.push(`log: transform: ${op}[${i}]: ${notBool('upsert', get(o, 'upsert'))}`), false);
   const remove: LogRemove[] = objs('remove').map((o) => ({ field: parseSelector(o, 'log') }));
   const redact: LogRedact[] = objs('redact').map((o) => {
     const regex = get(o, 'regex');
@@ -88,15 +89,15 @@ function parseTransform(raw: unknown): LogTransform | undefined {
       regex: regex === undefined || regex === null ? undefined : toStr(regex),
     };
   });
-  const rename: LogRename[] = objs('rename').map((o) => ({
+  const rename: LogRename[] = objs('rename').map((o, i) => ({
     from: parseSelector(o, 'log', 'from_') ?? parseSelector(isObj(get(o, 'from')) ? (get(o, 'from') as Obj) : {}, 'log'),
     to: toStr(get(o, 'to')),
-    upsert: toBool(get(o, 'upsert'), false),
+    upsert: upsert(o, 'rename', i),
   }));
-  const add: LogAdd[] = objs('add').map((o) => ({
+  const add: LogAdd[] = objs('add').map((o, i) => ({
     field: parseSelector(o, 'log'),
     value: toStr(get(o, 'value')),
-    upsert: toBool(get(o, 'upsert'), false),
+    upsert: upsert(o, 'add', i),
   }));
   return { remove, redact, rename, add };
 }

@@ -2,7 +2,7 @@ import { nestingBeyond, parseJsonText, type JsonSyntaxError, type TextPosition }
 import type { Extension, Policy, PolicySet, Signal } from './types.js';
 import { EXTENSION_MODES, resolveEnum } from './enums.js';
 import { parseLogTarget, parseMetricTarget, parseTraceTarget } from './parse-target.js';
-import { get, isObj, kindOf, toBool, toStr } from './raw.js';
+import { get, isObj, kindOf, notBool, toBool, toStr } from './raw.js';
 
 /**
  * A policy document that cannot be read at all (not JSON/YAML, or not a
@@ -99,6 +99,10 @@ export function parsePolicyText(text: string, options: ParseOptions = {}): Polic
       throw new PolicyParseError(reason, options.source, position);
     }
   }
+  // An empty or comment-only file is what a writer leaves when it has truncated the file and not yet written it (or
+  // crashed): taking it as "no policies" would switch every policy off without a word. "policies: []" says none.
+  if (doc === null || doc === undefined) throw new PolicyParseError('the file holds no policies list (it is empty); write "policies: []" for none', options.source);
+  if (isObj(doc) && get(doc, 'policies') === null) throw new PolicyParseError('"policies" is empty; write "policies: []" for none', options.source);
   return parsePolicyDocument(doc, options.source);
 }
 
@@ -164,7 +168,7 @@ export function parsePolicy(raw: unknown, index = 0): Policy {
     id,
     name: toStr(get(raw, 'name')),
     description: toStr(get(raw, 'description')),
-    enabled: toBool(get(raw, 'enabled'), true),
+    enabled: toBool(get(raw, 'enabled'), true) ?? (problems.push(notBool('enabled', get(raw, 'enabled'))), true),
     extensions: parseExtensions(get(raw, 'extensions')),
     problems,
   };

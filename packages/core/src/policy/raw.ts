@@ -28,16 +28,29 @@ export const toNumber = (v: unknown): number | undefined => {
   return undefined;
 };
 
-export const toBool = (v: unknown, dflt: boolean): boolean => {
+/**
+ * A boolean field: true or false (also as the strings "true"/"false" and
+ * 1/0); `dflt` when absent. Undefined for anything else: YAML 1.2 reads
+ * `no`, `off` or `yes` as strings, and taking any non-empty string as true
+ * turned `negate: no` into negate. Callers report it (see {@link notBool}).
+ */
+export const toBool = (v: unknown, dflt: boolean): boolean | undefined => {
   if (typeof v === 'boolean') return v;
   if (v === undefined || v === null) return dflt;
+  if (typeof v === 'number' || typeof v === 'bigint') {
+    const n = Number(v);
+    return n === 0 || n === 1 ? n === 1 : undefined;
+  }
   if (typeof v === 'string') {
     const s = v.trim().toLowerCase();
     if (s === 'false' || s === '0' || s === '') return false;
     if (s === 'true' || s === '1') return true;
   }
-  return Boolean(v);
+  return undefined;
 };
+
+/** The problem with a value {@link toBool} refused. */
+export const notBool = (key: string, v: unknown): string => `${key} must be true or false, got ${typeof v === 'string' ? JSON.stringify(v) : kindOf(v)}`;
 
 export const toStr = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
 
