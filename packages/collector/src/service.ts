@@ -175,15 +175,17 @@ export class Collector {
 
   /** The consumer of one signal from one receiver: process per pipeline, then fan out. */
   private consumerOf(signal: SignalType, pipes: Pipeline[]): SignalConsumer {
-    const all = pipes.flatMap((p) => p.exporters);
+    // An exporter in several of these pipelines takes one copy of each request from each.
+    const copies = new Map<Exporter, number>();
+    for (const e of pipes.flatMap((p) => p.exporters)) copies.set(e, (copies.get(e) ?? 0) + 1);
     return async (req: ReceivedRequest): Promise<ConsumeResult> => {
       if (this.state !== 'running') return { status: 'shutting_down' };
       // All or nothing: refuse before any exporter takes a copy, so a retry never duplicates.
       for (const p of pipes) {
         for (const proc of p.processors) if (proc instanceof MemoryLimiter && proc.refusing) return { status: 'queue_full', message: MEMORY_REFUSAL, retryAfterSecs: 1 };
       }
-      for (const e of all) {
-        if (!e.hasRoom(req.records)) {
+      for (const [e, n] of copies) {
+        if (!e.hasRoom(req.records, n)) {
           if (e instanceof NetworkExporter) e.refused({ signal, records: req.records });
           return { status: 'queue_full', message: `sending queue of exporter "${e.id}" is full`, retryAfterSecs: 1 };
         }
@@ -196,7 +198,9 @@ export class Collector {
         for (const proc of p.processors) if (proc instanceof PolicyProcessor) proc.process(payload);
         if (payload.isEmpty()) continue;
         const item = exportItem(payload);
-        for (const e of p.exporters) waits.push(e.consume(item));
+        // Each exporter gets its own item (sharing the payload and its encodings): what one keeps on disk, and when
+        // it forgets it, is its own. Room for every copy was checked above, so none is refused now (all or nothing).
+        for (const e of p.exporters) waits.push(e.consume(p.exporters.length > 1 ? { ...item } : item, true));
       }
       if (waits.length === 0) return { status: 'ok' };
       const results = await Promise.allSettled(waits);

@@ -18,14 +18,14 @@ import type { QueueStorage } from './queue-storage.js';
 
 export interface Exporter {
   readonly id: string;
-  /** Whether a request of `records` records can be accepted now (queue room). */
-  hasRoom(records: number): boolean;
+  /** Whether `copies` requests of `records` records each can be accepted now (queue room): an exporter in several pipelines of a signal gets one copy from each. */
+  hasRoom(records: number, copies?: number): boolean;
   /**
    * Take a request: with a queue, enqueue it and resolve at once (a blocking
    * queue may wait for room); without, export it (with retries) and resolve
    * once done, rejecting with an {@link ExportFailure}.
    */
-  consume(item: ExportItem): Promise<void>;
+  consume(item: ExportItem, admitted?: boolean): Promise<void>;
   start(): Promise<void>;
   /** Stop intake, export what is queued, release connections. */
   shutdown(): Promise<void>;
@@ -146,9 +146,9 @@ export abstract class NetworkExporter implements Exporter {
     item.stored = undefined;
   }
 
-  hasRoom(records: number): boolean {
+  hasRoom(records: number, copies = 1): boolean {
     if (!this.queue || this.settings.queue.blockOnOverflow) return true;
-    return this.queue.hasRoom(records);
+    return this.queue.hasRoom(records, copies);
   }
 
   /** Count a request the fan-out refused because some queue was full. */
@@ -156,7 +156,8 @@ export abstract class NetworkExporter implements Exporter {
     this.enqueueFailed[item.signal].add(item.records);
   }
 
-  async consume(item: ExportItem): Promise<void> {
+  /** `admitted`: the fan-out has checked room for every copy of this request (see {@link hasRoom}); enqueued without checking again. */
+  async consume(item: ExportItem, admitted = false): Promise<void> {
     if (this.queue) {
       if (this.settings.queue.blockOnOverflow) {
         // Counted before it can be taken by a worker (which uncounts it when done).
@@ -170,14 +171,14 @@ export abstract class NetworkExporter implements Exporter {
           throw err;
         }
       } else {
-        if (!this.queue.hasRoom(item.records)) {
+        if (!admitted && !this.queue.hasRoom(item.records)) {
           this.enqueueFailed[item.signal].add(item.records);
           throw new ExportFailure('sending queue is full', false);
         }
-        // Room was checked just above, with nothing in between: the offer is taken.
+        // Room was checked (here or by the fan-out), with nothing in between: enqueued.
         this.outstanding[item.signal] += item.records;
         this.persist(item);
-        this.queue.offer(item);
+        this.queue.restore(item);
       }
       return;
     }

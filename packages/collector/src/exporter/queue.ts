@@ -43,10 +43,10 @@ export class SendingQueue {
     return this.options.sizer === 'items' ? Math.max(1, item.records) : 1;
   }
 
-  /** Whether a request of `records` records would fit now. */
-  hasRoom(records: number): boolean {
+  /** Whether `copies` requests of `records` records each would fit now. */
+  hasRoom(records: number, copies = 1): boolean {
     if (this.closed) return false;
-    const n = this.options.sizer === 'items' ? Math.max(1, records) : 1;
+    const n = (this.options.sizer === 'items' ? Math.max(1, records) : 1) * copies;
     // An item larger than the whole queue is accepted into an empty one, as the Collector does.
     return this.size + n <= this.options.capacity || this.size === 0;
   }
