@@ -48,7 +48,11 @@ async function runCollector(argv: string[]): Promise<number> {
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new UsageError('--workers must be a whole number of at least 1');
   // Loaded on demand: the other commands never pay for grpc-js and the OTLP schemas.
   const { runCollectorCommand } = await import('@otel-policy/collector');
-  return runCollectorCommand({ config, workers, dryRun: args.flags.has('dry-run') });
+  const code = await runCollectorCommand({ config, workers, dryRun: args.flags.has('dry-run') });
+  // The service has stopped: a client that connected and never sent anything (nor finished its TLS handshake or
+  // HTTP/2 preface) must not keep the process alive after it. Output still being written gets a second.
+  setTimeout(() => process.exit(code), 1000).unref();
+  return code;
 }
 
 /** Whether stack traces were asked for: `--debug` anywhere, or OTEL_POLICY_DEBUG=1/true. */

@@ -77,6 +77,15 @@ describe('configuration', () => {
     expect(c.processors.get('policy')!.providers[0]).toMatchObject({ path: path.join(dir, 'sub-policies.yaml') });
   });
 
+  it('refuses a policy file that does not parse: at a first start there is no last good set to keep', () => {
+    writeFile(dir, 'broken-policies.yaml', 'policies:\n  - id: a\n    name: "unterminated\n');
+    writeFile(dir, 'empty-policies.yaml', '');
+    expect(problems(minimal('processors: { policy: { providers: [ { type: file, id: a, path: ./broken-policies.yaml }, { type: file, id: b, path: ./empty-policies.yaml } ] } }'))).toEqual([
+      `processors.policy.providers[0].path: cannot parse policies (${path.join(dir, 'broken-policies.yaml')}): line 4, column 1: invalid YAML: Missing closing "quote`,
+      `processors.policy.providers[1].path: cannot parse policies (${path.join(dir, 'empty-policies.yaml')}): the file holds no policies list (it is empty); write "policies: []" for none`,
+    ]);
+  });
+
   it('reads the grpc and http exporters, providers, health check and telemetry variants', () => {
     const c = parse(`
 receivers:

@@ -6,12 +6,13 @@
  * signal exits at once and reports what it dropped.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, encodeRequest, OtlpSink, type Collector } from '@otel-policy/collector';
+import { makeCerts } from '../../../test/support/certs.js';
 import { eventually, grpcExport, grpcTarget, httpBase, logsPayload, parseProm, postOtlp, sleep, startCollector, tempDir, writeFile, closeGrpcClients } from './support.js';
 
 const BIN = fileURLToPath(new URL('../../cli/bin/otel-policy.js', import.meta.url));
@@ -200,6 +201,53 @@ service:
     expect(await exited).toBe(0);
     expect(stderr()).toMatch(/error\tDropped data at shutdown: shutdown_timeout reached\t\{"exporter":"otlphttp","signal":"logs","dropped_items":30\}/);
     expect(stderr()).toContain('Shutdown complete.');
+  });
+
+  it('SIGTERM exits promptly with connections that never sent anything open (gRPC without its preface, HTTPS in its handshake)', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const certs = makeCerts();
+    cleanups.push(() => rmSync(certs.dir, { recursive: true, force: true }));
+    const config = writeFile(
+      t.dir,
+      'config.yaml',
+      `
+receivers:
+  otlp:
+    protocols:
+      grpc: { endpoint: "127.0.0.1:0" }
+      http: { endpoint: "127.0.0.1:0", tls: { cert_file: ${certs.files.serverCert}, key_file: ${certs.files.serverKey} } }
+exporters: { debug: {} }
+service:
+  shutdown_timeout: 30s
+  telemetry: { metrics: { level: none } }
+  pipelines: { logs: { receivers: [otlp], exporters: [debug] } }
+`,
+    );
+    const child = spawn(process.execPath, [BIN, 'collector', '--config', config, '--workers', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await eventually(() => stderr.includes('Everything is ready') || child.exitCode !== null, 15_000, 'the collector to start');
+    const port = (message: string) => Number((JSON.parse(new RegExp(`${message}\\t(\\{.*\\})`).exec(stderr)![1]) as { endpoint: string }).endpoint.split(':').at(-1));
+    const silent: net.Socket[] = [];
+    for (const p of [port('Starting GRPC server'), port('Starting HTTP server')]) {
+      const s = net.connect(p, '127.0.0.1');
+      s.on('error', () => {});
+      await new Promise((r) => s.once('connect', r));
+      silent.push(s);
+    }
+    cleanups.push(() => silent.forEach((s) => s.destroy()));
+    const started = Date.now();
+    child.kill('SIGTERM');
+    // Before: the HTTPS socket held shutdown to its deadline (30 s here), and either socket kept the process alive after it.
+    expect(await within(exited, 8000)).not.toBe('timeout');
+    expect(await exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(8000);
+    expect(stderr).toContain('Shutdown complete.');
   });
 
   it('a second signal exits 1 at once, reporting the records it dropped', async () => {

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { REGEX_BACKEND_NAMES, type RegexBackendName } from '@otel-policy/hyperscan';
+import { FilePolicyProvider } from '@otel-policy/providers';
 import { at, Checker, describe, isObj } from '../config/values.js';
 
 export type ProviderConfig =
@@ -72,6 +73,15 @@ export function policyProcessor(c: Checker, v: unknown, p: string, id: string, c
       if (rel === undefined) return;
       const abs = path.resolve(configDir, rel);
       if (!existsSync(abs)) c.error(at(ip, 'path'), `no such file or directory: ${abs}`);
+      else {
+        // A file that does not parse stops the service at start: at a first start there is no last good set to keep,
+        // and running without its policies would let everything through. (Later broken edits keep the last good set.)
+        try {
+          new FilePolicyProvider({ path: abs, watch: false }).loadSync();
+        } catch (err) {
+          c.error(at(ip, 'path'), (err as Error).message);
+        }
+      }
       providers.push({ type: 'file', id: pid, path: abs, pollIntervalSecs: poll });
     } else if (t === 'http') {
       const url = c.string(q.url, at(ip, 'url'), { required: true });

@@ -50,6 +50,8 @@ export class OtlpHttpReceiver {
   private idle: (() => void) | undefined;
   /** Open connections; those with a request being served; those whose request is past reading its body. */
   private readonly sockets = new Set<Socket>();
+  /** TLS connections still in their handshake: their TCP sockets, by peer address. */
+  private readonly handshaking = new Map<string, Socket>();
   private readonly active = new Set<Socket>();
   private readonly processing = new Set<Socket>();
   private readonly log: Logger;
@@ -87,12 +89,27 @@ export class OtlpHttpReceiver {
     else {
       // TLS: with client_ca_file, a client without a certificate signed by that CA fails the handshake.
       const m = readTlsMaterial(c.tls);
-      server = https.createServer({ ...options, cert: m.cert, key: m.key, ca: m.ca, requestCert: m.ca !== undefined, rejectUnauthorized: m.ca !== undefined, minVersion: m.minVersion }, onRequest);
+      // A client that connects and never finishes its handshake is cut as one that never sends its headers (Node's default: 120 s).
+      const handshakeTimeout = c.readHeaderTimeoutMs > 0 ? c.readHeaderTimeoutMs : undefined;
+      server = https.createServer(
+        { ...options, cert: m.cert, key: m.key, ca: m.ca, requestCert: m.ca !== undefined, rejectUnauthorized: m.ca !== undefined, minVersion: m.minVersion, handshakeTimeout },
+        onRequest,
+      );
     }
     server.on(c.tls === undefined ? 'connection' : 'secureConnection', (socket: Socket) => {
+      if (c.tls !== undefined) this.handshaking.delete(`${socket.remoteAddress}:${socket.remotePort}`);
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
+    if (c.tls !== undefined) {
+      // Until its handshake ends, a TLS connection is only its TCP socket, which the server does not count as one of
+      // its connections: tracked here (by peer address, which the TLS socket shares) so that stopping can close it.
+      server.on('connection', (raw: Socket) => {
+        const key = `${raw.remoteAddress}:${raw.remotePort}`;
+        this.handshaking.set(key, raw);
+        raw.once('close', () => this.handshaking.delete(key));
+      });
+    }
     this.server = server;
     const { host, port } = this.config.endpoint;
     await new Promise<void>((resolve, reject) => {
@@ -122,6 +139,7 @@ export class OtlpHttpReceiver {
     // Idle: kept alive between requests, or connected without a whole request yet (slow headers).
     server.closeIdleConnections();
     for (const s of this.sockets) if (!this.active.has(s)) s.destroy();
+    for (const s of this.handshaking.values()) s.destroy();
     const grace = setTimeout(() => {
       for (const s of this.sockets) if (!this.processing.has(s)) s.destroy();
     }, graceMs);
@@ -136,6 +154,7 @@ export class OtlpHttpReceiver {
   cut(): void {
     this.server?.closeAllConnections();
     for (const s of this.sockets) s.destroy();
+    for (const s of this.handshaking.values()) s.destroy();
     this.idle?.();
   }
 
