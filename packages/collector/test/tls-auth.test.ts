@@ -9,6 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
+import http2 from 'node:http2';
 import https from 'node:https';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -146,6 +147,36 @@ describe('OTLP/gRPC over TLS with a bearer token', () => {
     for (const token of ['wrong', undefined]) {
       const r = await grpcExport(grpcTarget(collector), 'logs', body(), md(token), creds());
       expect(r.error?.code, String(token)).toBe(GrpcCode.UNAUTHENTICATED);
+    }
+  });
+
+  it('refuses a call without credentials when its metadata arrives, before reading its message', async () => {
+    // A message announced as 1 MiB of which only a part is ever sent: the refusal must not wait for (or buffer) the rest.
+    const session = http2.connect(`https://${grpcTarget(collector)}`, { ca: certs.ca });
+    session.on('error', () => {});
+    try {
+      const statuses = await Promise.all(
+        Array.from({ length: 5 }, () => {
+          const stream = session.request({ ':method': 'POST', ':path': '/opentelemetry.proto.collector.logs.v1.LogsService/Export', 'content-type': 'application/grpc', te: 'trailers' });
+          stream.on('error', () => {});
+          const prefix = Buffer.alloc(5);
+          prefix.writeUInt32BE(1024 * 1024, 1);
+          stream.write(Buffer.concat([prefix, Buffer.alloc(1000, 0x41)]));
+          return new Promise<string>((resolve) => {
+            const timer = setTimeout(() => resolve('no answer within 5 s'), 5000);
+            const done = (h: http2.IncomingHttpHeaders) => {
+              if (h['grpc-status'] === undefined) return;
+              clearTimeout(timer);
+              resolve(String(h['grpc-status']));
+            };
+            stream.on('response', done);
+            stream.on('trailers', done);
+          });
+        }),
+      );
+      expect(statuses).toEqual(Array(5).fill(String(GrpcCode.UNAUTHENTICATED)));
+    } finally {
+      session.destroy();
     }
   });
 

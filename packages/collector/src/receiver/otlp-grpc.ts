@@ -56,6 +56,7 @@ export class OtlpGrpcReceiver {
       'grpc.max_send_message_length': 4 * 1024 * 1024,
     };
     if (this.config.maxConcurrentStreams !== undefined) options['grpc.max_concurrent_streams'] = this.config.maxConcurrentStreams;
+    if (this.auth !== undefined) options.interceptors = [this.authenticateOnMetadata(this.auth)];
     const server = new grpc.Server(options);
     for (const signal of SIGNALS) {
       if (!this.consumers(this.id, signal)) continue;
@@ -72,6 +73,27 @@ export class OtlpGrpcReceiver {
     this.server = server;
     this.log.info('Starting GRPC server', { endpoint: formatEndpoint(host || '0.0.0.0', this.port) });
     return this.port;
+  }
+
+  /**
+   * Authentication when a call's metadata arrives, before its message: a
+   * call without valid credentials is ended with UNAUTHENTICATED there, so
+   * grpc-js never buffers (or decompresses) its message. Checked in the
+   * handler alone, an unauthenticated client could hold a message of up to
+   * max_recv_msg_size per stream, as many streams as it liked.
+   */
+  private authenticateOnMetadata(auth: Authenticator): grpc.ServerInterceptor {
+    return (_method, call) =>
+      new grpc.ServerInterceptingCall(call, {
+        start: (next) =>
+          next({
+            onReceiveMetadata: (metadata, forward) => {
+              if (auth.authenticate(metadataValue(metadata, auth.header))) return forward(metadata);
+              this.metrics.refusedAuth(this.id, 'grpc');
+              call.sendStatus({ code: GrpcCode.UNAUTHENTICATED, details: 'missing or invalid credentials', metadata: new grpc.Metadata() });
+            },
+          }),
+      });
   }
 
   /** TLS from `tls` (client certificates required with `client_ca_file`), else plaintext. */
