@@ -131,9 +131,15 @@ export class PolicyHandle {
       else pending = this.engine.loadAsync(set).then(() => undefined);
     }
     if (providers.length) {
-      const registry = new PolicyRegistry(this.engine, providers, {}, (id, err) =>
-        logger.warn(`policy provider ${JSON.stringify(id)} failed; ${this.gate.loaded ? 'keeping the last good policies' : 'no policies installed yet'}: ${err.message}`),
-      );
+      // Each failure once: a provider retrying against a server that keeps answering the same way is not news again
+      // until something changed (another failure, or a set installed since).
+      const lastReported = new Map<string, { message: string; reloads: number }>();
+      const registry: PolicyRegistry = new PolicyRegistry(this.engine, providers, {}, (id, err) => {
+        const last = lastReported.get(id);
+        if (last !== undefined && last.message === err.message && last.reloads === registry.reloads) return;
+        lastReported.set(id, { message: err.message, reloads: registry.reloads });
+        logger.warn(`policy provider ${JSON.stringify(id)} failed; ${this.gate.loaded ? 'keeping the last good policies' : 'no policies installed yet'}: ${err.message}`);
+      });
       this.registry = registry;
       // start() installs what can be read synchronously before it returns.
       this.ready = registry.start().catch((err: Error) => logger.error(`policy providers failed to start: ${err.message}`));

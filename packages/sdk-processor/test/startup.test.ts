@@ -267,6 +267,23 @@ describe('a sync server: records wait for its first set', () => {
     await handle.shutdown();
   });
 
+  it('reports a sync server that keeps failing the same way once, not at every retry', async () => {
+    const capture = captureDiag();
+    let requests = 0;
+    const server: Server = createServer((_req, res) => {
+      requests++;
+      res.statusCode = 500;
+      res.end('down');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const handle = openPolicies(http(syncUrl((server.address() as AddressInfo).port)), { holdTimeoutMs: 60_000 });
+    cleanups.push(() => handle.shutdown());
+    await waitFor(() => requests >= 4, 5000, 'retries');
+    expect(capture.find('warn', 'policy provider').length).toBe(1);
+    expect(capture.find('warn', 'HTTP 500').length).toBe(1);
+  });
+
   it('gives up holding at the count bound: everything held passes, with one warning', async () => {
     const capture = captureDiag();
     const url = await silentServer();
