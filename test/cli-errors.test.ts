@@ -167,6 +167,16 @@ describe.skipIf(!built)('CLI errors', () => {
     const invalid = await cli(['validate', file('v-regex.yaml', 'policies:\n  - id: r\n    name: r\n    log:\n      match:\n        - log_field: body\n          regex: "([bad"\n      keep: none\n')]);
     expect(invalid.code).toBe(1);
     expect(invalid.stdout).toContain('v-regex.yaml: r: ');
+    // An id defined twice: only the last definition would be used, silently. Said, and exit 1.
+    const twice = 'policies:\n  - { id: a, log: { match: [{ log_field: body, contains: x }], keep: none } }\n  - { id: a, log: { match: [{ log_field: body, contains: y }], keep: none } }\n';
+    const dup = await cli(['validate', file('v-dup.yaml', twice)]);
+    expect(dup.code).toBe(1);
+    expect(dup.stdout).toContain('v-dup.yaml: a: defined 2 times; only the last definition is used');
+    expect(dup.stdout).toContain('v-dup.yaml: 1 valid, 0 invalid, 1 ids defined more than once');
+    // An empty file is no policy list (a truncated file must not read as "no policies").
+    const empty = await cli(['validate', file('v-empty.yaml', '# nothing\n')]);
+    expect(empty.code).toBe(2);
+    expect(empty.stdout).toMatch(/v-empty\.yaml: the file holds no policies list \(it is empty\); write "policies: \[\]" for none/);
   });
 
   it('names the policy file in warnings about invalid policies, and still evaluates (fail-open)', async () => {

@@ -302,6 +302,19 @@ policies:
     expect(runLogs(e, [{ severityText: 'DEBUG', body: { stringValue: 'Y' } }, body('info')]).map((r) => r.body?.stringValue)).toEqual(['info']);
   });
 
+  it('says so when an id is defined more than once (the last definition is used)', async () => {
+    const warnings: string[] = [];
+    const engine = new PolicyEngine({ logger: { error: () => {}, warn: (m: string) => warnings.push(m) } });
+    const twice = (n: number) => JSON.stringify({ policies: [...Array(n)].map((_, i) => logMatchPolicy({ log_field: 'body', contains: `v${i}` })).map((p) => ({ ...p, id: 'a' })) });
+    engine.load(twice(2));
+    expect(warnings).toEqual(['policy ids defined more than once, only the last definition of each is used: "a" (2 times)']);
+    await engine.loadAsync(twice(3));
+    expect(warnings[1]).toBe('policy ids defined more than once, only the last definition of each is used: "a" (3 times)');
+    expect(runLogs(engine, [body('v0'), body('v2')]).map((r) => r.body?.stringValue)).toEqual(['v0']);
+    engine.load(twice(1));
+    expect(warnings).toHaveLength(2);
+  });
+
   it('PolicyEngine.load of a malformed file throws and leaves the running policies in place', () => {
     const e = validEngine([logMatchPolicy({ log_field: 'body', contains: 'drop' })]);
     expect(() => e.load('{"policies": [')).toThrow(PolicyParseError);

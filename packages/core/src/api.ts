@@ -3,7 +3,7 @@
  * browser.ts).
  */
 export * from './policy/types.js';
-export { parsePolicyText, parsePolicyDocument, parsePolicy, PolicyParseError, type ParseOptions } from './policy/parse.js';
+export { parsePolicyText, parsePolicyDocument, parsePolicy, PolicyParseError, duplicatePolicyIds, duplicatePolicyIdsProblem, type ParseOptions } from './policy/parse.js';
 export { parseJsonText, jsonSyntaxProblem, positionAt, JsonSyntaxError, type JsonSyntaxProblem, type TextPosition } from './policy/json-text.js';
 export { RefKind, LogField, MetricField, TraceField, TRACE_ID_REF, TRACE_STATE_REF, type FieldRef } from './match/field-ref.js';
 export {

@@ -5,7 +5,7 @@ import { needsRegexEngine } from '../compile/regex-need.js';
 import type { Matchable, Transformable } from '../match/accessor.js';
 import type { Clock } from '../actions/rate-limiter.js';
 import { EvalResult } from '../evaluate/signal-evaluator.js';
-import { parsePolicyText } from '../policy/parse.js';
+import { duplicatePolicyIdsProblem, parsePolicyText } from '../policy/parse.js';
 import type { PolicySet, Signal } from '../policy/types.js';
 import { PolicySnapshot } from './snapshot.js';
 import type { PolicyStatsSnapshot } from '../actions/stats.js';
@@ -93,10 +93,17 @@ export class PolicyEngine {
       previous: this.current.compiled,
     };
     const next = PolicySnapshot.compile(set, { ...compileOptions, random: this.options.random });
-    for (const [id, errs] of next.compiled.errors) this.logger.warn(`policy ${JSON.stringify(id)} is invalid and inert: ${errs.join('; ')}`);
+    this.reportProblems(set, next.compiled.errors);
     this.install(next);
     const active = next.log.compiled.policies.length + next.metric.compiled.policies.length + next.trace.compiled.policies.length;
     return { active, errors: next.compiled.errors };
+  }
+
+  /** What a load says about the set it installs: invalid policies, and IDs defined more than once. */
+  private reportProblems(set: PolicySet, errors: ReadonlyMap<string, readonly string[]>): void {
+    for (const [id, errs] of errors) this.logger.warn(`policy ${JSON.stringify(id)} is invalid and inert: ${errs.join('; ')}`);
+    const duplicates = duplicatePolicyIdsProblem(set);
+    if (duplicates !== undefined) this.logger.warn(duplicates);
   }
 
   /**
@@ -123,7 +130,7 @@ export class PolicyEngine {
       sliceMs,
     });
     const next = new PolicySnapshot(compiled, { random: this.options.random });
-    for (const [id, errs] of compiled.errors) this.logger.warn(`policy ${JSON.stringify(id)} is invalid and inert: ${errs.join('; ')}`);
+    this.reportProblems(set, compiled.errors);
     this.install(next);
     const active = compiled.log.policies.length + compiled.metric.policies.length + compiled.trace.policies.length;
     return { active, errors: compiled.errors };

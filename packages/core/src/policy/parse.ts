@@ -194,3 +194,23 @@ function extensionMode(raw: unknown): string {
   if (m === undefined) return toStr(raw);
   return m === 'unspecified' ? 'matched' : m;
 }
+
+/**
+ * IDs defined more than once in a set, with how many times. The last
+ * definition of an ID is the one used (as a sync update replaces a policy):
+ * an earlier one, a copy left in a policy directory or the same ID from
+ * another provider, is silently replaced, so callers say so.
+ */
+export function duplicatePolicyIds(set: PolicySet): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const p of set.policies) counts.set(p.id, (counts.get(p.id) ?? 0) + 1);
+  for (const [id, n] of counts) if (n === 1) counts.delete(id);
+  return counts;
+}
+
+/** One line naming the duplicate IDs of {@link duplicatePolicyIds}, or undefined when there are none. */
+export function duplicatePolicyIdsProblem(set: PolicySet): string | undefined {
+  const dup = duplicatePolicyIds(set);
+  if (dup.size === 0) return undefined;
+  return `policy ids defined more than once, only the last definition of each is used: ${[...dup].map(([id, n]) => `${JSON.stringify(id)} (${n} times)`).join(', ')}`;
+}
