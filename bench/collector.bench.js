@@ -303,7 +303,8 @@ service:
       services.push({ workers, c, pids: [], gen: new RawHttpLoad(url, WORKERS_CONCURRENCY, PROTOBUF), requests: 0, wallMs: 0, genCpu: 0, colCpu: 0 });
     }
     for (const s of services) {
-      await s.gen.load(WARMUP, bodies);
+      // Each worker warms up on its own share (connections are spread over the workers).
+      await s.gen.load(WARMUP * s.workers, bodies);
       s.pids = processTree(s.c.child.pid);
     }
     const slices = quick ? 4 : 16;

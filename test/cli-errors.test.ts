@@ -172,7 +172,7 @@ describe.skipIf(!built)('CLI errors', () => {
     const dup = await cli(['validate', file('v-dup.yaml', twice)]);
     expect(dup.code).toBe(1);
     expect(dup.stdout).toContain('v-dup.yaml: a: defined 2 times; only the last definition is used');
-    expect(dup.stdout).toContain('v-dup.yaml: 1 valid, 0 invalid, 1 ids defined more than once');
+    expect(dup.stdout).toContain('v-dup.yaml: 1 valid, 0 invalid, 1 id defined more than once');
     // An empty file is no policy list (a truncated file must not read as "no policies").
     const empty = await cli(['validate', file('v-empty.yaml', '# nothing\n')]);
     expect(empty.code).toBe(2);

@@ -35,7 +35,9 @@ export async function runValidate(args: ParsedArgs): Promise<number> {
     }
     const ok = compiled.policies.filter((p) => p.errors.length === 0).length;
     duplicated += duplicates.size;
-    process.stdout.write(`${file}: ${ok} valid, ${compiled.policies.length - ok} invalid${duplicates.size > 0 ? `, ${duplicates.size} ids defined more than once` : ''}\n`);
+    process.stdout.write(
+      `${file}: ${ok} valid, ${compiled.policies.length - ok} invalid${duplicates.size > 0 ? `, ${duplicates.size} id${duplicates.size === 1 ? '' : 's'} defined more than once` : ''}\n`,
+    );
   }
   return unreadable > 0 ? 2 : invalid > 0 || duplicated > 0 ? 1 : 0;
 }
