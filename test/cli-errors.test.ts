@@ -173,6 +173,10 @@ describe.skipIf(!built)('CLI errors', () => {
     expect(dup.code).toBe(1);
     expect(dup.stdout).toContain('v-dup.yaml: a: defined 2 times; only the last definition is used');
     expect(dup.stdout).toContain('v-dup.yaml: 1 valid, 0 invalid, 1 id defined more than once');
+    // A key no policy field has (a typo) is named, where it is.
+    const typo = await cli(['validate', file('v-typo.yaml', 'policies:\n  - { id: t, log: { match: [{ log_field: body, contains: x }], kepp: none } }\n')]);
+    expect(typo.code).toBe(1);
+    expect(typo.stdout).toContain('v-typo.yaml: t: log: unknown key "kepp" (ignored)');
     // An empty file is no policy list (a truncated file must not read as "no policies").
     const empty = await cli(['validate', file('v-empty.yaml', '# nothing\n')]);
     expect(empty.code).toBe(2);

@@ -313,6 +313,8 @@ policies:
     expect(runLogs(engine, [body('v0'), body('v2')]).map((r) => r.body?.stringValue)).toEqual(['v0']);
     engine.load(twice(1));
     expect(warnings).toHaveLength(2);
+    engine.load('policies:\n  - { id: t, log: { match: [{ log_field: body, contains: x }], transfrom: {} } }\n');
+    expect(warnings.slice(2)).toEqual(['policy "t": log: unknown key "transfrom" (ignored)']);
   });
 
   it('PolicyEngine.load of a malformed file throws and leaves the running policies in place', () => {

@@ -23,6 +23,8 @@ import {
   type SyncEncoding,
 } from '@otel-policy/providers';
 import { listCases, readJson } from '../../../test/support/conformance.js';
+import { loadProtoRoot } from '@otel-policy/proto';
+import { KNOWN_KEYS } from '../../core/src/policy/known-keys.js';
 
 /** Policy file text -> server's SyncResponse -> wire -> client's policy set. */
 function throughWire(set: PolicySet, encoding: SyncEncoding): PolicySet {
@@ -309,5 +311,61 @@ policies:
     const text = readFileSync(listCases()[0].policiesFile, 'utf8');
     expect(hashPolicies(policySetToProto(parsePolicyText(text)))).toBe(hashPolicies(policySetToProto(parsePolicyText(text))));
     expect(hashPolicies(policySetToProto(parsePolicyText(text)))).not.toBe(hashPolicies([]));
+  });
+});
+
+describe('the keys a policy document may hold (core known-keys.ts)', () => {
+  const root = loadProtoRoot(['tero/policy/v1/policy.proto']);
+  const LEVELS: Record<string, string> = {
+    policy: 'Policy',
+    log: 'LogTarget',
+    metric: 'MetricTarget',
+    trace: 'TraceTarget',
+    'log.match': 'LogMatcher',
+    'metric.match': 'MetricMatcher',
+    'trace.match': 'TraceMatcher',
+    'log.sample_key': 'LogSampleKey',
+    'log.transform': 'LogTransform',
+    'log.transform.remove': 'LogRemove',
+    'log.transform.redact': 'LogRedact',
+    'log.transform.rename': 'LogRename',
+    'log.transform.add': 'LogAdd',
+  };
+  /** Spellings the parser reads beyond the proto's fields. */
+  const ALIASES: Record<string, string[]> = { 'log.transform.rename': ['from'] };
+  const camel = (snake: string) => snake.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+  it.each(Object.entries(LEVELS))('%s holds the fields of %s, and nothing else but its aliases', (level, message) => {
+    const fields = root.lookupType(`tero.policy.v1.${message}`).fieldsArray.map((f) => f.name);
+    expect(KNOWN_KEYS[level].map(camel).sort()).toEqual([...fields, ...(ALIASES[level] ?? [])].sort());
+  });
+
+  it('no policy of the conformance cases or the examples has a key the table lacks', () => {
+    const files = [...listCases().map((c) => c.policiesFile), ...['examples/collector/policies.yaml', 'examples/nodesdk/policies.yaml'].map((f) => new URL(`../../../${f}`, import.meta.url).pathname)];
+    const warnings = files.flatMap((f) => parsePolicyText(readFileSync(f, 'utf8')).policies.flatMap((p) => (p.warnings ?? []).map((w) => `${f}: ${p.id}: ${w}`)));
+    expect(files.length).toBeGreaterThan(150);
+    expect(warnings).toEqual([]);
+  });
+
+  it('names a key no field has, at its level, and leaves what the policy does unchanged', () => {
+    const set = parsePolicyText(`policies:
+  - id: typo
+    extra: 1
+    log:
+      match: [{ log_field: body, contains: "@", negat: true }, { logField: severity_text, exact: INFO, caseInsensitive: true }]
+      kepp: none
+      sample_key: { log_attribute: id, hash: 1 }
+      transfrom: { redact: [] }
+      transform: { redact: [{ log_field: body, replace: x }], rename: [{ from: { log_attribute: a }, to: b }] }
+`);
+    expect(set.policies[0].warnings).toEqual([
+      'unknown key "extra" (ignored)',
+      'log: unknown key "kepp" (ignored)',
+      'log: unknown key "transfrom" (ignored)',
+      'log: match[0]: unknown key "negat" (ignored)',
+      'log: sample_key: unknown key "hash" (ignored)',
+      'log: transform: redact[0]: unknown key "replace" (ignored)',
+    ]);
+    expect(compilePolicies(set).policies[0].errors).toEqual([]);
   });
 });

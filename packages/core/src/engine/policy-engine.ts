@@ -99,9 +99,10 @@ export class PolicyEngine {
     return { active, errors: next.compiled.errors };
   }
 
-  /** What a load says about the set it installs: invalid policies, and IDs defined more than once. */
+  /** What a load says about the set it installs: invalid policies, unknown keys, and IDs defined more than once. */
   private reportProblems(set: PolicySet, errors: ReadonlyMap<string, readonly string[]>): void {
     for (const [id, errs] of errors) this.logger.warn(`policy ${JSON.stringify(id)} is invalid and inert: ${errs.join('; ')}`);
+    for (const p of set.policies) if (p.warnings?.length) this.logger.warn(`policy ${JSON.stringify(p.id)}: ${p.warnings.join('; ')}`);
     const duplicates = duplicatePolicyIdsProblem(set);
     if (duplicates !== undefined) this.logger.warn(duplicates);
   }

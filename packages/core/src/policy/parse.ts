@@ -2,7 +2,8 @@ import { nestingBeyond, parseJsonText, type JsonSyntaxError, type TextPosition }
 import type { Extension, Policy, PolicySet, Signal } from './types.js';
 import { EXTENSION_MODES, resolveEnum } from './enums.js';
 import { parseLogTarget, parseMetricTarget, parseTraceTarget } from './parse-target.js';
-import { get, isObj, kindOf, notBool, toBool, toStr } from './raw.js';
+import { get, isObj, kindOf, list, notBool, toBool, toStr, type Obj } from './raw.js';
+import { unknownKeys } from './known-keys.js';
 
 /**
  * A policy document that cannot be read at all (not JSON/YAML, or not a
@@ -172,10 +173,34 @@ export function parsePolicy(raw: unknown, index = 0): Policy {
     extensions: parseExtensions(get(raw, 'extensions')),
     problems,
   };
+  const warnings = unknownPolicyKeys(raw);
+  if (warnings.length > 0) policy.warnings = warnings;
   if (raw.log !== undefined && raw.log !== null) policy.log = parseLogTarget(raw.log, problems);
   if (raw.metric !== undefined && raw.metric !== null) policy.metric = parseMetricTarget(raw.metric, problems);
   if (raw.trace !== undefined && raw.trace !== null) policy.trace = parseTraceTarget(raw.trace, problems);
   return policy;
+}
+
+/** The keys of a policy object that no policy field has, level by level (see known-keys.ts). */
+function unknownPolicyKeys(raw: Obj): string[] {
+  const out: string[] = [];
+  unknownKeys(raw, 'policy', '', out);
+  for (const signal of ['log', 'metric', 'trace'] as const) {
+    const target = raw[signal];
+    if (!isObj(target)) continue;
+    unknownKeys(target, signal, signal, out);
+    list(get(target, 'match')).forEach((m, i) => isObj(m) && unknownKeys(m, `${signal}.match`, `${signal}: match[${i}]`, out));
+    if (signal !== 'log') continue;
+    const sampleKey = get(target, 'sample_key');
+    if (isObj(sampleKey)) unknownKeys(sampleKey, 'log.sample_key', 'log: sample_key', out);
+    const transform = get(target, 'transform');
+    if (!isObj(transform)) continue;
+    unknownKeys(transform, 'log.transform', 'log: transform', out);
+    for (const op of ['remove', 'redact', 'rename', 'add']) {
+      list(get(transform, op)).forEach((o, i) => isObj(o) && unknownKeys(o, `log.transform.${op}`, `log: transform: ${op}[${i}]`, out));
+    }
+  }
+  return out;
 }
 
 function parseExtensions(raw: unknown): Extension[] {

@@ -127,6 +127,8 @@ export interface Policy {
   readonly extensions: readonly Extension[];
   /** Problems found while reading the policy's structure (reported with its compile errors). */
   readonly problems: readonly string[];
+  /** Keys the policy holds that no policy field has (a typo, most likely): ignored, and reported. */
+  readonly warnings?: readonly string[];
 }
 
 /** The result of reading a policy file or sync payload. */
