@@ -180,7 +180,7 @@ describe.skipIf(!built)('CLI errors', () => {
     // An empty file is no policy list (a truncated file must not read as "no policies").
     const empty = await cli(['validate', file('v-empty.yaml', '# nothing\n')]);
     expect(empty.code).toBe(2);
-    expect(empty.stdout).toMatch(/v-empty\.yaml: the file holds no policies list \(it is empty\); write "policies: \[\]" for none/);
+    expect(empty.stdout).toMatch(/v-empty\.yaml: the file holds no policies list \(it is empty, or only comments\); write "policies: \[\]" for none/);
   });
 
   it('names the policy file in warnings about invalid policies, and still evaluates (fail-open)', async () => {

@@ -272,7 +272,7 @@ policies:
     for (const text of ['', '   \n', '# nothing yet\n', '---\n', 'policies:\n', '{"policies": null}']) {
       expect(() => parsePolicyText(text), JSON.stringify(text)).toThrow(PolicyParseError);
     }
-    expect(() => parsePolicyText('', { source: 'p.yaml' })).toThrow(/p\.yaml\): the file holds no policies list \(it is empty\); write "policies: \[\]" for none/);
+    expect(() => parsePolicyText('', { source: 'p.yaml' })).toThrow(/p\.yaml\): the file holds no policies list \(it is empty, or only comments\); write "policies: \[\]" for none/);
     const e = validEngine([logMatchPolicy({ log_field: 'body', contains: 'drop' })]);
     expect(() => e.load('')).toThrow(PolicyParseError);
     expect(runLogs(e, [body('drop me'), body('keep me')]).map((r) => r.body?.stringValue)).toEqual(['keep me']);

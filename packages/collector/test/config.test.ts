@@ -82,7 +82,7 @@ describe('configuration', () => {
     writeFile(dir, 'empty-policies.yaml', '');
     expect(problems(minimal('processors: { policy: { providers: [ { type: file, id: a, path: ./broken-policies.yaml }, { type: file, id: b, path: ./empty-policies.yaml } ] } }'))).toEqual([
       `processors.policy.providers[0].path: cannot parse policies (${path.join(dir, 'broken-policies.yaml')}): line 4, column 1: invalid YAML: Missing closing "quote`,
-      `processors.policy.providers[1].path: cannot parse policies (${path.join(dir, 'empty-policies.yaml')}): the file holds no policies list (it is empty); write "policies: []" for none`,
+      `processors.policy.providers[1].path: cannot parse policies (${path.join(dir, 'empty-policies.yaml')}): the file holds no policies list (it is empty, or only comments); write "policies: []" for none`,
     ]);
   });
 

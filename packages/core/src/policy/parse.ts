@@ -102,7 +102,7 @@ export function parsePolicyText(text: string, options: ParseOptions = {}): Polic
   }
   // An empty or comment-only file is what a writer leaves when it has truncated the file and not yet written it (or
   // crashed): taking it as "no policies" would switch every policy off without a word. "policies: []" says none.
-  if (doc === null || doc === undefined) throw new PolicyParseError('the file holds no policies list (it is empty); write "policies: []" for none', options.source);
+  if (doc === null || doc === undefined) throw new PolicyParseError('the file holds no policies list (it is empty, or only comments); write "policies: []" for none', options.source);
   if (isObj(doc) && get(doc, 'policies') === null) throw new PolicyParseError('"policies" is empty; write "policies: []" for none', options.source);
   return parsePolicyDocument(doc, options.source);
 }
