@@ -4,7 +4,7 @@
  * column), exit status 2, and no stack trace unless asked for.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,9 +16,14 @@ const built = existsSync(fileURLToPath(new URL('../packages/cli/dist/main.js', i
 const dir = mkdtempSync(path.join(tmpdir(), 'otel-policy-cli-errors-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+// Written whole, then renamed into place: the cases run concurrently and several write the same file (ok.yaml), and
+// a CLI reading it mid-write would see an empty file, which is refused as a policy file.
+let written = 0;
 const file = (name: string, content: string | Buffer) => {
   const f = path.join(dir, name);
-  writeFileSync(f, content);
+  const tmp = `${f}.${process.pid}.${written++}.tmp`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, f);
   return f;
 };
 
