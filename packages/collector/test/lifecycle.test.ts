@@ -3,13 +3,12 @@
  * of policies, graceful shutdown draining the sending queue (in process and
  * through the CLI on SIGTERM): nothing answered 2xx is lost.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeRequest, OtlpSink, type OtlpSinkOptions } from '@otel-policy/collector';
-import { eventually, httpBase, logsPayload, parseProm, post, postOtlp, sleep, startCollector, tempDir, writeFile } from './support.js';
+import { eventually, httpBase, logsPayload, parseProm, post, postOtlp, sleep, spawnCollector, startCollector, tempDir, writeFile } from './support.js';
 
 const BIN = fileURLToPath(new URL('../../cli/bin/otel-policy.js', import.meta.url));
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -218,17 +217,12 @@ service:
   pipelines: { logs: { receivers: [otlp], processors: [policy], exporters: [otlphttp] } }
 `,
     );
-    const child = spawn(process.execPath, [BIN, 'collector', '--config', config, '--workers', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { child, exited, stderr, url } = await spawnCollector(config);
     cleanups.push(() => {
       if (child.exitCode === null) child.kill('SIGKILL');
     });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    await eventually(() => stderr.includes('Everything is ready') || child.exitCode !== null, 15_000, 'the collector to start');
-    expect(stderr).toContain('Everything is ready');
-    const endpoint = /Starting HTTP server\t(\{.*\})/.exec(stderr)![1];
-    const base = `http://${(JSON.parse(endpoint) as { endpoint: string }).endpoint}`;
+    expect(stderr()).toContain('Everything is ready');
+    const base = url('Starting HTTP server');
 
     const severities = ['INFO', 'DEBUG', 'WARN', 'ERROR'];
     const results = await Promise.all(Array.from({ length: 30 }, () => postOtlp(base, 'logs', encodeRequest('logs', logsPayload(8, { severity: (j) => severities[j % 4] }), 'proto'))));
@@ -248,7 +242,7 @@ service:
 
     expect(await exited).toBe(0);
     expect(sink.recordsOf('logs')).toBe(acceptedKept);
-    expect(stderr).toContain('Draining sending queues');
-    expect(stderr).toContain('Shutdown complete.');
+    expect(stderr()).toContain('Draining sending queues');
+    expect(stderr()).toContain('Shutdown complete.');
   });
 });

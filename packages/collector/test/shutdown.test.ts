@@ -5,7 +5,6 @@
  * answered; slow clients do not hold the process; through the CLI, a second
  * signal exits at once and reports what it dropped.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +12,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, encodeRequest, OtlpSink, type Collector } from '@otel-policy/collector';
 import { makeCerts } from '../../../test/support/certs.js';
-import { eventually, grpcExport, grpcTarget, httpBase, logsPayload, parseProm, postOtlp, sleep, startCollector, tempDir, writeFile, closeGrpcClients } from './support.js';
+import { eventually, grpcExport, grpcTarget, httpBase, logsPayload, parseProm, postOtlp, sleep, spawnCollector, startCollector, tempDir, writeFile, closeGrpcClients } from './support.js';
 
 const BIN = fileURLToPath(new URL('../../cli/bin/otel-policy.js', import.meta.url));
 const built = existsSync(BIN.replace('bin/otel-policy.js', 'dist/main.js'));
@@ -179,17 +178,19 @@ service:
   pipelines: { logs: { receivers: [otlp], exporters: [otlphttp] } }
 `,
     );
-    const child = spawn(process.execPath, [BIN, 'collector', '--config', config, '--workers', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    cleanups.push(() => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    await eventually(() => stderr.includes('Everything is ready') || child.exitCode !== null, 15_000, 'the collector to start');
-    const base = `http://${(JSON.parse(/Starting HTTP server\t(\{.*\})/.exec(stderr)![1]) as { endpoint: string }).endpoint}`;
+    const c = await spawned(config);
+    const base = c.url('Starting HTTP server');
     for (let i = 0; i < 6; i++) expect((await postOtlp(base, 'logs', encodeRequest('logs', logsPayload(5), 'proto'))).status).toBe(200);
-    return { child, exited, stderr: () => stderr };
+    return c;
+  }
+
+  /** The CLI's collector on `config`, ready, killed after the test if it is still running. */
+  async function spawned(config: string) {
+    const c = await spawnCollector(config);
+    cleanups.push(() => {
+      if (c.child.exitCode === null) c.child.kill('SIGKILL');
+    });
+    return c;
   }
 
   it('SIGTERM with a failing backend exits 0 at shutdown_timeout, reporting the records dropped', async () => {
@@ -224,15 +225,8 @@ service:
   pipelines: { logs: { receivers: [otlp], exporters: [debug] } }
 `,
     );
-    const child = spawn(process.execPath, [BIN, 'collector', '--config', config, '--workers', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    cleanups.push(() => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    await eventually(() => stderr.includes('Everything is ready') || child.exitCode !== null, 15_000, 'the collector to start');
-    const port = (message: string) => Number((JSON.parse(new RegExp(`${message}\\t(\\{.*\\})`).exec(stderr)![1]) as { endpoint: string }).endpoint.split(':').at(-1));
+    const { child, exited, stderr, url } = await spawned(config);
+    const port = (message: string) => Number(new URL(url(message)).port);
     const silent: net.Socket[] = [];
     for (const p of [port('Starting GRPC server'), port('Starting HTTP server')]) {
       const s = net.connect(p, '127.0.0.1');
@@ -247,7 +241,7 @@ service:
     expect(await within(exited, 8000)).not.toBe('timeout');
     expect(await exited).toBe(0);
     expect(Date.now() - started).toBeLessThan(8000);
-    expect(stderr).toContain('Shutdown complete.');
+    expect(stderr()).toContain('Shutdown complete.');
   });
 
   it('a second signal exits 1 at once, reporting the records it dropped', async () => {

@@ -139,6 +139,8 @@ export const CLI_BIN = fileURLToPath(new URL('../../cli/bin/otel-policy.js', imp
 /** A collector run as a child process, once it says it is ready. */
 export interface SpawnedCollector {
   child: ChildProcess;
+  /** Its exit code (null when a signal ended it). */
+  exited: Promise<number | null>;
   stderr: () => string;
   /** `http://<endpoint>` of a logged line carrying one (`Starting HTTP server`, `Serving metrics`). */
   url: (logMessage: string) => string;
@@ -147,11 +149,12 @@ export interface SpawnedCollector {
 /** Run `otel-policy collector --config <configFile>` (with `env` added) and wait until it is ready. The caller kills it. */
 export async function spawnCollector(configFile: string, env: Record<string, string> = {}, workers = 1): Promise<SpawnedCollector> {
   const child = spawn(process.execPath, [CLI_BIN, 'collector', '--config', configFile, '--workers', String(workers)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   // With workers, the service is ready when the primary says so (after every worker).
   const ready = workers > 1 ? /Everything is ready[^\n]*"workers"/ : /Everything is ready/;
   await eventually(() => ready.test(stderr) || child.exitCode !== null, 15_000, 'the collector to start');
   const url = (logMessage: string) => `http://${(JSON.parse(new RegExp(`${logMessage}\\t(\\{.*\\})`).exec(stderr)![1]) as { endpoint: string }).endpoint}`;
-  return { child, stderr: () => stderr, url };
+  return { child, exited, stderr: () => stderr, url };
 }
